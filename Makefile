@@ -1,0 +1,41 @@
+# revrec — PGXS build.  `make demo` and `make test` do all the set-up (see README).
+
+EXTENSION  = revrec
+EXTVERSION = 0.1
+MODULE_big = revrec
+OBJS       = src/revrec.o src/money.o src/schedule.o
+
+# The install script is assembled from the numbered parts in sql/src so that
+# each concept keeps its own file; upgrade scripts (sql/revrec--A--B.sql) are
+# written by hand and shipped as they are.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+
+PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Isrc
+
+REGRESS      = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test --load-extension=revrec
+ISOLATION      = $(sort $(notdir $(basename $(wildcard test/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test --load-extension=revrec
+
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql results output_iso regression.diffs regression.out
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+all:
+	@echo "PostgreSQL 15 server headers not found: run 'make demo' or 'make test' (they install them), or apt-get install postgresql-server-dev-15" >&2; exit 1
+endif
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/src/*.sql))
+	cat $^ > $@
+
+.PHONY: demo test bench
+demo:
+	bash scripts/demo.sh
+test:
+	bash scripts/test.sh
+bench:
+	bash scripts/bench.sh

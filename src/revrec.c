@@ -1,0 +1,16 @@
+/*
+ * revrec.c — module entry point: the magic block and revrec.version().
+ */
+#include "revrec.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(revrec_version);
+Datum
+revrec_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(REVREC_VERSION));
+}

@@ -1,0 +1,430 @@
+/*
+ * schedule.c — allocation strategies (SPEC 3.1), the month-to-days spread,
+ * and the SQL functions revrec.schedule and revrec.monthly_schedule.
+ *
+ * Arithmetic: products such as A * d_i reach beyond int64 for large amounts,
+ * so shares are computed in 128-bit integers and rounded half away from zero
+ * on minor units.  Amounts are non-negative inside the strategies; a negative
+ * amount is scheduled as its absolute value and negated by the caller.
+ */
+#include "revrec.h"
+#include "money.h"
+#include "schedule.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+
+typedef __int128 int128_t;
+
+static const char *const strategy_names[] = {
+	"daily_rate_even_months",
+	"month_fraction_even_months",
+	"thirty_day_even_months",
+	"daily",
+};
+
+RrStrategy
+rr_strategy_from_name(const char *name, const char *argname)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(strategy_names); i++)
+		if (strcmp(name, strategy_names[i]) == 0)
+			return (RrStrategy) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
+			 errmsg("unknown allocation strategy \"%s\" in argument \"%s\"", name, argname),
+			 errhint("Use one of daily_rate_even_months, month_fraction_even_months, thirty_day_even_months, daily.")));
+	return RR_DAILY_RATE_EVEN_MONTHS;	/* keep compiler quiet */
+}
+
+const char *
+rr_strategy_name(RrStrategy s)
+{
+	return strategy_names[s];
+}
+
+void
+rr_check_period(DateADT start, DateADT end)
+{
+	if (DATE_NOT_FINITE(start) || DATE_NOT_FINITE(end))
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_PERIOD),
+				 errmsg("service period must have finite dates (arguments \"service_start\" and \"service_end\")")));
+	if (end < start)
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_PERIOD),
+				 errmsg("service_end %s is before service_start %s",
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(end))),
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(start)))),
+				 errhint("A service period includes both ends; a one-day period has service_start = service_end.")));
+	if ((int64) end - (int64) start + 1 > RR_MAX_PERIOD_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_PERIOD),
+				 errmsg("service period of %lld days is too long", (long long) ((int64) end - start + 1)),
+				 errdetail("A service period may span at most %d days (1,000 years).", RR_MAX_PERIOD_DAYS)));
+}
+
+static inline void
+ymd(DateADT d, int *y, int *m, int *dd)
+{
+	j2date(d + POSTGRES_EPOCH_JDATE, y, m, dd);
+}
+
+static inline DateADT
+mkdate(int y, int m, int d)
+{
+	return date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+}
+
+static inline int
+days_in_month(int y, int m)
+{
+	return day_tab[isleap(y) ? 1 : 0][m - 1];
+}
+
+DateADT
+rr_month_start(DateADT d)
+{
+	int			y,
+				m,
+				dd;
+
+	ymd(d, &y, &m, &dd);
+	return d - (dd - 1);
+}
+
+DateADT
+rr_next_month_start(DateADT d)
+{
+	int			y,
+				m,
+				dd;
+
+	ymd(d, &y, &m, &dd);
+	return d - (dd - 1) + days_in_month(y, m);
+}
+
+int
+rr_month_count(DateADT start, DateADT end)
+{
+	int			y1,
+				m1,
+				y2,
+				m2,
+				dd;
+
+	ymd(start, &y1, &m1, &dd);
+	ymd(end, &y2, &m2, &dd);
+	return (y2 - y1) * 12 + (m2 - m1) + 1;
+}
+
+/* round(num / den) half away from zero, for num >= 0, den > 0 */
+static inline int64
+round_div(int128_t num, int128_t den)
+{
+	return (int64) ((2 * num + den) / (2 * den));
+}
+
+/*
+ * Per touched month: covered days d[i] and calendar days D[i].
+ * Returns the number of months.
+ */
+static int
+month_layout(DateADT start, DateADT end, int *d, int *D)
+{
+	int			n = 0;
+	DateADT		ms = rr_month_start(start);
+
+	while (ms <= end)
+	{
+		int			y,
+					m,
+					dd;
+		DateADT		next;
+		DateADT		lo,
+					hi;
+
+		ymd(ms, &y, &m, &dd);
+		D[n] = days_in_month(y, m);
+		next = ms + D[n];
+		lo = Max(ms, start);
+		hi = Min(next - 1, end);
+		d[n] = hi - lo + 1;
+		n++;
+		ms = next;
+	}
+	return n;
+}
+
+/*
+ * The even-month strategies: partial months get their rounded share given by
+ * weight num[i]/den[i] (out of the total weight), the full months share the
+ * rest equally, the last full month taking the remainder; with no full month
+ * the last month takes what the first did not.
+ */
+static void
+even_months(int64 amount, int n, const int *d, const int *D, RrStrategy s,
+			int N, int64 *months)
+{
+	int			i,
+				full = 0,
+				last_full = -1;
+	int64		rest = amount;
+	int128_t	wnum[2] = {0, 0};
+	int128_t	L = 1,
+				Wnum = 0;
+
+	if (n == 1)
+	{
+		months[0] = amount;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (d[i] == D[i])
+		{
+			full++;
+			last_full = i;
+		}
+
+	/*
+	 * Weights over a common denominator L.  Only the first and last month can
+	 * be partial; daily_rate uses d_i / N directly.
+	 */
+	if (s != RR_DAILY_RATE_EVEN_MONTHS)
+	{
+		int			den0 = (d[0] == D[0]) ? 1 : (s == RR_MONTH_FRACTION_EVEN_MONTHS ? D[0] : 30);
+		int			denl = (d[n - 1] == D[n - 1]) ? 1 : (s == RR_MONTH_FRACTION_EVEN_MONTHS ? D[n - 1] : 30);
+		int			num0 = (d[0] == D[0]) ? 1 : (s == RR_MONTH_FRACTION_EVEN_MONTHS ? d[0] : Min(d[0], 30));
+		int			numl = (d[n - 1] == D[n - 1]) ? 1 : (s == RR_MONTH_FRACTION_EVEN_MONTHS ? d[n - 1] : Min(d[n - 1], 30));
+
+		L = (int128_t) den0 * denl;
+		wnum[0] = (int128_t) num0 * (L / den0);
+		wnum[1] = (int128_t) numl * (L / denl);
+		/* middle months are full: weight 1 each */
+		Wnum = wnum[0] + wnum[1] + (int128_t) (n - 2) * L;
+	}
+
+	for (i = 0; i < n; i++)
+		months[i] = 0;
+
+	for (i = 0; i < n; i += (n - 1))
+	{
+		int64		share;
+
+		if (d[i] == D[i])
+			continue;			/* full */
+		if (full == 0 && i == n - 1)
+			break;				/* no full month: last takes the rest below */
+		if (s == RR_DAILY_RATE_EVEN_MONTHS)
+			share = round_div((int128_t) amount * d[i], N);
+		else
+			share = round_div((int128_t) amount * wnum[i == 0 ? 0 : 1], Wnum);
+		months[i] = share;
+		rest -= share;
+	}
+	if (full == 0)
+	{
+		months[n - 1] = rest;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (d[i] == D[i])
+		{
+			months[i] = rest / full;
+			if (i == last_full)
+				months[i] = rest - (rest / full) * (full - 1);
+		}
+}
+
+void
+rr_month_amounts(int64 amount, DateADT start, DateADT end, RrStrategy strategy,
+				 int64 *months)
+{
+	int			n = rr_month_count(start, end);
+	int		   *d = palloc(sizeof(int) * n);
+	int		   *D = palloc(sizeof(int) * n);
+	int			N = end - start + 1;
+	bool		neg = amount < 0;
+	int64		a = neg ? -amount : amount;
+	int			i;
+
+	month_layout(start, end, d, D);
+
+	if (strategy == RR_DAILY)
+	{
+		int64		prev = 0;
+		int64		c = 0;
+
+		for (i = 0; i < n; i++)
+		{
+			int64		cum;
+
+			c += d[i];
+			cum = round_div((int128_t) a * c, N);
+			months[i] = cum - prev;
+			prev = cum;
+		}
+	}
+	else
+		even_months(a, n, d, D, strategy, N, months);
+
+	if (neg)
+		for (i = 0; i < n; i++)
+			months[i] = -months[i];
+	pfree(d);
+	pfree(D);
+}
+
+/* Set the iterator on month it->mi, whose first covered day is it->day. */
+static void
+day_iter_month(RrDayIter *it)
+{
+	DateADT		next = rr_next_month_start(it->day);
+	int64		a = it->months[it->mi];
+	int64		nd;
+
+	it->mlast = Min(next - 1, it->end);
+	nd = it->mlast - it->day + 1;
+	it->per_day = a / nd;		/* C division truncates toward zero */
+	it->last_day_amount = a - it->per_day * (nd - 1);
+}
+
+void
+rr_day_iter_init(RrDayIter *it, DateADT start, DateADT end,
+				 const int64 *months, int nmonths)
+{
+	it->start = start;
+	it->end = end;
+	it->months = months;
+	it->nmonths = nmonths;
+	it->mi = 0;
+	it->day = start;
+	if (nmonths > 0)
+		day_iter_month(it);
+}
+
+bool
+rr_day_iter_next(RrDayIter *it, DateADT *day, int64 *amount)
+{
+	if (it->day > it->end || it->mi >= it->nmonths)
+		return false;
+	*day = it->day;
+	if (it->day == it->mlast)
+	{
+		*amount = it->last_day_amount;
+		it->day++;
+		it->mi++;
+		if (it->day <= it->end && it->mi < it->nmonths)
+			day_iter_month(it);
+	}
+	else
+	{
+		*amount = it->per_day;
+		it->day++;
+	}
+	return true;
+}
+
+/*
+ * Shared argument handling of revrec.schedule / revrec.monthly_schedule:
+ * (amount numeric, service_start date, service_end date, strategy text, currency text)
+ */
+typedef struct ScheduleArgs
+{
+	int64		amount;
+	DateADT		start;
+	DateADT		end;
+	RrStrategy	strategy;
+	int			exponent;
+	int			nmonths;
+	int64	   *months;
+} ScheduleArgs;
+
+static void
+schedule_args(FunctionCallInfo fcinfo, ScheduleArgs *a)
+{
+	static const char *const names[] = {"amount", "service_start", "service_end", "strategy", "currency"};
+	char	   *cur;
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(i == 1 || i == 2 ? ERRCODE_RR_INVALID_PERIOD : ERRCODE_RR_INVALID_ARGUMENT),
+					 errmsg("argument \"%s\" must not be null", names[i])));
+
+	cur = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	a->exponent = rr_currency_exponent(cur, "currency");
+	a->amount = rr_numeric_to_minor(PG_GETARG_NUMERIC(0), a->exponent, "amount");
+	a->start = PG_GETARG_DATEADT(1);
+	a->end = PG_GETARG_DATEADT(2);
+	rr_check_period(a->start, a->end);
+	a->strategy = rr_strategy_from_name(text_to_cstring(PG_GETARG_TEXT_PP(3)), "strategy");
+	a->nmonths = rr_month_count(a->start, a->end);
+	a->months = palloc(sizeof(int64) * a->nmonths);
+	rr_month_amounts(a->amount, a->start, a->end, a->strategy, a->months);
+}
+
+/* revrec.schedule(...) returns table(day date, amount numeric): one row per day. */
+PG_FUNCTION_INFO_V1(revrec_schedule);
+Datum
+revrec_schedule(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScheduleArgs a;
+	RrDayIter	it;
+	DateADT		day;
+	int64		amt;
+	int64		prev_amt = 0;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	bool		have_prev = false;
+
+	schedule_args(fcinfo, &a);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	rr_day_iter_init(&it, a.start, a.end, a.months, a.nmonths);
+	while (rr_day_iter_next(&it, &day, &amt))
+	{
+		/* most days of a month share one amount: build its numeric once */
+		if (!have_prev || amt != prev_amt)
+		{
+			values[1] = NumericGetDatum(rr_minor_to_numeric(amt, a.exponent));
+			prev_amt = amt;
+			have_prev = true;
+		}
+		values[0] = DateADTGetDatum(day);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* revrec.monthly_schedule(...) returns table(month date, amount numeric). */
+PG_FUNCTION_INFO_V1(revrec_monthly_schedule);
+Datum
+revrec_monthly_schedule(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScheduleArgs a;
+	DateADT		ms;
+	int			i;
+
+	schedule_args(fcinfo, &a);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+
+	ms = rr_month_start(a.start);
+	for (i = 0; i < a.nmonths; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = DateADTGetDatum(ms);
+		values[1] = NumericGetDatum(rr_minor_to_numeric(a.months[i], a.exponent));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		ms = rr_next_month_start(ms);
+	}
+	return (Datum) 0;
+}
