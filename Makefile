@@ -3,7 +3,7 @@
 EXTENSION  = revrec
 EXTVERSION = 0.1
 MODULE_big = revrec
-OBJS       = src/revrec.o src/money.o src/schedule.o
+OBJS       = src/revrec.o src/money.o src/schedule.o src/ledger.o src/posting.o
 
 # The install script is assembled from the numbered parts in sql/src so that
 # each concept keeps its own file; upgrade scripts (sql/revrec--A--B.sql) are
@@ -11,7 +11,7 @@ OBJS       = src/revrec.o src/money.o src/schedule.o
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
-PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Isrc
+PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
 
 REGRESS      = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test --load-extension=revrec

@@ -1,0 +1,247 @@
+-- Document triggers: validate writes, refuse changes to posted documents,
+-- queue documents for the flush at commit.  Statement-level with transition
+-- tables where volume matters (a COPY of 100,000 lines is one trigger call).
+
+CREATE FUNCTION revrec._invoice_posted(p_customer text, p_invoice text) RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = p_customer AND p.source = 'invoice'
+                      AND p.source_id = p_invoice AND p.reason = 'issue') $$;
+
+-- invoice ------------------------------------------------------------------
+CREATE FUNCTION revrec._invoice_ins() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+    SELECT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.status = 'issued'
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER invoice_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._invoice_ins();
+
+CREATE FUNCTION revrec._invoice_upd() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    posted boolean := revrec._invoice_posted(OLD.customer_id, OLD.invoice_id);
+BEGIN
+    IF OLD.status = 'void' AND NEW IS DISTINCT FROM OLD THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('invoice %s is void and cannot change', OLD.invoice_id);
+    END IF;
+    IF posted AND ((NEW.invoice_id, NEW.invoice_number, NEW.customer_id, NEW.currency, NEW.accounting_date)
+                   IS DISTINCT FROM (OLD.invoice_id, OLD.invoice_number, OLD.customer_id, OLD.currency, OLD.accounting_date)
+                   OR NEW.status = 'draft') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('invoice %s is posted: its amounts, dates and lines cannot change', OLD.invoice_id),
+            HINT = 'Correct it with a credit note, a void (status = ''void'') or a manual journal.';
+    END IF;
+    IF NEW.status = 'void' AND OLD.status <> 'void' THEN
+        NEW.void_date := coalesce(NEW.void_date, current_date);
+    END IF;
+    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        VALUES (NEW.customer_id, 'invoice', NEW.invoice_id) ON CONFLICT DO NOTHING;
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER invoice_upd BEFORE UPDATE ON revrec.invoice
+    FOR EACH ROW EXECUTE FUNCTION revrec._invoice_upd();
+
+CREATE FUNCTION revrec._invoice_del() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF revrec._invoice_posted(OLD.customer_id, OLD.invoice_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('invoice %s is posted and cannot be deleted', OLD.invoice_id),
+            HINT = 'Void it instead: UPDATE revrec.invoice SET status = ''void''.';
+    END IF;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER invoice_del BEFORE DELETE ON revrec.invoice
+    FOR EACH ROW EXECUTE FUNCTION revrec._invoice_del();
+
+-- invoice_line -------------------------------------------------------------
+-- customer_id is filled from the invoice when the writer leaves it out.
+CREATE FUNCTION revrec._fill_line_customer() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    SELECT i.customer_id INTO NEW.customer_id FROM revrec.invoice i WHERE i.invoice_id = NEW.invoice_id;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER invoice_line_fill BEFORE INSERT ON revrec.invoice_line
+    FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_line_customer();
+
+CREATE FUNCTION revrec._invoice_line_ins() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT n.line_id, n.invoice_id, n.customer_id AS ncust, i.customer_id AS icust,
+           revrec._invoice_posted(i.customer_id, i.invoice_id) AS posted
+      INTO bad
+      FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id
+     WHERE n.customer_id <> i.customer_id OR revrec._invoice_posted(i.customer_id, i.invoice_id)
+     LIMIT 1;
+    IF FOUND THEN
+        IF bad.posted THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV013',
+                MESSAGE = format('invoice %s is posted: line %s cannot be added', bad.invoice_id, bad.line_id),
+                HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'RV014',
+            MESSAGE = format('line %s has customer_id %s but invoice %s belongs to %s',
+                             bad.line_id, bad.ncust, bad.invoice_id, bad.icust);
+    END IF;
+    -- amounts must fit the invoice's currency (too many decimals is an error)
+    PERFORM revrec.to_minor_units(n.amount, i.currency), revrec.to_minor_units(n.ssp, i.currency)
+       FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id;
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+    SELECT DISTINCT i.customer_id, 'invoice', i.invoice_id
+      FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id
+     WHERE i.status = 'issued'
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER invoice_line_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._invoice_line_ins();
+
+-- Lines (and usage, milestones' amounts) of a posted invoice never change.
+CREATE FUNCTION revrec._child_change() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    inv revrec.invoice;
+    lid text := CASE WHEN TG_TABLE_NAME = 'invoice_line' THEN NULL ELSE OLD.line_id END;
+BEGIN
+    IF TG_TABLE_NAME = 'invoice_line' THEN
+        SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = OLD.invoice_id;
+    ELSE
+        SELECT i.* INTO inv FROM revrec.invoice i JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id
+         WHERE l.line_id = lid;
+    END IF;
+    IF TG_TABLE_NAME = 'milestone' AND TG_OP = 'UPDATE'
+       AND (NEW.milestone_id, NEW.line_id, NEW.amount, NEW.customer_id, NEW.name)
+           IS NOT DISTINCT FROM (OLD.milestone_id, OLD.line_id, OLD.amount, OLD.customer_id, OLD.name) THEN
+        RETURN NEW;   -- completing / un-completing is what milestones are for
+    END IF;
+    IF inv.invoice_id IS NOT NULL AND (inv.status = 'void' OR revrec._invoice_posted(inv.customer_id, inv.invoice_id)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('%s of %s on posted invoice %s is not allowed', TG_OP, TG_TABLE_NAME, inv.invoice_id),
+            HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+CREATE TRIGGER invoice_line_change BEFORE UPDATE OR DELETE ON revrec.invoice_line
+    FOR EACH ROW EXECUTE FUNCTION revrec._child_change();
+
+-- usage ----------------------------------------------------------------------
+CREATE FUNCTION revrec._fill_child_customer() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    SELECT l.customer_id INTO NEW.customer_id FROM revrec.invoice_line l WHERE l.line_id = NEW.line_id;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER usage_fill BEFORE INSERT ON revrec.usage
+    FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
+CREATE TRIGGER milestone_fill BEFORE INSERT ON revrec.milestone
+    FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
+
+CREATE FUNCTION revrec._usage_ins() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- amounts in the line's currency; usage of a posted invoice posts at commit
+    PERFORM revrec.to_minor_units(n.amount, i.currency)
+       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+    SELECT l.customer_id, 'usage', n.usage_id::text
+      FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+      JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+     WHERE i.status = 'issued'
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER usage_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._usage_ins();
+CREATE TRIGGER usage_change BEFORE UPDATE OR DELETE ON revrec.usage
+    FOR EACH ROW EXECUTE FUNCTION revrec._child_change();
+
+-- milestones -----------------------------------------------------------------
+CREATE FUNCTION revrec._milestone_ins() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT n.milestone_id, i.invoice_id INTO bad
+      FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+      JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+     WHERE i.status = 'void' OR revrec._invoice_posted(i.customer_id, i.invoice_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('invoice %s is posted: milestone %s cannot be added', bad.invoice_id, bad.milestone_id);
+    END IF;
+    PERFORM revrec.to_minor_units(n.amount, i.currency)
+       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER milestone_ins AFTER INSERT ON revrec.milestone REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._milestone_ins();
+CREATE TRIGGER milestone_change BEFORE UPDATE OR DELETE ON revrec.milestone
+    FOR EACH ROW EXECUTE FUNCTION revrec._child_change();
+
+CREATE FUNCTION revrec._milestone_upd() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO revrec.pending AS p (customer_id, doc_kind, doc_id, old_date, new_date)
+    SELECT n.customer_id, 'milestone', n.milestone_id, o.completed_on, n.completed_on
+      FROM new_rows n JOIN old_rows o USING (milestone_id)
+     WHERE n.completed_on IS DISTINCT FROM o.completed_on
+    ON CONFLICT (doc_kind, doc_id) DO UPDATE SET new_date = EXCLUDED.new_date;
+    IF FOUND THEN
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER milestone_upd AFTER UPDATE ON revrec.milestone
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._milestone_upd();
+
+-- billing schedule lines -----------------------------------------------------
+CREATE FUNCTION revrec._billing_schedule_ins() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM revrec.to_minor_units(n.amount, n.currency) FROM new_rows n;
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+    SELECT n.customer_id, 'billing_schedule', n.schedule_line_id FROM new_rows n
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER billing_schedule_ins AFTER INSERT ON revrec.billing_schedule_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._billing_schedule_ins();
+
+CREATE FUNCTION revrec._billing_schedule_change() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = OLD.customer_id
+                  AND p.source = 'billing_schedule' AND p.source_id = OLD.schedule_line_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('billing schedule line %s is posted and cannot change', OLD.schedule_line_id);
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+CREATE TRIGGER billing_schedule_change BEFORE UPDATE OR DELETE ON revrec.billing_schedule_line
+    FOR EACH ROW EXECUTE FUNCTION revrec._billing_schedule_change();

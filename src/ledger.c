@@ -1,0 +1,836 @@
+/*
+ * ledger.c — expansion of compact postings into daily (or monthly) entries,
+ * journal numbers, and the BEFORE INSERT check of revrec.posting.
+ *
+ * See ledger.h for the shape of a posting.  Everything here is a pure
+ * function of the posting row, which is what makes the ledger reproducible:
+ * a report over rows recorded by a moment is the report as it stood then.
+ */
+#include "revrec.h"
+#include "ledger.h"
+#include "money.h"
+#include "schedule.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+/* ---------- schedule arithmetic over day ranges ---------- */
+
+/* Sum of the schedule's day amounts over [a, b] (clipped to the period). */
+int64
+rr_sched_sum(const RrPosting *p, DateADT a, DateADT b)
+{
+	DateADT		ms;
+	int			i;
+	int64		sum = 0;
+
+	a = Max(a, p->sstart);
+	b = Min(b, p->send);
+	if (a > b)
+		return 0;
+	ms = rr_month_start(p->sstart);
+	for (i = 0; i < p->nmonths; i++)
+	{
+		DateADT		next = rr_next_month_start(ms);
+		DateADT		lo = Max(ms, p->sstart);
+		DateADT		hi = Min(next - 1, p->send);
+		DateADT		x = Max(lo, a);
+		DateADT		y = Min(hi, b);
+
+		if (lo > b)
+			break;
+		if (x <= y)
+		{
+			if (x == lo && y == hi)
+				sum += p->smonths[i];
+			else
+			{
+				int64		nd = hi - lo + 1;
+				int64		per = p->smonths[i] / nd;
+
+				sum += per * (y - x + 1);
+				if (y == hi)
+					sum += p->smonths[i] - per * nd;
+			}
+		}
+		ms = next;
+	}
+	return sum;
+}
+
+/* ---------- catch-up accumulation ---------- */
+
+typedef struct AcctSum
+{
+	int16		account;
+	int64		amount;
+} AcctSum;
+
+typedef struct CatchUp
+{
+	int			n;
+	AcctSum		a[16];
+	DateADT		from;			/* earliest original date caught up */
+} CatchUp;
+
+static void
+catchup_add(CatchUp *c, int16 account, int64 amount, DateADT date)
+{
+	int			i;
+
+	if (amount == 0)
+		return;
+	if (date < c->from)
+		c->from = date;
+	for (i = 0; i < c->n; i++)
+		if (c->a[i].account == account)
+		{
+			c->a[i].amount += amount;
+			return;
+		}
+	if (c->n >= (int) lengthof(c->a))
+		elog(ERROR, "revrec: too many accounts in one posting");
+	c->a[c->n].account = account;
+	c->a[c->n].amount = amount;
+	c->n++;
+}
+
+static void
+emit(RrEntryFn fn, void *arg, DateADT d, int16 acct, int64 amount, bool catchup, DateADT cfrom)
+{
+	RrEntry		e;
+
+	if (amount == 0)
+		return;
+	e.date = d;
+	e.account = acct;
+	e.amount = amount;
+	e.catchup = catchup;
+	e.catchup_from = cfrom;
+	fn(arg, &e);
+}
+
+/* a schedule day: debit before/after by split, credit p->credit; negative swaps */
+static inline void
+emit_sched_day(const RrPosting *p, RrEntryFn fn, void *arg, DateADT d, int64 r)
+{
+	int16		debit = d < p->split ? p->before : p->after;
+
+	if (r == 0)
+		return;
+	emit(fn, arg, d, debit, r, false, 0);
+	emit(fn, arg, d, p->credit, -r, false, 0);
+}
+
+bool
+rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last)
+{
+	bool		any = false;
+	int			i;
+	DateADT		lo = 0,
+				hi = 0;
+
+	for (i = 0; i < p->nentries; i++)
+	{
+		DateADT		d = (DateADT) p->entries[3 * i];
+
+		if (p->entries[3 * i + 2] == 0)
+			continue;
+		if (!any || d < lo)
+			lo = d;
+		if (!any || d > hi)
+			hi = d;
+		any = true;
+	}
+	if (p->has_sched)
+	{
+		if (!any || p->sstart < lo)
+			lo = p->sstart;
+		if (!any || p->send > hi)
+			hi = p->send;
+		any = true;
+	}
+	if (!any)
+		return false;
+	if (p->has_floor)
+	{
+		lo = Max(lo, p->floor);
+		hi = Max(hi, p->floor);
+	}
+	*first = lo;
+	*last = hi;
+	return true;
+}
+
+void
+rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
+				  RrEntryFn fn, void *arg)
+{
+	DateADT		lo = from;
+	int			i;
+
+	if (p->has_floor && p->floor > lo)
+	{
+		/* entries before the floor become one catch-up entry per account on it */
+		if (p->floor <= to)
+		{
+			CatchUp		c;
+
+			c.n = 0;
+			c.from = p->floor;
+			for (i = 0; i < p->nentries; i++)
+				if ((DateADT) p->entries[3 * i] < p->floor)
+					catchup_add(&c, (int16) p->entries[3 * i + 1], p->entries[3 * i + 2],
+								(DateADT) p->entries[3 * i]);
+			if (p->has_sched && p->sstart < p->floor)
+			{
+				int64		b = rr_sched_sum(p, p->sstart, Min(p->floor, p->split) - 1);
+				int64		a = rr_sched_sum(p, Max(p->sstart, p->split), p->floor - 1);
+
+				catchup_add(&c, p->before, b, p->sstart);
+				catchup_add(&c, p->after, a, Max(p->sstart, p->split));
+				catchup_add(&c, p->credit, -(a + b), p->sstart);
+			}
+			for (i = 0; i < c.n; i++)
+				emit(fn, arg, p->floor, c.a[i].account, c.a[i].amount, true, c.from);
+		}
+		lo = p->floor;
+	}
+
+	for (i = 0; i < p->nentries; i++)
+	{
+		DateADT		d = (DateADT) p->entries[3 * i];
+
+		if (d >= lo && d <= to)
+			emit(fn, arg, d, (int16) p->entries[3 * i + 1], p->entries[3 * i + 2], false, 0);
+	}
+
+	if (p->has_sched)
+	{
+		DateADT		a = Max(lo, p->sstart);
+		DateADT		b = Min(to, p->send);
+		DateADT		ms = rr_month_start(p->sstart);
+
+		for (i = 0; i < p->nmonths && a <= b; i++)
+		{
+			DateADT		next = rr_next_month_start(ms);
+			DateADT		mlo = Max(ms, p->sstart);
+			DateADT		mhi = Min(next - 1, p->send);
+
+			if (mhi >= a)
+			{
+				int64		nd = mhi - mlo + 1;
+				int64		per = p->smonths[i] / nd;
+				int64		lastamt = p->smonths[i] - per * (nd - 1);
+				DateADT		d;
+
+				if (mlo > b)
+					break;
+				for (d = Max(mlo, a); d <= Min(mhi, b); d++)
+					emit_sched_day(p, fn, arg, d, d == mhi ? lastamt : per);
+			}
+			ms = next;
+		}
+	}
+}
+
+/* ---------- journal numbers ---------- */
+
+static void
+append_escaped(StringInfo buf, const char *s)
+{
+	for (; *s; s++)
+	{
+		if (*s == '/')
+			appendStringInfoString(buf, "%2F");
+		else if (*s == '%')
+			appendStringInfoString(buf, "%25");
+		else
+			appendStringInfoChar(buf, *s);
+	}
+}
+
+char *
+rr_journal_number(const char *source, const char *source_id,
+				  const char *product_id, DateADT day)
+{
+	StringInfoData buf;
+	int			y,
+				m,
+				d;
+	const char *prefix = "MJ";
+
+	if (strcmp(source, "invoice") == 0)
+		prefix = "INV";
+	else if (strcmp(source, "credit_note") == 0)
+		prefix = "CN";
+	else if (strcmp(source, "billing_schedule") == 0)
+		prefix = "BS";
+	j2date(day + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s-", prefix);
+	append_escaped(&buf, source_id);
+	appendStringInfoChar(&buf, '/');
+	if (product_id)
+		append_escaped(&buf, product_id);
+	appendStringInfo(&buf, "/%04d-%02d", y, m);
+	return buf.data;
+}
+
+/* ---------- reading a posting from SQL arguments ---------- */
+
+static int64 *
+int8_array(ArrayType *arr, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int64	   *out;
+	int			i;
+
+	if (ARR_NDIM(arr) == 0)
+	{
+		*n = 0;
+		return NULL;
+	}
+	if (ARR_ELEMTYPE(arr) != INT8OID)
+		elog(ERROR, "revrec: bigint[] expected");
+	if (!array_contains_nulls(arr) && ARR_NDIM(arr) == 1)
+	{
+		*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+		return (int64 *) ARR_DATA_PTR(arr);
+	}
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
+	out = palloc(sizeof(int64) * (*n));
+	for (i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("revrec: null element in a posting array")));
+		out[i] = DatumGetInt64(elems[i]);
+	}
+	return out;
+}
+
+/*
+ * Posting arguments, in this order (shared by the SQL functions below):
+ *   floor_date date, entries bigint[], sched_start date, sched_end date,
+ *   sched_amount bigint, sched_strategy smallint, sched_months bigint[],
+ *   sched_split date, sched_before smallint, sched_after smallint,
+ *   sched_credit smallint
+ * starting at argument `base`.
+ */
+#define POSTING_NARGS 11
+
+static void
+posting_from_args(FunctionCallInfo fcinfo, int base, RrPosting *p)
+{
+	p->has_floor = !PG_ARGISNULL(base);
+	p->floor = p->has_floor ? PG_GETARG_DATEADT(base) : 0;
+	p->nentries = 0;
+	p->entries = NULL;
+	if (!PG_ARGISNULL(base + 1))
+	{
+		int			n;
+
+		p->entries = int8_array(PG_GETARG_ARRAYTYPE_P(base + 1), &n);
+		if (n % 3 != 0)
+			ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
+							errmsg("posting entries must be (date, account, amount) triples")));
+		p->nentries = n / 3;
+	}
+	p->has_sched = !PG_ARGISNULL(base + 2);
+	if (p->has_sched)
+	{
+		p->sstart = PG_GETARG_DATEADT(base + 2);
+		p->send = PG_GETARG_DATEADT(base + 3);
+		rr_check_period(p->sstart, p->send);
+		p->nmonths = rr_month_count(p->sstart, p->send);
+		if (!PG_ARGISNULL(base + 6))
+		{
+			int			n;
+
+			p->smonths = int8_array(PG_GETARG_ARRAYTYPE_P(base + 6), &n);
+			if (n != p->nmonths)
+				ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
+								errmsg("posting has %d month amounts for a period of %d months", n, p->nmonths)));
+		}
+		else
+		{
+			p->smonths = palloc(sizeof(int64) * p->nmonths);
+			rr_month_amounts(PG_GETARG_INT64(base + 4), p->sstart, p->send,
+							 (RrStrategy) PG_GETARG_INT16(base + 5), p->smonths);
+		}
+		p->split = PG_ARGISNULL(base + 7) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(base + 7);
+		p->before = PG_GETARG_INT16(base + 8);
+		p->after = PG_GETARG_INT16(base + 9);
+		p->credit = PG_GETARG_INT16(base + 10);
+	}
+}
+
+/* ---------- revrec._entries: daily entries of one posting ---------- */
+
+typedef struct ExpandState
+{
+	ReturnSetInfo *rsinfo;
+	const char *source;
+	const char *source_id;
+	const char *product_id;
+	int			exponent;
+	DateADT		jmonth;			/* month of the cached journal number */
+	Datum		jnumber;
+	Datum		debit;
+	Datum		credit;
+	bool		monthly;
+	DateADT		to;
+	/* monthly buckets */
+	int			nb;
+	int			maxb;
+	struct Bucket
+	{
+		DateADT		month;
+		int16		account;
+		bool		is_debit;
+		int64		amount;
+		bool		catchup;
+		DateADT		catchup_from;
+	}		   *b;
+} ExpandState;
+
+static Datum
+journal_number_datum(ExpandState *st, DateADT day)
+{
+	DateADT		ms = rr_month_start(day);
+
+	if (ms != st->jmonth || st->jnumber == (Datum) 0)
+	{
+		st->jmonth = ms;
+		st->jnumber = CStringGetTextDatum(rr_journal_number(st->source, st->source_id,
+															 st->product_id, day));
+	}
+	return st->jnumber;
+}
+
+static void
+put_row(ExpandState *st, DateADT d, int16 account, bool is_debit, int64 amount,
+		bool catchup, DateADT cfrom)
+{
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+
+	values[0] = journal_number_datum(st, d);
+	values[1] = DateADTGetDatum(d);
+	values[2] = Int16GetDatum(account);
+	values[3] = is_debit ? st->debit : st->credit;
+	values[4] = NumericGetDatum(rr_minor_to_numeric(amount, st->exponent));
+	if (catchup)
+		values[5] = DateADTGetDatum(cfrom);
+	else
+		nulls[5] = true;
+	tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, values, nulls);
+}
+
+static void
+expand_cb(void *arg, const RrEntry *e)
+{
+	ExpandState *st = (ExpandState *) arg;
+	bool		is_debit = e->amount > 0;
+	int64		amount = is_debit ? e->amount : -e->amount;
+
+	if (!st->monthly)
+	{
+		put_row(st, e->date, e->account, is_debit, amount, e->catchup, e->catchup_from);
+		return;
+	}
+	else
+	{
+		DateADT		ms = rr_month_start(e->date);
+		int			i;
+
+		for (i = st->nb - 1; i >= 0; i--)
+		{
+			struct Bucket *b = &st->b[i];
+
+			if (b->month == ms && b->account == e->account && b->is_debit == is_debit)
+			{
+				b->amount = rr_add_minor(b->amount, amount);
+				if (e->catchup && (!b->catchup || e->catchup_from < b->catchup_from))
+				{
+					b->catchup = true;
+					b->catchup_from = e->catchup_from;
+				}
+				return;
+			}
+		}
+		if (st->nb == st->maxb)
+		{
+			st->maxb = st->maxb ? st->maxb * 2 : 32;
+			st->b = st->b ? repalloc(st->b, sizeof(struct Bucket) * st->maxb)
+				: palloc(sizeof(struct Bucket) * st->maxb);
+		}
+		st->b[st->nb].month = ms;
+		st->b[st->nb].account = e->account;
+		st->b[st->nb].is_debit = is_debit;
+		st->b[st->nb].amount = amount;
+		st->b[st->nb].catchup = e->catchup;
+		st->b[st->nb].catchup_from = e->catchup_from;
+		st->nb++;
+	}
+}
+
+/*
+ * revrec._entries(source, source_id, product_id, currency, <posting args>,
+ *                 from_date, to_date, monthly boolean)
+ *   returns table(journal_number text, entry_date date, account_id smallint,
+ *                 direction text, amount numeric, catchup_from date)
+ */
+PG_FUNCTION_INFO_V1(revrec_entries);
+Datum
+revrec_entries(PG_FUNCTION_ARGS)
+{
+	ExpandState st;
+	RrPosting	p;
+	DateADT		from,
+				to;
+	int			base = 4;
+
+	memset(&st, 0, sizeof(st));
+	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	st.source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	st.source_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	st.product_id = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	st.exponent = rr_currency_exponent(text_to_cstring(PG_GETARG_TEXT_PP(3)), "currency");
+	posting_from_args(fcinfo, base, &p);
+	from = PG_ARGISNULL(base + POSTING_NARGS) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(base + POSTING_NARGS);
+	to = PG_ARGISNULL(base + POSTING_NARGS + 1) ? DATEVAL_NOEND : PG_GETARG_DATEADT(base + POSTING_NARGS + 1);
+	st.monthly = !PG_ARGISNULL(base + POSTING_NARGS + 2) && PG_GETARG_BOOL(base + POSTING_NARGS + 2);
+	st.to = to;
+	st.debit = CStringGetTextDatum("debit");
+	st.credit = CStringGetTextDatum("credit");
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	rr_posting_expand(&p, from, to, expand_cb, &st);
+
+	if (st.monthly)
+	{
+		int			i;
+
+		/* a month row is dated the last day of its month inside the range */
+		for (i = 0; i < st.nb; i++)
+		{
+			struct Bucket *b = &st.b[i];
+			DateADT		d = Min(rr_next_month_start(b->month) - 1, to);
+
+			put_row(&st, d, b->account, b->is_debit, b->amount, b->catchup, b->catchup_from);
+		}
+	}
+	return (Datum) 0;
+}
+
+/* ---------- the BEFORE INSERT check of revrec.posting ---------- */
+
+/*
+ * Computes first_date/last_date from the posting itself, so they cannot lie,
+ * checks that the explicit entries balance on every date, and refuses a
+ * posting with any entry on or before the lock date (the floor a posting
+ * carries must already lie after the lock).
+ */
+PG_FUNCTION_INFO_V1(revrec_posting_check);
+Datum
+revrec_posting_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *tg = (TriggerData *) fcinfo->context;
+	TupleDesc	td;
+	HeapTuple	tup;
+	RrPosting	p;
+	DateADT		first,
+				last;
+	bool		isnull;
+	int			i,
+				j;
+	Datum		lock;
+	bool		lock_null;
+	int			attnums[2];
+	Datum		newvals[2];
+	bool		newnulls[2] = {false, false};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(tg->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(tg->tg_event) || !TRIGGER_FIRED_BY_INSERT(tg->tg_event))
+		elog(ERROR, "revrec_posting_check: must be a BEFORE INSERT row trigger");
+	td = tg->tg_relation->rd_att;
+	tup = tg->tg_trigtuple;
+
+	/* read the posting columns by name */
+	{
+		static const char *const cols[] = {"floor_date", "entries", "sched_start", "sched_end",
+			"sched_amount", "sched_strategy", "sched_months", "sched_split",
+		"sched_before", "sched_after", "sched_credit"};
+		LOCAL_FCINFO(fake, POSTING_NARGS);
+
+		for (i = 0; i < POSTING_NARGS; i++)
+		{
+			int			att = SPI_fnumber(td, cols[i]);
+
+			if (att <= 0)
+				elog(ERROR, "revrec.posting has no column %s", cols[i]);
+			fake->args[i].value = heap_getattr(tup, att, td, &isnull);
+			fake->args[i].isnull = isnull;
+		}
+		fake->nargs = POSTING_NARGS;
+		if (!fake->args[2].isnull)
+			for (i = 3; i <= 10; i++)
+				if (fake->args[i].isnull && i != 6 && i != 7 && !(i == 4 && !fake->args[6].isnull) &&
+					!(i == 5 && !fake->args[6].isnull))
+					ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+									errmsg("posting schedule column %s must not be null", cols[i])));
+		posting_from_args(fake, 0, &p);
+	}
+
+	/* explicit entries must balance on each date */
+	for (i = 0; i < p.nentries; i++)
+	{
+		int64		sum = 0;
+		bool		seen = false;
+
+		for (j = 0; j < i; j++)
+			if (p.entries[3 * j] == p.entries[3 * i])
+				seen = true;
+		if (seen)
+			continue;
+		for (j = i; j < p.nentries; j++)
+			if (p.entries[3 * j] == p.entries[3 * i])
+				sum = rr_add_minor(sum, p.entries[3 * j + 2]);
+		if (sum != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_RR_UNBALANCED),
+					 errmsg("posting does not balance on %s: debits minus credits = %lld minor units",
+							DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum((DateADT) p.entries[3 * i]))),
+							(long long) sum)));
+	}
+
+	if (!rr_posting_span(&p, &first, &last))
+		ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
+						errmsg("posting has no entries")));
+
+	/* the lock: nothing dated on or before settings.lock_date */
+	SPI_connect();
+	if (SPI_execute("SELECT lock_date FROM revrec.settings", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "revrec.settings must have exactly one row");
+	lock = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &lock_null);
+	if (!lock_null && first <= DatumGetDateADT(lock))
+	{
+		char	   *f = DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(first)));
+		char	   *l = DatumGetCString(DirectFunctionCall1(date_out, lock));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_PERIOD_LOCKED),
+				 errmsg("cannot post an entry dated %s: the period is locked through %s", f, l),
+				 errhint("Date the entry after the lock date, or have an administrator move revrec.settings.lock_date.")));
+	}
+	SPI_finish();
+
+	attnums[0] = SPI_fnumber(td, "first_date");
+	attnums[1] = SPI_fnumber(td, "last_date");
+	newvals[0] = DateADTGetDatum(first);
+	newvals[1] = DateADTGetDatum(last);
+	tup = heap_modify_tuple_by_cols(tup, td, 2, attnums, newvals, newnulls);
+	return PointerGetDatum(tup);
+}
+
+/*
+ * revrec._posting_sum(sched_start, sched_end, sched_amount, sched_strategy,
+ *                     sched_months, entries, from_date, to_date) returns bigint
+ * What a posting recognized over [from, to]: its schedule days plus the
+ * credits to recognized among its explicit entries (minor units).
+ */
+PG_FUNCTION_INFO_V1(revrec_posting_sum);
+Datum
+revrec_posting_sum(PG_FUNCTION_ARGS)
+{
+	RrPosting	p;
+	DateADT		from = PG_GETARG_DATEADT(6);
+	DateADT		to = PG_GETARG_DATEADT(7);
+	int64		sum = 0;
+	int			i;
+
+	memset(&p, 0, sizeof(p));
+	if (!PG_ARGISNULL(0))
+	{
+		p.has_sched = true;
+		p.sstart = PG_GETARG_DATEADT(0);
+		p.send = PG_GETARG_DATEADT(1);
+		p.nmonths = rr_month_count(p.sstart, p.send);
+		if (!PG_ARGISNULL(4))
+		{
+			int			n;
+
+			p.smonths = int8_array(PG_GETARG_ARRAYTYPE_P(4), &n);
+		}
+		else
+		{
+			p.smonths = palloc(sizeof(int64) * p.nmonths);
+			rr_month_amounts(PG_GETARG_INT64(2), p.sstart, p.send,
+							 (RrStrategy) PG_GETARG_INT16(3), p.smonths);
+		}
+		sum = rr_sched_sum(&p, from, to);
+	}
+	if (!PG_ARGISNULL(5))
+	{
+		int			n;
+		int64	   *e = int8_array(PG_GETARG_ARRAYTYPE_P(5), &n);
+
+		for (i = 0; i + 2 < n; i += 3)
+			if (e[i + 1] == RR_ACCT_RECOGNIZED && e[i] >= from && e[i] <= to)
+				sum = rr_add_minor(sum, -e[i + 2]);
+	}
+	PG_RETURN_INT64(sum);
+}
+
+/* ---------- small SQL helpers ---------- */
+
+typedef struct StatsState
+{
+	int64		count;
+	int64		debits;
+} StatsState;
+
+static void
+stats_cb(void *arg, const RrEntry *e)
+{
+	StatsState *st = (StatsState *) arg;
+
+	st->count++;
+	if (e->amount > 0)
+		st->debits = rr_add_minor(st->debits, e->amount);
+}
+
+/*
+ * revrec._posting_stats(<posting args>) returns table(entries bigint, debits bigint):
+ * how many entries a posting expands to and the sum of its debits, without
+ * materializing them (for the activity log).
+ */
+PG_FUNCTION_INFO_V1(revrec_posting_stats);
+Datum
+revrec_posting_stats(PG_FUNCTION_ARGS)
+{
+	RrPosting	p;
+	StatsState	st = {0, 0};
+	TupleDesc	td;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	posting_from_args(fcinfo, 0, &p);
+	rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, stats_cb, &st);
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "revrec._posting_stats must return a composite");
+	td = BlessTupleDesc(td);
+	values[0] = Int64GetDatum(st.count);
+	values[1] = Int64GetDatum(st.debits);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+/* revrec._journal_number(source, source_id, product_id, day) */
+PG_FUNCTION_INFO_V1(revrec_journal_number);
+Datum
+revrec_journal_number(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(rr_journal_number(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+													   text_to_cstring(PG_GETARG_TEXT_PP(1)),
+													   PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
+													   PG_GETARG_DATEADT(3))));
+}
+
+/*
+ * revrec._recognition_delta(t date, dates date[], amounts bigint[]) returns bigint[]
+ * Entries for recognition days added to an already posted group with
+ * accounting date t (usage arriving, milestones completed or un-completed):
+ * each day credits recognized from unbilled (before t) or deferred, and what
+ * lands before t is reclassified deferred -> unbilled on t, as if it had been
+ * known when the invoice posted.
+ */
+PG_FUNCTION_INFO_V1(revrec_recognition_delta);
+Datum
+revrec_recognition_delta(PG_FUNCTION_ARGS)
+{
+	DateADT		T = PG_GETARG_DATEADT(0);
+	ArrayType  *da = PG_GETARG_ARRAYTYPE_P(1);
+	int			nd,
+				na,
+				i,
+				k = 0;
+	Datum	   *de;
+	bool	   *dn;
+	int64	   *x = int8_array(PG_GETARG_ARRAYTYPE_P(2), &na);
+	int64		R = 0;
+	Datum	   *out;
+
+	deconstruct_array(da, DATEOID, 4, true, TYPALIGN_INT, &de, &dn, &nd);
+	if (nd != na)
+		elog(ERROR, "revrec._recognition_delta: dates and amounts differ in length");
+	out = palloc(sizeof(Datum) * (6 * nd + 6));
+	for (i = 0; i < nd; i++)
+	{
+		DateADT		d = DatumGetDateADT(de[i]);
+
+		if (x[i] == 0)
+			continue;
+		if (d < T)
+			R = rr_add_minor(R, x[i]);
+		out[k++] = Int64GetDatum(d);
+		out[k++] = Int64GetDatum(d < T ? RR_ACCT_UNBILLED : RR_ACCT_DEFERRED);
+		out[k++] = Int64GetDatum(x[i]);
+		out[k++] = Int64GetDatum(d);
+		out[k++] = Int64GetDatum(RR_ACCT_RECOGNIZED);
+		out[k++] = Int64GetDatum(-x[i]);
+	}
+	if (R != 0)
+	{
+		out[k++] = Int64GetDatum(T);
+		out[k++] = Int64GetDatum(RR_ACCT_DEFERRED);
+		out[k++] = Int64GetDatum(R);
+		out[k++] = Int64GetDatum(T);
+		out[k++] = Int64GetDatum(RR_ACCT_UNBILLED);
+		out[k++] = Int64GetDatum(-R);
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(out, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* revrec._negate_amounts(entries bigint[]): the same triples with amounts negated */
+PG_FUNCTION_INFO_V1(revrec_negate_amounts);
+Datum
+revrec_negate_amounts(PG_FUNCTION_ARGS)
+{
+	int			n,
+				i;
+	int64	   *v = int8_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	Datum	   *out = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (i = 0; i < n; i++)
+		out[i] = Int64GetDatum(i % 3 == 2 ? -v[i] : v[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* revrec._account_sum(entries bigint[], account smallint): signed sum on one account */
+PG_FUNCTION_INFO_V1(revrec_account_sum);
+Datum
+revrec_account_sum(PG_FUNCTION_ARGS)
+{
+	int			n,
+				i;
+	int64	   *v = int8_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	int16		acct = PG_GETARG_INT16(1);
+	int64		sum = 0;
+
+	for (i = 0; i + 2 < n; i += 3)
+		if (v[i + 1] == acct)
+			sum = rr_add_minor(sum, v[i + 2]);
+	PG_RETURN_INT64(sum);
+}

@@ -1,0 +1,68 @@
+/*
+ * ledger.h — compact ledger storage and its expansion into daily entries.
+ *
+ * A posting (one row of revrec.posting) is an immutable fact holding
+ *   - explicit entries: (date, account, signed amount) triples, debit > 0,
+ *     credit < 0, balancing per date;
+ *   - optionally one spread schedule: an amount over [start, end] by
+ *     allocation strategy (or by explicit month amounts), recognized day by
+ *     day as "debit <before> if day < split else <after>, credit <credit>";
+ *   - a floor date: every entry dated before it is posted on it instead,
+ *     summed per account into one catch-up entry (period locks, voids).
+ * Days are expanded from it when read, so a year-long schedule costs one row.
+ */
+#ifndef REVREC_LEDGER_H
+#define REVREC_LEDGER_H
+
+#include "postgres.h"
+#include "utils/date.h"
+
+#define RR_ACCT_BILLED		1
+#define RR_ACCT_DEFERRED	2
+#define RR_ACCT_RECOGNIZED	3
+#define RR_ACCT_UNBILLED	4
+
+typedef struct RrPosting
+{
+	bool		has_floor;
+	DateADT		floor;
+	int			nentries;		/* number of triples */
+	int64	   *entries;		/* 3 * nentries: date, account, signed amount */
+	bool		has_sched;
+	DateADT		sstart;
+	DateADT		send;
+	int			nmonths;
+	int64	   *smonths;		/* month amounts (computed or stored) */
+	DateADT		split;
+	int16		before;
+	int16		after;
+	int16		credit;
+} RrPosting;
+
+/* One expanded entry.  catchup_from is set (>= 0 valid) on a floor catch-up. */
+typedef struct RrEntry
+{
+	DateADT		date;
+	int16		account;
+	int64		amount;			/* signed: debit > 0, credit < 0 */
+	bool		catchup;
+	DateADT		catchup_from;
+} RrEntry;
+
+typedef void (*RrEntryFn) (void *arg, const RrEntry *e);
+
+/* Expand every entry dated in [from, to] (after the floor shift), calling fn. */
+extern void rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
+							  RrEntryFn fn, void *arg);
+
+/* Sum of the spread schedule's day amounts over [a, b]. */
+extern int64 rr_sched_sum(const RrPosting *p, DateADT a, DateADT b);
+
+/* First and last entry date after the floor shift; false when it posts nothing. */
+extern bool rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last);
+
+/* "INV-<id>/<product>/<YYYY-MM>", ids with '/' or '%' percent-escaped. */
+extern char *rr_journal_number(const char *source, const char *source_id,
+							   const char *product_id, DateADT day);
+
+#endif

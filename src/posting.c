@@ -1,0 +1,687 @@
+/*
+ * posting.c — the journal engine for invoices (SPEC 4, 5).
+ *
+ * revrec._post_invoices(ids, strategy, floor, floor_to_accounting_date)
+ * reads the invoices' lines in one ordered pass (a cursor, so a COPY of a
+ * million lines is one batch that never sits in memory at once), nets each
+ * group (performance obligation), allocates invoice-level discounts by
+ * largest remainder, builds each group's recognition and returns one
+ * revrec.posting row per group.  The SQL caller inserts them.
+ *
+ * For a group with net amount A, accounting date T and recognition r(d):
+ * on T debit billed A, credit unbilled sum(r(d), d < T), credit deferred the
+ * rest; on each day credit recognized r(d), debiting unbilled before T and
+ * deferred from T on.  Straight-line groups store their schedule (amount,
+ * period, strategy) and are expanded when read; other methods store their
+ * few recognition dates as explicit entries.
+ */
+#include "revrec.h"
+#include "ledger.h"
+#include "money.h"
+#include "posting.h"
+#include "schedule.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+typedef __int128 int128_t;
+
+void
+rr_allocate(int64 total, const int64 *weights, int n, int64 *shares)
+{
+	int128_t	W = 0;
+	int64		mag = total < 0 ? -total : total;
+	int64		given = 0;
+	int128_t   *rem = palloc(sizeof(int128_t) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		W += weights[i];
+	if (W <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+				 errmsg("cannot allocate %lld minor units over weights that sum to zero", (long long) total)));
+	for (i = 0; i < n; i++)
+	{
+		int128_t	p = (int128_t) mag * weights[i];
+
+		shares[i] = (int64) (p / W);
+		rem[i] = p % W;
+		given += shares[i];
+	}
+	/* the units left go to the largest remainders, earlier first on ties */
+	while (given < mag)
+	{
+		int			best = -1;
+
+		for (i = 0; i < n; i++)
+			if (weights[i] > 0 && (best < 0 || rem[i] > rem[best]))
+				best = i;
+		shares[best]++;
+		rem[best] = -1;
+		given++;
+	}
+	if (total < 0)
+		for (i = 0; i < n; i++)
+			shares[i] = -shares[i];
+	pfree(rem);
+}
+
+/* ---------- entry builder ---------- */
+
+typedef struct Entries
+{
+	int			n;
+	int			max;
+	int64	   *v;
+} Entries;
+
+static void
+entry_add(Entries *e, DateADT d, int16 acct, int64 amount)
+{
+	if (amount == 0)
+		return;
+	if (e->n + 3 > e->max)
+	{
+		e->max = e->max ? e->max * 2 : 24;
+		e->v = e->v ? repalloc(e->v, sizeof(int64) * e->max) : palloc(sizeof(int64) * e->max);
+	}
+	e->v[e->n++] = d;
+	e->v[e->n++] = acct;
+	e->v[e->n++] = amount;
+}
+
+/*
+ * The SPEC 5 rule for explicit recognition days (d[i], x[i]): the T movement
+ * and each day's recognition.
+ */
+static void
+recognition_entries(Entries *e, DateADT T, int64 A, int n, const DateADT *d, const int64 *x)
+{
+	int64		U = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (d[i] < T)
+			U = rr_add_minor(U, x[i]);
+	entry_add(e, T, RR_ACCT_BILLED, A);
+	entry_add(e, T, RR_ACCT_UNBILLED, -U);
+	entry_add(e, T, RR_ACCT_DEFERRED, -(A - U));
+	for (i = 0; i < n; i++)
+	{
+		entry_add(e, d[i], d[i] < T ? RR_ACCT_UNBILLED : RR_ACCT_DEFERRED, x[i]);
+		entry_add(e, d[i], RR_ACCT_RECOGNIZED, -x[i]);
+	}
+}
+
+/* ---------- lines and groups ---------- */
+
+typedef struct Line
+{
+	char	   *line_id;
+	char	   *kind;
+	char	   *group_key;
+	char	   *product_id;
+	char	   *method;
+	char	   *schedule_line_id;
+	int64		amount;
+	bool		has_ssp;
+	int64		ssp;
+	bool		has_start,
+				has_end,
+				has_recognize_on;
+	DateADT		start,
+				end,
+				recognize_on;
+	int			nusage;
+	DateADT    *udate;
+	int64	   *uamount;
+	int			nms;
+	bool	   *ms_done;
+	DateADT    *ms_date;
+	int64	   *ms_amount;
+	int64		bs_recognized;
+} Line;
+
+typedef struct Invoice
+{
+	char	   *invoice_id;
+	char	   *invoice_number;
+	char	   *customer_id;
+	char	   *currency;
+	int			exponent;
+	DateADT		T;
+	int			nlines;
+	int			maxlines;
+	Line	   *lines;
+} Invoice;
+
+typedef struct PostCtx
+{
+	ReturnSetInfo *rsinfo;
+	RrStrategy	strategy;
+	bool		has_floor;
+	DateADT		floor;
+	bool		floor_to_accounting;
+} PostCtx;
+
+static char *
+get_text(HeapTuple t, TupleDesc td, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(t, td, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static bool
+get_date(HeapTuple t, TupleDesc td, int col, DateADT *out)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(t, td, col, &isnull);
+
+	if (!isnull)
+		*out = DatumGetDateADT(d);
+	return !isnull;
+}
+
+static int64
+get_money(HeapTuple t, TupleDesc td, int col, int exponent, const char *what)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(t, td, col, &isnull);
+
+	if (isnull)
+		ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION), errmsg("%s must not be null", what)));
+	return rr_numeric_to_minor(DatumGetNumeric(d), exponent, what);
+}
+
+static void
+read_line(Invoice *inv, HeapTuple t, TupleDesc td)
+{
+	Line	   *l;
+	bool		isnull;
+	Datum		d;
+
+	if (inv->nlines == inv->maxlines)
+	{
+		inv->maxlines = inv->maxlines ? inv->maxlines * 2 : 8;
+		inv->lines = inv->lines ? repalloc(inv->lines, sizeof(Line) * inv->maxlines)
+			: palloc(sizeof(Line) * inv->maxlines);
+	}
+	l = &inv->lines[inv->nlines++];
+	memset(l, 0, sizeof(Line));
+	l->line_id = get_text(t, td, 6);
+	l->kind = get_text(t, td, 7);
+	l->group_key = get_text(t, td, 8);
+	l->product_id = get_text(t, td, 9);
+	l->amount = get_money(t, td, 10, inv->exponent, "invoice_line.amount");
+	l->has_start = get_date(t, td, 11, &l->start);
+	l->has_end = get_date(t, td, 12, &l->end);
+	l->method = get_text(t, td, 13);
+	l->has_recognize_on = get_date(t, td, 14, &l->recognize_on);
+	l->schedule_line_id = get_text(t, td, 15);
+	d = SPI_getbinval(t, td, 16, &isnull);
+	if (!isnull)
+	{
+		l->has_ssp = true;
+		l->ssp = rr_numeric_to_minor(DatumGetNumeric(d), inv->exponent, "invoice_line.ssp");
+	}
+	/* usage rows: dates and amounts */
+	d = SPI_getbinval(t, td, 17, &isnull);
+	if (!isnull)
+	{
+		Datum	   *de,
+				   *ae;
+		bool	   *dn,
+				   *an;
+		int			n,
+					n2,
+					i;
+
+		deconstruct_array(DatumGetArrayTypeP(d), DATEOID, 4, true, TYPALIGN_INT, &de, &dn, &n);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, td, 18, &isnull)), NUMERICOID, -1, false,
+						  TYPALIGN_INT, &ae, &an, &n2);
+		l->nusage = n;
+		l->udate = palloc(sizeof(DateADT) * n);
+		l->uamount = palloc(sizeof(int64) * n);
+		for (i = 0; i < n; i++)
+		{
+			l->udate[i] = DatumGetDateADT(de[i]);
+			l->uamount[i] = rr_numeric_to_minor(DatumGetNumeric(ae[i]), inv->exponent, "usage.amount");
+		}
+	}
+	/* milestones: amounts and completion dates (null when not completed) */
+	d = SPI_getbinval(t, td, 19, &isnull);
+	if (!isnull)
+	{
+		Datum	   *ae,
+				   *de;
+		bool	   *an,
+				   *dn;
+		int			n,
+					n2,
+					i;
+
+		deconstruct_array(DatumGetArrayTypeP(d), NUMERICOID, -1, false, TYPALIGN_INT, &ae, &an, &n);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, td, 20, &isnull)), DATEOID, 4, true,
+						  TYPALIGN_INT, &de, &dn, &n2);
+		l->nms = n;
+		l->ms_amount = palloc(sizeof(int64) * n);
+		l->ms_date = palloc(sizeof(DateADT) * n);
+		l->ms_done = palloc(sizeof(bool) * n);
+		for (i = 0; i < n; i++)
+		{
+			l->ms_amount[i] = rr_numeric_to_minor(DatumGetNumeric(ae[i]), inv->exponent, "milestone.amount");
+			l->ms_done[i] = !dn[i];
+			l->ms_date[i] = dn[i] ? 0 : DatumGetDateADT(de[i]);
+		}
+	}
+	d = SPI_getbinval(t, td, 21, &isnull);
+	l->bs_recognized = isnull ? 0 : DatumGetInt64(d);
+}
+
+static Datum
+int8_array_datum(const int64 *v, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(v[i]);
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+#define OUT_NCOLS 25
+
+/* Emit one posting row (columns as in revrec.posting, see the SQL wrapper). */
+static void
+emit_posting(PostCtx *ctx, Invoice *inv, Line *primary, const char *group_key, const char *method,
+			 Entries *e, bool sched, DateADT sstart, DateADT send, int64 samount)
+{
+	Datum		v[OUT_NCOLS];
+	bool		nl[OUT_NCOLS];
+	DateADT		floor = 0;
+	bool		has_floor = ctx->has_floor;
+
+	memset(nl, true, sizeof(nl));
+#define SET(i, x) (v[i] = (x), nl[i] = false)
+	SET(0, CStringGetTextDatum(inv->customer_id));
+	SET(1, CStringGetTextDatum("invoice"));
+	SET(2, CStringGetTextDatum(inv->invoice_id));
+	SET(3, CStringGetTextDatum(inv->invoice_id));
+	if (inv->invoice_number)
+		SET(4, CStringGetTextDatum(inv->invoice_number));
+	/* 5 credit_note_id */
+	SET(6, CStringGetTextDatum(group_key));
+	if (primary->product_id)
+		SET(7, CStringGetTextDatum(primary->product_id));
+	SET(8, CStringGetTextDatum(inv->currency));
+	SET(9, CStringGetTextDatum(method));
+	SET(10, CStringGetTextDatum("system"));
+	SET(11, CStringGetTextDatum("issue"));
+	/* 12 ref_id, 13 narrative */
+	if (has_floor)
+		floor = ctx->floor;
+	if (ctx->floor_to_accounting && (!has_floor || inv->T > floor))
+	{
+		floor = inv->T;
+		has_floor = true;
+	}
+	if (has_floor)
+		SET(14, DateADTGetDatum(floor));
+	if (e->n > 0)
+		SET(15, int8_array_datum(e->v, e->n));
+	if (sched)
+	{
+		SET(16, DateADTGetDatum(sstart));
+		SET(17, DateADTGetDatum(send));
+		SET(18, Int64GetDatum(samount));
+		SET(19, Int16GetDatum((int16) ctx->strategy));
+		/* 20 sched_months: computed from the strategy when read */
+		SET(21, DateADTGetDatum(inv->T));
+		SET(22, Int16GetDatum(RR_ACCT_UNBILLED));
+		SET(23, Int16GetDatum(RR_ACCT_DEFERRED));
+		SET(24, Int16GetDatum(RR_ACCT_RECOGNIZED));
+	}
+#undef SET
+	tuplestore_putvalues(ctx->rsinfo->setResult, ctx->rsinfo->setDesc, v, nl);
+}
+
+/* Post one group: lines[first .. last-1] share group_key. */
+static void
+post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
+{
+	Line	   *primary = NULL;
+	Entries		e = {0, 0, NULL};
+	DateADT		T = inv->T;
+	const char *method;
+	int			i;
+
+	for (i = first; i < last; i++)
+		if (strcmp(inv->lines[i].line_id, inv->lines[i].group_key) == 0)
+			primary = &inv->lines[i];
+	for (i = first; i < last && primary == NULL; i++)
+		if (strcmp(inv->lines[i].kind, "charge") == 0 || strcmp(inv->lines[i].kind, "minimum_true_up") == 0)
+			primary = &inv->lines[i];
+	if (primary == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+				 errmsg("invoice %s: line %s names group %s, which has no charge line",
+						inv->invoice_id, inv->lines[first].line_id, inv->lines[first].group_key),
+				 errhint("A discount or credit_usage line must name (group_id) the charge line it reduces.")));
+
+	method = strcmp(primary->kind, "minimum_true_up") == 0 ? "point_in_time" : primary->method;
+
+	if (primary->schedule_line_id)
+	{
+		/* billing schedule: unbilled -> billed, true-up of the difference */
+		entry_add(&e, T, RR_ACCT_BILLED, A);
+		entry_add(&e, T, RR_ACCT_UNBILLED, -primary->bs_recognized);
+		entry_add(&e, T, RR_ACCT_RECOGNIZED, -(A - primary->bs_recognized));
+		if (e.n > 0)
+			emit_posting(ctx, inv, primary, primary->group_key, "billing_schedule", &e, false, 0, 0, 0);
+		return;
+	}
+	if (A == 0)
+		return;					/* fully discounted: nothing moves */
+
+	if (strcmp(method, "straight_line") == 0)
+	{
+		RrPosting	p;
+		int64		U;
+
+		if (!primary->has_start || !primary->has_end)
+			ereport(ERROR,
+					(errcode(ERRCODE_RR_INVALID_PERIOD),
+					 errmsg("invoice %s line %s: straight_line recognition needs service_start and service_end",
+							inv->invoice_id, primary->line_id)));
+		rr_check_period(primary->start, primary->end);
+		memset(&p, 0, sizeof(p));
+		p.has_sched = true;
+		p.sstart = primary->start;
+		p.send = primary->end;
+		p.nmonths = rr_month_count(p.sstart, p.send);
+		p.smonths = palloc(sizeof(int64) * p.nmonths);
+		rr_month_amounts(A, p.sstart, p.send, ctx->strategy, p.smonths);
+		U = rr_sched_sum(&p, p.sstart, T - 1);
+		entry_add(&e, T, RR_ACCT_BILLED, A);
+		entry_add(&e, T, RR_ACCT_UNBILLED, -U);
+		entry_add(&e, T, RR_ACCT_DEFERRED, -(A - U));
+		emit_posting(ctx, inv, primary, primary->group_key, method, &e, true, p.sstart, p.send, A);
+		return;
+	}
+	else
+	{
+		int			maxn = 1,
+					n = 0;
+		DateADT    *d;
+		int64	   *x;
+
+		for (i = first; i < last; i++)
+			maxn += inv->lines[i].nusage + inv->lines[i].nms;
+		d = palloc(sizeof(DateADT) * maxn);
+		x = palloc(sizeof(int64) * maxn);
+
+		if (strcmp(method, "point_in_time") == 0)
+		{
+			d[0] = strcmp(primary->kind, "minimum_true_up") == 0
+				? (primary->has_end ? primary->end : primary->has_recognize_on ? primary->recognize_on : T)
+				: (primary->has_recognize_on ? primary->recognize_on : primary->has_start ? primary->start : T);
+			x[0] = A;
+			n = 1;
+		}
+		else if (strcmp(method, "usage") == 0)
+		{
+			int64		used = 0;
+
+			if (!primary->has_end)
+				ereport(ERROR,
+						(errcode(ERRCODE_RR_INVALID_PERIOD),
+						 errmsg("invoice %s line %s: usage recognition needs service_end",
+								inv->invoice_id, primary->line_id),
+						 errdetail("What usage does not cover is recognized on service_end.")));
+			for (i = first; i < last; i++)
+			{
+				int			k;
+
+				for (k = 0; k < inv->lines[i].nusage; k++)
+				{
+					d[n] = inv->lines[i].udate[k];
+					x[n] = inv->lines[i].uamount[k];
+					used = rr_add_minor(used, x[n]);
+					n++;
+				}
+			}
+			if ((A >= 0 && (used > A || used < 0)) || (A < 0 && (used < A || used > 0)))
+				ereport(ERROR,
+						(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+						 errmsg("invoice %s group %s: usage of %s exceeds the amount %s",
+								inv->invoice_id, primary->group_key,
+								DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(used, inv->exponent)))),
+								DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(A, inv->exponent)))))));
+			d[n] = primary->end;
+			x[n] = A - used;
+			n++;
+		}
+		else if (strcmp(method, "milestone") == 0)
+		{
+			int64		total = 0;
+
+			for (i = first; i < last; i++)
+			{
+				int			k;
+
+				for (k = 0; k < inv->lines[i].nms; k++)
+				{
+					total = rr_add_minor(total, inv->lines[i].ms_amount[k]);
+					if (inv->lines[i].ms_done[k])
+					{
+						d[n] = inv->lines[i].ms_date[k];
+						x[n] = inv->lines[i].ms_amount[k];
+						n++;
+					}
+				}
+			}
+			if (total != A)
+				ereport(ERROR,
+						(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+						 errmsg("invoice %s group %s: milestones sum to %s but the group's net amount is %s",
+								inv->invoice_id, primary->group_key,
+								DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(total, inv->exponent)))),
+								DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(A, inv->exponent))))),
+						 errhint("Insert the line's milestones (revrec.milestone) before the invoice posts; their amounts must sum to the line net of discounts.")));
+		}
+		else
+			elog(ERROR, "revrec: unknown recognition method %s", method);
+
+		recognition_entries(&e, T, A, n, d, x);
+		emit_posting(ctx, inv, primary, primary->group_key, method, &e, false, 0, 0, 0);
+	}
+}
+
+static void
+post_invoice(PostCtx *ctx, Invoice *inv)
+{
+	int			ngroups = 0;
+	int		   *gstart = palloc(sizeof(int) * (inv->nlines + 1));
+	int64	   *gnet = palloc0(sizeof(int64) * (inv->nlines + 1));
+	int64	   *gweight = palloc0(sizeof(int64) * (inv->nlines + 1));
+	bool	   *gssp = palloc0(sizeof(bool) * (inv->nlines + 1));
+	int64	   *share = palloc0(sizeof(int64) * (inv->nlines + 1));
+	int64		inv_discount = 0;
+	int			i,
+				g;
+	bool		any_weight = false;
+
+	/* lines arrive ordered by group key; invoice_discount lines are their own key */
+	for (i = 0; i < inv->nlines; i++)
+	{
+		Line	   *l = &inv->lines[i];
+
+		if (strcmp(l->kind, "invoice_discount") == 0)
+		{
+			inv_discount = rr_add_minor(inv_discount, l->amount);
+			continue;
+		}
+		if (ngroups == 0 || strcmp(inv->lines[gstart[ngroups - 1]].group_key, l->group_key) != 0)
+			gstart[ngroups++] = i;
+		g = ngroups - 1;
+		gnet[g] = rr_add_minor(gnet[g], l->amount);
+		if (l->has_ssp)
+		{
+			gssp[g] = true;
+			gweight[g] = rr_add_minor(gweight[g], l->ssp);
+		}
+	}
+	gstart[ngroups] = inv->nlines;
+
+	/* invoice-level discount: largest remainder over the groups' net amounts (or SSP) */
+	if (inv_discount != 0)
+	{
+		for (g = 0; g < ngroups; g++)
+		{
+			if (!gssp[g])
+				gweight[g] = Max(gnet[g], 0);
+			if (gweight[g] > 0)
+				any_weight = true;
+		}
+		if (!any_weight)
+			ereport(ERROR,
+					(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+					 errmsg("invoice %s has an invoice_discount but no charge to allocate it over",
+							inv->invoice_id)));
+		rr_allocate(inv_discount, gweight, ngroups, share);
+		for (g = 0; g < ngroups; g++)
+			gnet[g] = rr_add_minor(gnet[g], share[g]);
+	}
+
+	for (g = 0; g < ngroups; g++)
+	{
+		int			last = g + 1 < ngroups ? gstart[g + 1] : inv->nlines;
+
+		/* skip trailing invoice_discount lines inside the range */
+		while (last > gstart[g] && strcmp(inv->lines[last - 1].kind, "invoice_discount") == 0)
+			last--;
+		post_group(ctx, inv, gstart[g], last, gnet[g]);
+	}
+}
+
+static const char *const line_query =
+"SELECT i.invoice_id, i.invoice_number, i.customer_id, i.currency, i.accounting_date,"
+"       l.line_id, l.kind,"
+"       CASE WHEN l.kind IN ('invoice_discount', 'minimum_true_up') THEN l.line_id"
+"            ELSE coalesce(l.group_id, l.line_id) END AS group_key,"
+"       l.product_id, l.amount, l.service_start, l.service_end,"
+"       coalesce(l.recognition_method, p.recognition_method, 'straight_line'),"
+"       l.recognize_on, l.schedule_line_id, l.ssp,"
+"       u.dates, u.amounts, m.amounts, m.completed,"
+"       CASE WHEN l.schedule_line_id IS NOT NULL THEN"
+"         (SELECT revrec._posting_sum(ps.sched_start, ps.sched_end, ps.sched_amount, ps.sched_strategy,"
+"                 ps.sched_months, ps.entries, coalesce(l.service_start, ps.sched_start),"
+"                 coalesce(l.service_end, ps.sched_end))"
+"            FROM revrec.posting ps"
+"           WHERE ps.customer_id = i.customer_id AND ps.source = 'billing_schedule'"
+"             AND ps.source_id = l.schedule_line_id AND ps.reason = 'issue')"
+"       END"
+"  FROM revrec.invoice i"
+"  JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id"
+"  LEFT JOIN revrec.product p ON p.product_id = l.product_id"
+"  LEFT JOIN LATERAL (SELECT array_agg(x.usage_date ORDER BY x.usage_date, x.usage_id) AS dates,"
+"                            array_agg(x.amount ORDER BY x.usage_date, x.usage_id) AS amounts"
+"                       FROM revrec.usage x WHERE x.line_id = l.line_id) u"
+"         ON coalesce(l.recognition_method, p.recognition_method) = 'usage'"
+"  LEFT JOIN LATERAL (SELECT array_agg(x.amount ORDER BY x.milestone_id) AS amounts,"
+"                            array_agg(x.completed_on ORDER BY x.milestone_id) AS completed"
+"                       FROM revrec.milestone x WHERE x.line_id = l.line_id) m"
+"         ON coalesce(l.recognition_method, p.recognition_method) = 'milestone'"
+" WHERE i.invoice_id = ANY($1)"
+" ORDER BY i.invoice_id, group_key, l.line_id";
+
+/*
+ * revrec._post_invoices(ids text[], strategy text, floor_date date,
+ *                       floor_to_accounting_date boolean) returns setof posting columns
+ */
+PG_FUNCTION_INFO_V1(revrec_post_invoices);
+Datum
+revrec_post_invoices(PG_FUNCTION_ARGS)
+{
+	PostCtx		ctx;
+	Portal		portal;
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		args[1];
+	SPIPlanPtr	plan;
+	MemoryContext invcxt;
+	MemoryContext oldcxt;
+	Invoice		inv;
+	bool		have = false;
+
+	ctx.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ctx.strategy = rr_strategy_from_name(text_to_cstring(PG_GETARG_TEXT_PP(1)), "allocation_strategy");
+	ctx.has_floor = !PG_ARGISNULL(2);
+	ctx.floor = ctx.has_floor ? PG_GETARG_DATEADT(2) : 0;
+	ctx.floor_to_accounting = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	args[0] = PG_GETARG_DATUM(0);
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	invcxt = AllocSetContextCreate(CurrentMemoryContext, "revrec invoice", ALLOCSET_DEFAULT_SIZES);
+
+	SPI_connect();
+	plan = SPI_prepare(line_query, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "revrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+	memset(&inv, 0, sizeof(inv));
+	for (;;)
+	{
+		uint64		r;
+
+		SPI_cursor_fetch(portal, true, 5000);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[r];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			char	   *id;
+
+			oldcxt = MemoryContextSwitchTo(invcxt);
+			id = get_text(t, td, 1);
+			if (!have || strcmp(id, inv.invoice_id) != 0)
+			{
+				if (have)
+				{
+					post_invoice(&ctx, &inv);
+					MemoryContextReset(invcxt);
+					id = get_text(t, td, 1);
+				}
+				memset(&inv, 0, sizeof(inv));
+				inv.invoice_id = id;
+				inv.invoice_number = get_text(t, td, 2);
+				inv.customer_id = get_text(t, td, 3);
+				inv.currency = get_text(t, td, 4);
+				inv.exponent = rr_currency_exponent(inv.currency, "invoice.currency");
+				get_date(t, td, 5, &inv.T);
+				have = true;
+			}
+			read_line(&inv, t, td);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	if (have)
+	{
+		oldcxt = MemoryContextSwitchTo(invcxt);
+		post_invoice(&ctx, &inv);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextDelete(invcxt);
+	return (Datum) 0;
+}
