@@ -37,7 +37,9 @@ rr_allocate(int64 total, const int64 *weights, int n, int64 *shares)
 	int128_t	W = 0;
 	int64		mag = total < 0 ? -total : total;
 	int64		given = 0;
-	int128_t   *rem = palloc(sizeof(int128_t) * n);
+	/* palloc only MAXALIGNs (8); 128-bit integers want 16-byte alignment */
+	void	   *raw = palloc(sizeof(int128_t) * n + 16);
+	int128_t   *rem = (int128_t *) TYPEALIGN(16, raw);
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -69,7 +71,7 @@ rr_allocate(int64 total, const int64 *weights, int n, int64 *shares)
 	if (total < 0)
 		for (i = 0; i < n; i++)
 			shares[i] = -shares[i];
-	pfree(rem);
+	pfree(raw);
 }
 
 /* ---------- entry builder ---------- */

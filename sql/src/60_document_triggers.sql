@@ -125,10 +125,11 @@ BEGIN
         SELECT i.* INTO inv FROM revrec.invoice i JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id
          WHERE l.line_id = lid;
     END IF;
-    IF TG_TABLE_NAME = 'milestone' AND TG_OP = 'UPDATE'
-       AND (NEW.milestone_id, NEW.line_id, NEW.amount, NEW.customer_id, NEW.name)
-           IS NOT DISTINCT FROM (OLD.milestone_id, OLD.line_id, OLD.amount, OLD.customer_id, OLD.name) THEN
-        RETURN NEW;   -- completing / un-completing is what milestones are for
+    IF TG_TABLE_NAME = 'milestone' AND TG_OP = 'UPDATE' THEN
+        -- completing / un-completing is what milestones are for
+        IF (to_jsonb(NEW) - 'completed_on') = (to_jsonb(OLD) - 'completed_on') THEN
+            RETURN NEW;
+        END IF;
     END IF;
     IF inv.invoice_id IS NOT NULL AND (inv.status = 'void' OR revrec._invoice_posted(inv.customer_id, inv.invoice_id)) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
