@@ -22,6 +22,7 @@
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 /* ---------- schedule arithmetic over day ranges ---------- */
 
@@ -33,7 +34,7 @@ rr_sched_sum(const RrPosting *p, DateADT a, DateADT b)
 	int			i;
 	int64		sum = 0;
 
-	a = Max(a, p->sstart);
+	a = Max(Max(a, p->sstart), p->sfrom);
 	b = Min(b, p->send);
 	if (a > b)
 		return 0;
@@ -151,10 +152,12 @@ rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last)
 			hi = d;
 		any = true;
 	}
-	if (p->has_sched)
+	if (p->has_sched && Max(p->sstart, p->sfrom) <= p->send)
 	{
-		if (!any || p->sstart < lo)
-			lo = p->sstart;
+		DateADT		s = Max(p->sstart, p->sfrom);
+
+		if (!any || s < lo)
+			lo = s;
 		if (!any || p->send > hi)
 			hi = p->send;
 		any = true;
@@ -191,14 +194,16 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
 				if ((DateADT) p->entries[3 * i] < p->floor)
 					catchup_add(&c, (int16) p->entries[3 * i + 1], p->entries[3 * i + 2],
 								(DateADT) p->entries[3 * i]);
-			if (p->has_sched && p->sstart < p->floor)
+			if (p->has_sched && Max(p->sstart, p->sfrom) < p->floor)
 			{
-				int64		b = rr_sched_sum(p, p->sstart, Min(p->floor, p->split) - 1);
-				int64		a = rr_sched_sum(p, Max(p->sstart, p->split), p->floor - 1);
+				DateADT		s = Max(p->sstart, p->sfrom);
+				/* split may be -infinity (INT32_MIN): no day is before it */
+				int64		b = p->split > s ? rr_sched_sum(p, s, Min(p->floor, p->split) - 1) : 0;
+				int64		a = rr_sched_sum(p, Max(s, p->split), p->floor - 1);
 
-				catchup_add(&c, p->before, b, p->sstart);
-				catchup_add(&c, p->after, a, Max(p->sstart, p->split));
-				catchup_add(&c, p->credit, -(a + b), p->sstart);
+				catchup_add(&c, p->before, b, s);
+				catchup_add(&c, p->after, a, Max(s, p->split));
+				catchup_add(&c, p->credit, -(a + b), s);
 			}
 			for (i = 0; i < c.n; i++)
 				emit(fn, arg, p->floor, c.a[i].account, c.a[i].amount, true, c.from);
@@ -216,7 +221,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
 
 	if (p->has_sched)
 	{
-		DateADT		a = Max(lo, p->sstart);
+		DateADT		a = Max(Max(lo, p->sstart), p->sfrom);
 		DateADT		b = Min(to, p->send);
 		DateADT		ms = rr_month_start(p->sstart);
 
@@ -321,59 +326,169 @@ int8_array(ArrayType *arr, int *n)
 }
 
 /*
- * Posting arguments, in this order (shared by the SQL functions below):
- *   floor_date date, entries bigint[], sched_start date, sched_end date,
- *   sched_amount bigint, sched_strategy smallint, sched_months bigint[],
- *   sched_split date, sched_before smallint, sched_after smallint,
- *   sched_credit smallint
- * starting at argument `base`.
+ * A posting arrives as a whole revrec.posting row.  Column positions are
+ * looked up by name once per call site and kept in fn_extra (or computed
+ * from the relation in the trigger), so the table may gain columns.
  */
-#define POSTING_NARGS 11
+typedef struct PostingCols
+{
+	int			floor_date,
+				entries,
+				sched_start,
+				sched_end,
+				sched_amount,
+				sched_strategy,
+				sched_months,
+				sched_split,
+				sched_before,
+				sched_after,
+				sched_credit,
+				sched_from,
+				source,
+				source_id,
+				product_id,
+				currency;
+} PostingCols;
+
+typedef struct PostingRowCache
+{
+	Oid			typid;
+	int32		typmod;
+	TupleDesc	td;
+	PostingCols cols;
+	Datum	   *values;
+	bool	   *nulls;
+} PostingRowCache;
+
+static int
+colnum(TupleDesc td, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+			return i;
+	}
+	elog(ERROR, "revrec.posting has no column \"%s\"", name);
+	return -1;
+}
 
 static void
-posting_from_args(FunctionCallInfo fcinfo, int base, RrPosting *p)
+posting_cols(TupleDesc td, PostingCols *c)
 {
-	p->has_floor = !PG_ARGISNULL(base);
-	p->floor = p->has_floor ? PG_GETARG_DATEADT(base) : 0;
-	p->nentries = 0;
-	p->entries = NULL;
-	if (!PG_ARGISNULL(base + 1))
-	{
-		int			n;
+	c->floor_date = colnum(td, "floor_date");
+	c->entries = colnum(td, "entries");
+	c->sched_start = colnum(td, "sched_start");
+	c->sched_end = colnum(td, "sched_end");
+	c->sched_amount = colnum(td, "sched_amount");
+	c->sched_strategy = colnum(td, "sched_strategy");
+	c->sched_months = colnum(td, "sched_months");
+	c->sched_split = colnum(td, "sched_split");
+	c->sched_before = colnum(td, "sched_before");
+	c->sched_after = colnum(td, "sched_after");
+	c->sched_credit = colnum(td, "sched_credit");
+	c->sched_from = colnum(td, "sched_from");
+	c->source = colnum(td, "source");
+	c->source_id = colnum(td, "source_id");
+	c->product_id = colnum(td, "product_id");
+	c->currency = colnum(td, "currency");
+}
 
-		p->entries = int8_array(PG_GETARG_ARRAYTYPE_P(base + 1), &n);
-		if (n % 3 != 0)
+#define V(col) (v[c->col])
+#define N(col) (n[c->col])
+
+static void
+posting_from_values(const Datum *v, const bool *n, const PostingCols *c, RrPosting *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->sfrom = DATEVAL_NOBEGIN;
+	p->has_floor = !N(floor_date);
+	p->floor = p->has_floor ? DatumGetDateADT(V(floor_date)) : 0;
+	if (!N(entries))
+	{
+		int			cnt;
+
+		p->entries = int8_array(DatumGetArrayTypeP(V(entries)), &cnt);
+		if (cnt % 3 != 0)
 			ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
 							errmsg("posting entries must be (date, account, amount) triples")));
-		p->nentries = n / 3;
+		p->nentries = cnt / 3;
 	}
-	p->has_sched = !PG_ARGISNULL(base + 2);
+	p->has_sched = !N(sched_start);
 	if (p->has_sched)
 	{
-		p->sstart = PG_GETARG_DATEADT(base + 2);
-		p->send = PG_GETARG_DATEADT(base + 3);
+		if (N(sched_end) || N(sched_before) || N(sched_after) || N(sched_credit) ||
+			(N(sched_months) && (N(sched_amount) || N(sched_strategy))))
+			ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+							errmsg("a posting with sched_start needs sched_end, sched_before, sched_after, sched_credit and either sched_months or sched_amount and sched_strategy")));
+		p->sstart = DatumGetDateADT(V(sched_start));
+		p->send = DatumGetDateADT(V(sched_end));
 		rr_check_period(p->sstart, p->send);
 		p->nmonths = rr_month_count(p->sstart, p->send);
-		if (!PG_ARGISNULL(base + 6))
+		if (!N(sched_months))
 		{
-			int			n;
+			int			cnt;
 
-			p->smonths = int8_array(PG_GETARG_ARRAYTYPE_P(base + 6), &n);
-			if (n != p->nmonths)
+			p->smonths = int8_array(DatumGetArrayTypeP(V(sched_months)), &cnt);
+			if (cnt != p->nmonths)
 				ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
-								errmsg("posting has %d month amounts for a period of %d months", n, p->nmonths)));
+								errmsg("posting has %d month amounts for a period of %d months", cnt, p->nmonths)));
 		}
 		else
 		{
+			int16		strat = DatumGetInt16(V(sched_strategy));
+
+			if (strat < 0 || strat > RR_DAILY)
+				ereport(ERROR, (errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
+								errmsg("unknown allocation strategy code %d", strat)));
 			p->smonths = palloc(sizeof(int64) * p->nmonths);
-			rr_month_amounts(PG_GETARG_INT64(base + 4), p->sstart, p->send,
-							 (RrStrategy) PG_GETARG_INT16(base + 5), p->smonths);
+			rr_month_amounts(DatumGetInt64(V(sched_amount)), p->sstart, p->send,
+							 (RrStrategy) strat, p->smonths);
 		}
-		p->split = PG_ARGISNULL(base + 7) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(base + 7);
-		p->before = PG_GETARG_INT16(base + 8);
-		p->after = PG_GETARG_INT16(base + 9);
-		p->credit = PG_GETARG_INT16(base + 10);
+		p->split = N(sched_split) ? DATEVAL_NOBEGIN : DatumGetDateADT(V(sched_split));
+		p->before = DatumGetInt16(V(sched_before));
+		p->after = DatumGetInt16(V(sched_after));
+		p->credit = DatumGetInt16(V(sched_credit));
+		p->sfrom = N(sched_from) ? DATEVAL_NOBEGIN : DatumGetDateADT(V(sched_from));
 	}
+}
+
+/* Deform the composite argument argno of fcinfo into a posting. */
+static PostingRowCache *
+posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p)
+{
+	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(argno);
+	Oid			typid = HeapTupleHeaderGetTypeId(th);
+	int32		typmod = HeapTupleHeaderGetTypMod(th);
+	PostingRowCache *cache = (PostingRowCache *) fcinfo->flinfo->fn_extra;
+	HeapTupleData tuple;
+
+	if (cache == NULL || cache->typid != typid || cache->typmod != typmod)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	td = lookup_rowtype_tupdesc(typid, typmod);
+
+		cache = palloc0(sizeof(PostingRowCache));
+		cache->typid = typid;
+		cache->typmod = typmod;
+		cache->td = CreateTupleDescCopy(td);
+		ReleaseTupleDesc(td);
+		posting_cols(cache->td, &cache->cols);
+		cache->values = palloc(sizeof(Datum) * cache->td->natts);
+		cache->nulls = palloc(sizeof(bool) * cache->td->natts);
+		fcinfo->flinfo->fn_extra = cache;
+		MemoryContextSwitchTo(old);
+	}
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&(tuple.t_self));
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	heap_deform_tuple(&tuple, cache->td, cache->values, cache->nulls);
+	posting_from_values(cache->values, cache->nulls, &cache->cols, p);
+	return cache;
 }
 
 /* ---------- revrec._entries: daily entries of one posting ---------- */
@@ -487,8 +602,7 @@ expand_cb(void *arg, const RrEntry *e)
 }
 
 /*
- * revrec._entries(source, source_id, product_id, currency, <posting args>,
- *                 from_date, to_date, monthly boolean)
+ * revrec._entries(p revrec.posting, from_date date, to_date date, monthly boolean)
  *   returns table(journal_number text, entry_date date, account_id smallint,
  *                 direction text, amount numeric, catchup_from date)
  */
@@ -500,18 +614,26 @@ revrec_entries(PG_FUNCTION_ARGS)
 	RrPosting	p;
 	DateADT		from,
 				to;
-	int			base = 4;
+	PostingRowCache *rc;
+	const PostingCols *c;
+	const Datum *v;
+	const bool *n;
 
 	memset(&st, 0, sizeof(st));
 	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	st.source = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	st.source_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	st.product_id = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	st.exponent = rr_currency_exponent(text_to_cstring(PG_GETARG_TEXT_PP(3)), "currency");
-	posting_from_args(fcinfo, base, &p);
-	from = PG_ARGISNULL(base + POSTING_NARGS) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(base + POSTING_NARGS);
-	to = PG_ARGISNULL(base + POSTING_NARGS + 1) ? DATEVAL_NOEND : PG_GETARG_DATEADT(base + POSTING_NARGS + 1);
-	st.monthly = !PG_ARGISNULL(base + POSTING_NARGS + 2) && PG_GETARG_BOOL(base + POSTING_NARGS + 2);
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "revrec._entries: posting must not be null");
+	rc = posting_from_arg(fcinfo, 0, &p);
+	c = &rc->cols;
+	v = rc->values;
+	n = rc->nulls;
+	st.source = TextDatumGetCString(V(source));
+	st.source_id = TextDatumGetCString(V(source_id));
+	st.product_id = N(product_id) ? NULL : TextDatumGetCString(V(product_id));
+	st.exponent = rr_currency_exponent(TextDatumGetCString(V(currency)), "currency");
+	from = PG_ARGISNULL(1) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(1);
+	to = PG_ARGISNULL(2) ? DATEVAL_NOEND : PG_GETARG_DATEADT(2);
+	st.monthly = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	st.to = to;
 	st.debit = CStringGetTextDatum("debit");
 	st.credit = CStringGetTextDatum("credit");
@@ -553,7 +675,6 @@ revrec_posting_check(PG_FUNCTION_ARGS)
 	RrPosting	p;
 	DateADT		first,
 				last;
-	bool		isnull;
 	int			i,
 				j;
 	Datum		lock;
@@ -570,28 +691,13 @@ revrec_posting_check(PG_FUNCTION_ARGS)
 
 	/* read the posting columns by name */
 	{
-		static const char *const cols[] = {"floor_date", "entries", "sched_start", "sched_end",
-			"sched_amount", "sched_strategy", "sched_months", "sched_split",
-		"sched_before", "sched_after", "sched_credit"};
-		LOCAL_FCINFO(fake, POSTING_NARGS);
+		PostingCols cols;
+		Datum	   *v = palloc(sizeof(Datum) * td->natts);
+		bool	   *n = palloc(sizeof(bool) * td->natts);
 
-		for (i = 0; i < POSTING_NARGS; i++)
-		{
-			int			att = SPI_fnumber(td, cols[i]);
-
-			if (att <= 0)
-				elog(ERROR, "revrec.posting has no column %s", cols[i]);
-			fake->args[i].value = heap_getattr(tup, att, td, &isnull);
-			fake->args[i].isnull = isnull;
-		}
-		fake->nargs = POSTING_NARGS;
-		if (!fake->args[2].isnull)
-			for (i = 3; i <= 10; i++)
-				if (fake->args[i].isnull && i != 6 && i != 7 && !(i == 4 && !fake->args[6].isnull) &&
-					!(i == 5 && !fake->args[6].isnull))
-					ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-									errmsg("posting schedule column %s must not be null", cols[i])));
-		posting_from_args(fake, 0, &p);
+		posting_cols(td, &cols);
+		heap_deform_tuple(tup, td, v, n);
+		posting_from_values(v, n, &cols, &p);
 	}
 
 	/* explicit entries must balance on each date */
@@ -646,51 +752,26 @@ revrec_posting_check(PG_FUNCTION_ARGS)
 }
 
 /*
- * revrec._posting_sum(sched_start, sched_end, sched_amount, sched_strategy,
- *                     sched_months, entries, from_date, to_date) returns bigint
- * What a posting recognized over [from, to]: its schedule days plus the
- * credits to recognized among its explicit entries (minor units).
+ * revrec._posting_sum(p revrec.posting, from_date date, to_date date) returns bigint
+ * What a posting recognized over [from, to] before any floor shift: its
+ * schedule days plus the credits to recognized among its explicit entries.
  */
 PG_FUNCTION_INFO_V1(revrec_posting_sum);
 Datum
 revrec_posting_sum(PG_FUNCTION_ARGS)
 {
 	RrPosting	p;
-	DateADT		from = PG_GETARG_DATEADT(6);
-	DateADT		to = PG_GETARG_DATEADT(7);
+	DateADT		from = PG_GETARG_DATEADT(1);
+	DateADT		to = PG_GETARG_DATEADT(2);
 	int64		sum = 0;
 	int			i;
 
-	memset(&p, 0, sizeof(p));
-	if (!PG_ARGISNULL(0))
-	{
-		p.has_sched = true;
-		p.sstart = PG_GETARG_DATEADT(0);
-		p.send = PG_GETARG_DATEADT(1);
-		p.nmonths = rr_month_count(p.sstart, p.send);
-		if (!PG_ARGISNULL(4))
-		{
-			int			n;
-
-			p.smonths = int8_array(PG_GETARG_ARRAYTYPE_P(4), &n);
-		}
-		else
-		{
-			p.smonths = palloc(sizeof(int64) * p.nmonths);
-			rr_month_amounts(PG_GETARG_INT64(2), p.sstart, p.send,
-							 (RrStrategy) PG_GETARG_INT16(3), p.smonths);
-		}
+	posting_from_arg(fcinfo, 0, &p);
+	if (p.has_sched && p.credit == RR_ACCT_RECOGNIZED)
 		sum = rr_sched_sum(&p, from, to);
-	}
-	if (!PG_ARGISNULL(5))
-	{
-		int			n;
-		int64	   *e = int8_array(PG_GETARG_ARRAYTYPE_P(5), &n);
-
-		for (i = 0; i + 2 < n; i += 3)
-			if (e[i + 1] == RR_ACCT_RECOGNIZED && e[i] >= from && e[i] <= to)
-				sum = rr_add_minor(sum, -e[i + 2]);
-	}
+	for (i = 0; i < p.nentries; i++)
+		if (p.entries[3 * i + 1] == RR_ACCT_RECOGNIZED && p.entries[3 * i] >= from && p.entries[3 * i] <= to)
+			sum = rr_add_minor(sum, -p.entries[3 * i + 2]);
 	PG_RETURN_INT64(sum);
 }
 
@@ -713,7 +794,7 @@ stats_cb(void *arg, const RrEntry *e)
 }
 
 /*
- * revrec._posting_stats(<posting args>) returns table(entries bigint, debits bigint):
+ * revrec._posting_stats(p revrec.posting) returns table(entries bigint, debits bigint):
  * how many entries a posting expands to and the sum of its debits, without
  * materializing them (for the activity log).
  */
@@ -727,7 +808,7 @@ revrec_posting_stats(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	posting_from_args(fcinfo, 0, &p);
+	posting_from_arg(fcinfo, 0, &p);
 	rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, stats_cb, &st);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "revrec._posting_stats must return a composite");

@@ -37,6 +37,7 @@ typedef struct RrPosting
 	int16		before;
 	int16		after;
 	int16		credit;
+	DateADT		sfrom;			/* window: schedule days before it are not part of this posting */
 } RrPosting;
 
 /* One expanded entry.  catchup_from is set (>= 0 valid) on a floor catch-up. */

@@ -405,6 +405,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 							inv->invoice_id, primary->line_id)));
 		rr_check_period(primary->start, primary->end);
 		memset(&p, 0, sizeof(p));
+		p.sfrom = DATEVAL_NOBEGIN;
 		p.has_sched = true;
 		p.sstart = primary->start;
 		p.send = primary->end;
@@ -584,9 +585,8 @@ static const char *const line_query =
 "       l.recognize_on, l.schedule_line_id, l.ssp,"
 "       u.dates, u.amounts, m.amounts, m.completed,"
 "       CASE WHEN l.schedule_line_id IS NOT NULL THEN"
-"         (SELECT revrec._posting_sum(ps.sched_start, ps.sched_end, ps.sched_amount, ps.sched_strategy,"
-"                 ps.sched_months, ps.entries, coalesce(l.service_start, ps.sched_start),"
-"                 coalesce(l.service_end, ps.sched_end))"
+"         (SELECT sum(revrec._posting_sum(ps, coalesce(l.service_start, '-infinity'),"
+"                                         coalesce(l.service_end, 'infinity')))::bigint"
 "            FROM revrec.posting ps"
 "           WHERE ps.customer_id = i.customer_id AND ps.source = 'billing_schedule'"
 "             AND ps.source_id = l.schedule_line_id AND ps.reason = 'issue')"

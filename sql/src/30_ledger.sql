@@ -94,6 +94,7 @@ CREATE TABLE revrec.posting (
     sched_before   smallint,
     sched_after    smallint,
     sched_credit   smallint,
+    sched_from     date,
     PRIMARY KEY (customer_id, posting_id)
 );
 COMMENT ON TABLE revrec.posting IS
@@ -125,12 +126,7 @@ CREATE TRIGGER posting_no_truncate BEFORE TRUNCATE ON revrec.posting
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._ledger_immutable();
 
 -- Expansion of one posting into entries (daily, or summed per month).
-CREATE FUNCTION revrec._entries(
-    source text, source_id text, product_id text, currency text,
-    floor_date date, entries bigint[], sched_start date, sched_end date,
-    sched_amount bigint, sched_strategy smallint, sched_months bigint[],
-    sched_split date, sched_before smallint, sched_after smallint, sched_credit smallint,
-    from_date date, to_date date, monthly boolean)
+CREATE FUNCTION revrec._entries(p revrec.posting, from_date date, to_date date, monthly boolean)
     RETURNS TABLE (journal_number text, entry_date date, account_id smallint,
                    direction text, amount numeric, catchup_from date)
     LANGUAGE c IMMUTABLE PARALLEL SAFE ROWS 100

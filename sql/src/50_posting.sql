@@ -1,14 +1,10 @@
 -- Posting (SPEC 4, 5): document triggers queue work; one deferred trigger per
 -- transaction posts everything queued in one set-based pass at commit.
 
-CREATE FUNCTION revrec._posting_sum(sched_start date, sched_end date, sched_amount bigint,
-    sched_strategy smallint, sched_months bigint[], entries bigint[], from_date date, to_date date)
-    RETURNS bigint LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'revrec_posting_sum';
-CREATE FUNCTION revrec._posting_stats(floor_date date, entries bigint[], sched_start date, sched_end date,
-    sched_amount bigint, sched_strategy smallint, sched_months bigint[], sched_split date,
-    sched_before smallint, sched_after smallint, sched_credit smallint,
-    OUT n_entries bigint, OUT debits bigint)
-    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'revrec_posting_stats';
+CREATE FUNCTION revrec._posting_sum(p revrec.posting, from_date date, to_date date)
+    RETURNS bigint LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_sum';
+CREATE FUNCTION revrec._posting_stats(p revrec.posting, OUT n_entries bigint, OUT debits bigint)
+    LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_stats';
 CREATE FUNCTION revrec._journal_number(source text, source_id text, product_id text, day date)
     RETURNS text LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'revrec_journal_number';
 CREATE FUNCTION revrec._recognition_delta(t date, dates date[], amounts bigint[])
@@ -58,9 +54,7 @@ CREATE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
     SELECT coalesce(p_action, p.reason), p.source, p.source_id, nullif(p.customer_id, ''),
            sum(st.n_entries), revrec.from_minor_units(sum(st.debits)::bigint, p.currency), p.currency
       FROM revrec.posting p,
-           LATERAL revrec._posting_stats(p.floor_date, p.entries, p.sched_start, p.sched_end, p.sched_amount,
-                                        p.sched_strategy, p.sched_months, p.sched_split, p.sched_before,
-                                        p.sched_after, p.sched_credit) st
+           LATERAL revrec._posting_stats(p) st
      WHERE p.posting_id > p_from
        AND p.xmin::text = pg_current_xact_id()::xid::text
      GROUP BY 1, p.source, p.source_id, p.customer_id, p.currency
@@ -164,14 +158,15 @@ BEGIN
         INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
                                     line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
                                     floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
-                                    sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit)
+                                    sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit,
+                                    sched_from)
         SELECT p.customer_id, p.source, p.source_id, p.invoice_id, p.invoice_number, p.credit_note_id,
                p.line_id, p.product_id, p.currency, p.method, 'system', 'void', p.posting_id::text,
                format('Void of invoice %s', coalesce(p.invoice_number, p.invoice_id)),
                greatest(i.void_date, fl, p.floor_date), '-infinity', '-infinity',
                revrec._negate_amounts(p.entries), p.sched_start, p.sched_end, -p.sched_amount,
                p.sched_strategy, (SELECT array_agg(-m ORDER BY o) FROM unnest(p.sched_months) WITH ORDINALITY u(m, o)),
-               p.sched_split, p.sched_before, p.sched_after, p.sched_credit
+               p.sched_split, p.sched_before, p.sched_after, p.sched_credit, p.sched_from
           FROM revrec.posting p JOIN revrec.invoice i ON i.invoice_id = p.source_id AND i.customer_id = p.customer_id
          WHERE p.source = 'invoice' AND p.source_id = ANY (void_ids) AND p.reason <> 'void'
          ORDER BY p.posting_id;

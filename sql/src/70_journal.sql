@@ -24,10 +24,7 @@ SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_
        revrec._narrative(p, e.catchup_from, e.entry_date) AS narrative,
        p.journal_type, p.recorded_at, p.posting_id, p.reason
   FROM revrec.posting p
- CROSS JOIN LATERAL revrec._entries(p.source, p.source_id, p.product_id, p.currency, p.floor_date, p.entries,
-                                    p.sched_start, p.sched_end, p.sched_amount, p.sched_strategy, p.sched_months,
-                                    p.sched_split, p.sched_before, p.sched_after, p.sched_credit,
-                                    NULL, NULL, false) e
+ CROSS JOIN LATERAL revrec._entries(p, NULL, NULL, false) e
   JOIN revrec.ledger_account a ON a.account_id = e.account_id;
 COMMENT ON VIEW revrec.journal_entry IS
     'every daily ledger entry, expanded from revrec.posting; amount > 0, direction debit or credit';
