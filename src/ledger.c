@@ -70,37 +70,48 @@ rr_sched_sum(const RrPosting *p, DateADT a, DateADT b)
 
 /* ---------- catch-up accumulation ---------- */
 
+/*
+ * Catch-up sums are kept per account, per direction and per origin (explicit
+ * entries vs. the spread schedule), so that a catch-up shows the same gross
+ * movements as the days it replaces: billed -> deferred and deferred ->
+ * recognized stay two movements instead of netting into one.
+ */
 typedef struct AcctSum
 {
 	int16		account;
+	bool		debit;
+	bool		sched;
 	int64		amount;
 } AcctSum;
 
 typedef struct CatchUp
 {
 	int			n;
-	AcctSum		a[16];
+	AcctSum		a[32];
 	DateADT		from;			/* earliest original date caught up */
 } CatchUp;
 
 static void
-catchup_add(CatchUp *c, int16 account, int64 amount, DateADT date)
+catchup_add(CatchUp *c, int16 account, int64 amount, DateADT date, bool sched)
 {
 	int			i;
+	bool		debit = amount > 0;
 
 	if (amount == 0)
 		return;
 	if (date < c->from)
 		c->from = date;
 	for (i = 0; i < c->n; i++)
-		if (c->a[i].account == account)
+		if (c->a[i].account == account && c->a[i].debit == debit && c->a[i].sched == sched)
 		{
-			c->a[i].amount += amount;
+			c->a[i].amount = rr_add_minor(c->a[i].amount, amount);
 			return;
 		}
 	if (c->n >= (int) lengthof(c->a))
 		elog(ERROR, "revrec: too many accounts in one posting");
 	c->a[c->n].account = account;
+	c->a[c->n].debit = debit;
+	c->a[c->n].sched = sched;
 	c->a[c->n].amount = amount;
 	c->n++;
 }
@@ -193,7 +204,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
 			for (i = 0; i < p->nentries; i++)
 				if ((DateADT) p->entries[3 * i] < p->floor)
 					catchup_add(&c, (int16) p->entries[3 * i + 1], p->entries[3 * i + 2],
-								(DateADT) p->entries[3 * i]);
+								(DateADT) p->entries[3 * i], false);
 			if (p->has_sched && Max(p->sstart, p->sfrom) < p->floor)
 			{
 				DateADT		s = Max(p->sstart, p->sfrom);
@@ -201,9 +212,9 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
 				int64		b = p->split > s ? rr_sched_sum(p, s, Min(p->floor, p->split) - 1) : 0;
 				int64		a = rr_sched_sum(p, Max(s, p->split), p->floor - 1);
 
-				catchup_add(&c, p->before, b, s);
-				catchup_add(&c, p->after, a, Max(s, p->split));
-				catchup_add(&c, p->credit, -(a + b), s);
+				catchup_add(&c, p->before, b, s, true);
+				catchup_add(&c, p->after, a, Max(s, p->split), true);
+				catchup_add(&c, p->credit, -(a + b), s, true);
 			}
 			for (i = 0; i < c.n; i++)
 				emit(fn, arg, p->floor, c.a[i].account, c.a[i].amount, true, c.from);

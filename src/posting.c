@@ -687,3 +687,56 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 	MemoryContextDelete(invcxt);
 	return (Datum) 0;
 }
+
+/* revrec._allocate(total bigint, weights bigint[]) returns bigint[]: largest remainder */
+PG_FUNCTION_INFO_V1(revrec_allocate);
+Datum
+revrec_allocate(PG_FUNCTION_ARGS)
+{
+	int64		total = PG_GETARG_INT64(0);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+	int64	   *w;
+	int64	   *shares;
+
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	w = palloc(sizeof(int64) * Max(n, 1));
+	shares = palloc0(sizeof(int64) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		w[i] = nulls[i] ? 0 : DatumGetInt64(elems[i]);
+		if (w[i] < 0)
+			w[i] = 0;
+	}
+	if (total != 0)
+		rr_allocate(total, w, n, shares);
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(shares[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * revrec._schedule_sum(amount bigint, service_start date, service_end date,
+ *                      strategy smallint, from_date date, to_date date) returns bigint
+ * What the schedule of amount over the period recognizes over [from, to].
+ */
+PG_FUNCTION_INFO_V1(revrec_schedule_sum);
+Datum
+revrec_schedule_sum(PG_FUNCTION_ARGS)
+{
+	RrPosting	p;
+
+	memset(&p, 0, sizeof(p));
+	p.sfrom = DATEVAL_NOBEGIN;
+	p.has_sched = true;
+	p.sstart = PG_GETARG_DATEADT(1);
+	p.send = PG_GETARG_DATEADT(2);
+	rr_check_period(p.sstart, p.send);
+	p.nmonths = rr_month_count(p.sstart, p.send);
+	p.smonths = palloc(sizeof(int64) * p.nmonths);
+	rr_month_amounts(PG_GETARG_INT64(0), p.sstart, p.send, (RrStrategy) PG_GETARG_INT16(3), p.smonths);
+	PG_RETURN_INT64(rr_sched_sum(&p, PG_GETARG_DATEADT(4), PG_GETARG_DATEADT(5)));
+}

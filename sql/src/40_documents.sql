@@ -112,3 +112,29 @@ CREATE TABLE revrec.pending (
 CREATE TABLE revrec.pending_flush (
     xid xid8 PRIMARY KEY
 );
+
+-- Credit notes (SPEC 4, 5.1).
+CREATE TABLE revrec.credit_note (
+    credit_note_id     text PRIMARY KEY,
+    credit_note_number text,
+    customer_id        text NOT NULL REFERENCES revrec.customer,
+    invoice_id         text REFERENCES revrec.invoice,
+    currency           text NOT NULL REFERENCES revrec.currency,
+    credit_date        date NOT NULL,
+    status             text NOT NULL DEFAULT 'issued' CHECK (status IN ('draft', 'issued', 'void')),
+    void_date          date,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (customer_id, credit_note_id)
+);
+CREATE TABLE revrec.credit_note_line (
+    credit_note_line_id text PRIMARY KEY,
+    credit_note_id      text NOT NULL REFERENCES revrec.credit_note,
+    customer_id         text,
+    line_id             text REFERENCES revrec.invoice_line,
+    product_id          text REFERENCES revrec.product,
+    amount              numeric NOT NULL CHECK (amount > 0),
+    description         text,
+    CHECK (line_id IS NOT NULL OR product_id IS NOT NULL)
+);
+CREATE INDEX credit_note_line_note ON revrec.credit_note_line (credit_note_id);
+CREATE INDEX credit_note_line_line ON revrec.credit_note_line (line_id) WHERE line_id IS NOT NULL;

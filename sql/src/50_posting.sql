@@ -176,6 +176,7 @@ BEGIN
     PERFORM revrec._flush_usage(fl, issue_ids);
     PERFORM revrec._flush_milestones(fl, issue_ids);
     PERFORM revrec._flush_billing_schedules(s, fl);
+    PERFORM revrec._flush_credit_notes(s, fl);
 
     PERFORM revrec._log_postings(mark, NULL);
     DELETE FROM revrec.pending_flush WHERE xid = pg_current_xact_id();

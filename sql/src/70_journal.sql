@@ -131,6 +131,7 @@ REVOKE EXECUTE ON FUNCTION revrec.flush() FROM revrec_reader;
 GRANT EXECUTE ON FUNCTION revrec.flush() TO revrec_writer;
 GRANT SELECT, INSERT, UPDATE, DELETE ON revrec.pending, revrec.pending_flush TO revrec_writer;
 GRANT INSERT, UPDATE, DELETE ON revrec.customer, revrec.product, revrec.invoice, revrec.invoice_line,
-    revrec.usage, revrec.milestone, revrec.credit_grant, revrec.billing_schedule_line TO revrec_writer;
+    revrec.usage, revrec.milestone, revrec.credit_grant, revrec.billing_schedule_line,
+    revrec.credit_note, revrec.credit_note_line TO revrec_writer;
 GRANT UPDATE ON revrec.settings TO revrec_admin;
 GRANT INSERT, UPDATE ON revrec.ledger_account TO revrec_admin;
