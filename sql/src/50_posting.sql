@@ -104,7 +104,7 @@ BEGIN
         PERFORM 1 FROM revrec.credit_grant g
          WHERE g.grant_id IN (SELECT l.grant_id FROM revrec.invoice_line l
                                WHERE l.invoice_id = ANY (issue_ids) AND l.grant_id IS NOT NULL)
-         ORDER BY g.grant_id FOR UPDATE;
+         ORDER BY g.grant_id FOR NO KEY UPDATE;
         SELECT l.line_id, l.invoice_id, g.grant_id, i.accounting_date, g.effective_date, g.expires_on,
                g.currency AS gcur, i.currency AS icur, g.customer_id AS gcust, i.customer_id AS icust
           INTO bad

@@ -94,8 +94,10 @@ BEGIN
             SELECT CASE WHEN il.kind IN ('invoice_discount', 'minimum_true_up') THEN il.line_id
                         ELSE coalesce(il.group_id, il.line_id) END INTO grp
               FROM revrec.invoice_line il WHERE il.line_id = l.line_id;
-            -- credits on one invoice are serialized: no two sessions over-credit it
-            PERFORM 1 FROM revrec.invoice i WHERE i.invoice_id = inv.invoice_id FOR UPDATE;
+            -- credits on one invoice are serialized: no two sessions over-credit it.
+            -- NO KEY UPDATE, because the credit notes' foreign keys hold KEY SHARE
+            -- locks on the invoice, which FOR UPDATE would deadlock against.
+            PERFORM 1 FROM revrec.invoice i WHERE i.invoice_id = inv.invoice_id FOR NO KEY UPDATE;
             SELECT * INTO issue FROM revrec.posting p
              WHERE p.customer_id = inv.customer_id AND p.source = 'invoice' AND p.source_id = inv.invoice_id
                AND p.line_id = grp AND p.reason = 'issue';
