@@ -47,6 +47,7 @@ SQL
 printf 'check: %s periods, %s days: revrec EXCEPT plain-SQL = %s rows, plain-SQL EXCEPT revrec = %s rows: %s\n' \
     "$SAMPLE" "$sample_days" "$only_revrec" "$only_plain" \
     "$([ "$only_revrec" = 0 ] && [ "$only_plain" = 0 ] && echo OK || echo MISMATCH)"
+[ "$only_revrec" = 0 ] && [ "$only_plain" = 0 ] || exit 1
 
 declare -A QUERY=(
     [revrec]='SELECT count(x.amount) FROM bench.periods p, revrec.schedule(p.amount, p.s, p.e) x'
