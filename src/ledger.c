@@ -143,6 +143,15 @@ emit_sched_day(const RrPosting *p, RrEntryFn fn, void *arg, DateADT d, int64 r)
 	emit(fn, arg, d, p->credit, -r, false, 0);
 }
 
+/* Sum of a month's day amounts over [x, y] (x <= y, inside the month). */
+static inline int64
+month_part_sum(int64 per, int64 lastamt, DateADT mhi, DateADT x, DateADT y)
+{
+	if (x > y)
+		return 0;
+	return per * (y - x + 1) + (y == mhi ? lastamt - per : 0);
+}
+
 bool
 rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last)
 {
@@ -186,7 +195,7 @@ rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last)
 }
 
 void
-rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
+rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 				  RrEntryFn fn, void *arg)
 {
 	DateADT		lo = from;
@@ -251,8 +260,25 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
 
 				if (mlo > b)
 					break;
-				for (d = Max(mlo, a); d <= Min(mhi, b); d++)
-					emit_sched_day(p, fn, arg, d, d == mhi ? lastamt : per);
+				if (by_month)
+				{
+					/* month totals straight from the month amount: no day loop */
+					DateADT		x = Max(mlo, a);
+					DateADT		y = Min(mhi, b);
+					int64		before = 0,
+								after = 0;
+
+					if (p->split > x)
+						before = month_part_sum(per, lastamt, mhi, x, Min(y, p->split - 1));
+					if (p->split <= y)
+						after = month_part_sum(per, lastamt, mhi, Max(x, p->split), y);
+					emit(fn, arg, x, p->before, before, false, 0);
+					emit(fn, arg, x, p->after, after, false, 0);
+					emit(fn, arg, x, p->credit, -(before + after), false, 0);
+				}
+				else
+					for (d = Max(mlo, a); d <= Min(mhi, b); d++)
+						emit_sched_day(p, fn, arg, d, d == mhi ? lastamt : per);
 			}
 			ms = next;
 		}
@@ -468,6 +494,14 @@ posting_from_values(const Datum *v, const bool *n, const PostingCols *c, RrPosti
 }
 
 /* Deform the composite argument argno of fcinfo into a posting. */
+static PostingRowCache *posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p);
+
+void
+rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p)
+{
+	posting_from_arg(fcinfo, argno, p);
+}
+
 static PostingRowCache *
 posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p)
 {
@@ -650,7 +684,7 @@ revrec_entries(PG_FUNCTION_ARGS)
 	st.credit = CStringGetTextDatum("credit");
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	rr_posting_expand(&p, from, to, expand_cb, &st);
+	rr_posting_expand(&p, from, to, st.monthly, expand_cb, &st);
 
 	if (st.monthly)
 	{
@@ -820,7 +854,7 @@ revrec_posting_stats(PG_FUNCTION_ARGS)
 	bool		nulls[2] = {false, false};
 
 	posting_from_arg(fcinfo, 0, &p);
-	rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, stats_cb, &st);
+	rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, false, stats_cb, &st);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "revrec._posting_stats must return a composite");
 	td = BlessTupleDesc(td);

@@ -15,6 +15,7 @@
 #define REVREC_LEDGER_H
 
 #include "postgres.h"
+#include "fmgr.h"
 #include "utils/date.h"
 
 #define RR_ACCT_BILLED		1
@@ -52,8 +53,13 @@ typedef struct RrEntry
 
 typedef void (*RrEntryFn) (void *arg, const RrEntry *e);
 
-/* Expand every entry dated in [from, to] (after the floor shift), calling fn. */
-extern void rr_posting_expand(const RrPosting *p, DateADT from, DateADT to,
+/*
+ * Expand every entry dated in [from, to] (after the floor shift), calling fn.
+ * by_month: the schedule's days are not expanded; fn gets each month's total
+ * per account instead (dated inside the month), which sums to the same
+ * monthly amounts per account and direction as the days would.
+ */
+extern void rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 							  RrEntryFn fn, void *arg);
 
 /* Sum of the spread schedule's day amounts over [a, b]. */
@@ -61,6 +67,9 @@ extern int64 rr_sched_sum(const RrPosting *p, DateADT a, DateADT b);
 
 /* First and last entry date after the floor shift; false when it posts nothing. */
 extern bool rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last);
+
+/* Read the revrec.posting row passed as argument argno of fcinfo. */
+extern void rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p);
 
 /* "INV-<id>/<product>/<YYYY-MM>", ids with '/' or '%' percent-escaped. */
 extern char *rr_journal_number(const char *source, const char *source_id,

@@ -1,0 +1,298 @@
+-- Month-end reports (SPEC 6): journal report, deferred revenue, waterfall.
+
+CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
+    OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
+    OUT future_near bigint, OUT future_far bigint)
+    LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_summary';
+CREATE FUNCTION revrec._recognition_by_month(p revrec.posting, from_date date, to_date date)
+    RETURNS TABLE (month date, amount bigint)
+    LANGUAGE c IMMUTABLE PARALLEL SAFE ROWS 12 AS 'MODULE_PATHNAME', 'revrec_recognition_by_month';
+
+-- The group (performance obligation) a posting belongs to: invoice lines and
+-- their credit notes share the invoice's group; other sources stand alone.
+CREATE FUNCTION revrec._doc_source(p revrec.posting) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p.invoice_id IS NOT NULL THEN 'invoice' ELSE p.source END $$;
+
+-- Currency of a report: the one asked for, or the only one present.
+CREATE FUNCTION revrec._report_currency(p_currency text, p_from date, p_to date) RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found text[];
+BEGIN
+    IF p_currency IS NOT NULL THEN
+        PERFORM revrec.to_minor_units(0, p_currency);   -- unknown currency: RV001
+        RETURN p_currency;
+    END IF;
+    SELECT array_agg(DISTINCT p.currency ORDER BY p.currency) INTO found
+      FROM revrec.posting p WHERE p.first_date <= p_to AND p.last_date >= p_from;
+    IF cardinality(found) > 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV015',
+            MESSAGE = format('the ledger holds several currencies (%s): choose one', array_to_string(found, ', ')),
+            HINT = 'Pass currency => ''USD'' (for example); revrec never adds amounts of different currencies.';
+    END IF;
+    RETURN found[1];
+END $$;
+
+CREATE TYPE revrec.journal_report_row AS (
+    journal_number text, entry_date date, source text, source_id text, customer_id text, product_id text,
+    invoice_id text, invoice_number text, credit_note_id text, line_id text, account text, direction text,
+    amount numeric, currency text, method text, narrative text, journal_type text, recorded_at timestamptz,
+    customer_name text, product_name text);
+
+-- The report without the currency check (p_currency null = every currency).
+CREATE FUNCTION revrec._journal_report(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
+    p_exclude_fully_recognized boolean, p_granularity text)
+    RETURNS SETOF revrec.journal_report_row
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    done_by date := coalesce(p_as_of, now())::date;
+BEGIN
+    IF p_from IS NULL OR p_to IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV004', MESSAGE = 'journal_report needs from_date and to_date';
+    END IF;
+    IF p_to < p_from THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV004',
+            MESSAGE = format('to_date %s is before from_date %s', p_to, p_from);
+    END IF;
+    IF p_granularity NOT IN ('day', 'month') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV006',
+            MESSAGE = format('granularity must be ''day'' or ''month'', not ''%s''', p_granularity);
+    END IF;
+    RETURN QUERY
+    WITH p AS MATERIALIZED (
+        SELECT p.* FROM revrec.posting p
+         WHERE p.first_date <= p_to AND p.last_date >= p_from
+           AND (p_currency IS NULL OR p.currency = p_currency)
+           AND (p_as_of IS NULL OR p.recorded_at <= p_as_of)
+           AND (p_journal_type IS NULL OR p.journal_type = p_journal_type)
+           AND (p_source IS NULL OR p.source = p_source)
+           AND (p_customer IS NULL OR p.customer_id = p_customer)
+           AND (p_product IS NULL OR p.product_id = p_product)
+           AND (p_invoice IS NULL OR p.invoice_id = p_invoice)
+           AND (p_credit_note IS NULL OR p.credit_note_id = p_credit_note)
+           AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR EXISTS (
+                   SELECT 1 FROM revrec.posting q
+                    WHERE q.customer_id = p.customer_id AND q.line_id = p.line_id
+                      AND coalesce(q.invoice_id, q.source_id) = coalesce(p.invoice_id, p.source_id)
+                      AND q.last_date > done_by
+                      AND (p_as_of IS NULL OR q.recorded_at <= p_as_of))))
+    SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, ''), p.product_id,
+           p.invoice_id, p.invoice_number, p.credit_note_id, p.line_id, a.code, e.direction, e.amount,
+           p.currency, p.method, revrec._narrative(p, e.catchup_from, e.entry_date), p.journal_type,
+           p.recorded_at, c.name, pr.name
+      FROM p
+     CROSS JOIN LATERAL revrec._entries(p, p_from, p_to, false) e
+      JOIN revrec.ledger_account a ON a.account_id = e.account_id
+      LEFT JOIN revrec.customer c ON c.customer_id = p.customer_id
+      LEFT JOIN revrec.product pr ON pr.product_id = p.product_id
+     WHERE p_granularity = 'day'
+    UNION ALL
+    SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, ''), p.product_id,
+           p.invoice_id, p.invoice_number, p.credit_note_id,
+           CASE WHEN min(p.line_id) = max(p.line_id) THEN min(p.line_id) END, a.code, e.direction, sum(e.amount),
+           p.currency, CASE WHEN min(p.method) = max(p.method) THEN min(p.method) END,
+           CASE WHEN p.journal_type = 'manual' AND min(p.narrative) = max(p.narrative) THEN min(p.narrative)
+                ELSE format('%s %s%s, %s%s',
+                            CASE p.source WHEN 'invoice' THEN 'Invoice' WHEN 'credit_note' THEN 'Credit note'
+                                          WHEN 'billing_schedule' THEN 'Billing schedule' ELSE 'Journal' END,
+                            coalesce(CASE p.source WHEN 'invoice' THEN p.invoice_number END, p.source_id),
+                            coalesce(' ' || p.product_id, ''), to_char(e.entry_date, 'YYYY-MM'),
+                            CASE WHEN bool_or(e.catchup_from IS NOT NULL)
+                                 THEN ' (includes catch-up of entries from a locked period)' ELSE '' END) END,
+           p.journal_type, max(p.recorded_at), c.name, pr.name
+      FROM p
+     CROSS JOIN LATERAL revrec._entries(p, p_from, p_to, true) e
+      JOIN revrec.ledger_account a ON a.account_id = e.account_id
+      LEFT JOIN revrec.customer c ON c.customer_id = p.customer_id
+      LEFT JOIN revrec.product pr ON pr.product_id = p.product_id
+     WHERE p_granularity = 'month'
+     GROUP BY e.journal_number, e.entry_date, p.source, p.source_id, p.customer_id, p.product_id, p.invoice_id,
+              p.invoice_number, p.credit_note_id, a.code, e.direction, p.currency, p.journal_type, c.name, pr.name;
+END $$;
+
+CREATE FUNCTION revrec.journal_report(
+    from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
+    journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
+    exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT 'month')
+    RETURNS SETOF revrec.journal_report_row
+    LANGUAGE sql STABLE AS $$
+    SELECT * FROM revrec._journal_report($1, $2, revrec._report_currency($3, $1, $2), $4, $5, $6, $7, $8, $9,
+                                         $10, coalesce($11, false), coalesce($12, 'month'))
+     ORDER BY entry_date, journal_number, account, direction $$;
+COMMENT ON FUNCTION revrec.journal_report(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text) IS
+    'journal entries between from_date and to_date (inclusive), by day or summed per journal, account, direction and month';
+
+-- Deferred revenue ------------------------------------------------------------
+CREATE TYPE revrec.deferred_revenue_row AS (
+    customer_id text, product_id text, source text, source_id text, line_id text, method text,
+    service_start date, service_end date, invoiced numeric, recognized numeric, balance numeric,
+    remaining numeric, current_portion numeric, noncurrent_portion numeric, age_bucket text,
+    currency text, deferred_since date);
+
+CREATE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_customer text, p_product text)
+    RETURNS SETOF revrec.deferred_revenue_row
+    LANGUAGE sql STABLE AS $$
+    WITH g AS (
+        SELECT p.customer_id, revrec._doc_source(p) AS source, coalesce(p.invoice_id, p.source_id) AS source_id,
+               p.line_id, p.currency,
+               min(p.product_id) AS product_id,
+               min(p.method) FILTER (WHERE p.reason = 'issue') AS method,
+               min(p.first_date) AS since,
+               sum(x.billed)::bigint AS billed, sum(x.deferred)::bigint AS deferred,
+               sum(x.recognized)::bigint AS recognized, sum(x.future_near)::bigint AS near
+          FROM revrec.posting p,
+               LATERAL revrec._posting_summary(p, p_as_of, (p_as_of + interval '1 year')::date) x
+         WHERE p.first_date <= p_as_of
+           AND (p_currency IS NULL OR p.currency = p_currency)
+           AND (p_customer IS NULL OR p.customer_id = p_customer)
+           AND (p_product IS NULL OR p.product_id = p_product)
+         GROUP BY 1, 2, 3, 4, 5)
+    SELECT nullif(g.customer_id, ''), g.product_id, g.source, g.source_id, g.line_id, g.method,
+           coalesce(l.service_start, b.service_start), coalesce(l.service_end, b.service_end),
+           revrec.from_minor_units(g.billed, g.currency),
+           revrec.from_minor_units(-g.recognized, g.currency),
+           revrec.from_minor_units(g.billed + g.recognized, g.currency),
+           revrec.from_minor_units(-g.deferred, g.currency),
+           revrec.from_minor_units(cur, g.currency),
+           revrec.from_minor_units(-g.deferred - cur, g.currency),
+           CASE WHEN p_as_of - g.since <= 30 THEN '0-30' WHEN p_as_of - g.since <= 90 THEN '31-90'
+                WHEN p_as_of - g.since <= 180 THEN '91-180' WHEN p_as_of - g.since <= 365 THEN '181-365'
+                ELSE 'over 365' END,
+           g.currency, g.since
+      FROM g
+      LEFT JOIN revrec.invoice_line l ON g.source = 'invoice' AND l.line_id = g.line_id
+      LEFT JOIN revrec.billing_schedule_line b ON g.source = 'billing_schedule' AND b.schedule_line_id = g.source_id,
+      LATERAL (SELECT CASE WHEN -g.deferred > 0 THEN least(-g.deferred, greatest(g.near, 0)) ELSE -g.deferred END::bigint AS cur) c
+     WHERE g.billed + g.recognized <> 0 OR g.deferred <> 0 $$;
+
+CREATE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL)
+    RETURNS SETOF revrec.deferred_revenue_row
+    LANGUAGE sql STABLE AS $$
+    SELECT * FROM revrec._deferred_revenue($1, revrec._report_currency($2, '-infinity', $1), $3, $4)
+     ORDER BY customer_id, product_id, source_id, line_id $$;
+COMMENT ON FUNCTION revrec.deferred_revenue(date, text, text, text) IS
+    'one row per schedule: invoiced, recognized, balance, remaining (= deferred account), current / non-current, aging';
+
+-- Waterfall -------------------------------------------------------------------
+CREATE TYPE revrec.waterfall_row AS (
+    customer_id text, product_id text, booked numeric, recognized numeric, remaining numeric,
+    month date, amount numeric, currency text);
+
+CREATE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text, p_product text)
+    RETURNS SETOF revrec.waterfall_row
+    LANGUAGE sql STABLE AS $$
+    WITH p AS MATERIALIZED (
+        SELECT p.* FROM revrec.posting p
+         WHERE p.first_date <= p_as_of
+           AND (p_currency IS NULL OR p.currency = p_currency)
+           AND (p_customer IS NULL OR p.customer_id = p_customer)
+           AND (p_product IS NULL OR p.product_id = p_product)),
+    t AS (
+        SELECT p.customer_id, p.product_id, p.currency,
+               sum(-x.recognized) AS recognized, sum(x.future_near + x.future_far) AS remaining
+          FROM p, LATERAL revrec._posting_summary(p, p_as_of, 'infinity') x
+         GROUP BY 1, 2, 3),
+    m AS (
+        SELECT p.customer_id, p.product_id, p.currency, r.month, sum(r.amount) AS amount
+          FROM p, LATERAL revrec._recognition_by_month(p, p_as_of + 1, NULL) r
+         GROUP BY 1, 2, 3, 4
+        HAVING sum(r.amount) <> 0)
+    SELECT nullif(t.customer_id, ''), t.product_id,
+           revrec.from_minor_units((t.recognized + t.remaining)::bigint, t.currency),
+           revrec.from_minor_units(t.recognized::bigint, t.currency),
+           revrec.from_minor_units(t.remaining::bigint, t.currency),
+           m.month, revrec.from_minor_units(m.amount::bigint, t.currency), t.currency
+      FROM t LEFT JOIN m USING (customer_id, product_id, currency)
+     WHERE t.recognized <> 0 OR t.remaining <> 0 $$;
+
+CREATE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL)
+    RETURNS SETOF revrec.waterfall_row
+    LANGUAGE sql STABLE AS $$
+    SELECT * FROM revrec._waterfall($1, revrec._report_currency($2, '-infinity', $1), $3, $4)
+     ORDER BY customer_id, product_id, month NULLS FIRST $$;
+COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
+    'per customer and product: booked, recognized to date, remaining, and the amount of each future month';
+
+-- The waterfall pivoted for a spreadsheet: one CSV line per row, a column per
+-- month; each customer's total row is followed by its product rows.
+--   COPY (SELECT line FROM revrec.waterfall_csv('2025-06-30')) TO STDOUT;
+CREATE FUNCTION revrec.waterfall_csv(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL, months integer DEFAULT 24)
+    RETURNS TABLE (line text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ms date[];
+    first_month date := date_trunc('month', as_of)::date;
+BEGIN
+    SELECT array_agg((first_month + make_interval(months => i))::date ORDER BY i) INTO ms
+      FROM generate_series(0, months - 1) i;
+    line := 'Customer ID,Customer name,Product ID,Product name,Currency,Booked,Recognized,Remaining,'
+            || array_to_string(ARRAY(SELECT to_char(m, 'YYYY-MM') FROM unnest(ms) m), ',') || ',Later';
+    RETURN NEXT;
+    RETURN QUERY
+    WITH w AS (SELECT * FROM revrec.waterfall(waterfall_csv.as_of, waterfall_csv.currency,
+                                             waterfall_csv.customer_id, waterfall_csv.product_id)),
+    rows AS (
+        SELECT w.customer_id, w.product_id, w.currency, min(w.booked) AS booked, min(w.recognized) AS recognized,
+               min(w.remaining) AS remaining,
+               ARRAY(SELECT coalesce(sum(w2.amount), 0) FROM unnest(ms) m
+                       LEFT JOIN revrec.waterfall(waterfall_csv.as_of, waterfall_csv.currency, w.customer_id, w.product_id) w2
+                         ON w2.month = m GROUP BY m ORDER BY m) AS amounts
+          FROM w GROUP BY 1, 2, 3),
+    lines AS (
+        SELECT r.customer_id, 1 AS lvl, NULL::text AS product_id, r.currency, sum(r.booked) AS booked,
+               sum(r.recognized) AS recognized, sum(r.remaining) AS remaining,
+               ARRAY(SELECT sum(a[i]) FROM (SELECT amounts AS a FROM rows r2 WHERE r2.customer_id = r.customer_id
+                                                                                AND r2.currency = r.currency) z,
+                                            generate_subscripts(ms, 1) i GROUP BY i ORDER BY i) AS amounts
+          FROM rows r GROUP BY r.customer_id, r.currency
+        UNION ALL
+        SELECT r.customer_id, 2, r.product_id, r.currency, r.booked, r.recognized, r.remaining, r.amounts FROM rows r)
+    SELECT concat_ws(',', revrec._csv(l.customer_id), revrec._csv(c.name), revrec._csv(l.product_id),
+                     revrec._csv(pr.name), l.currency, l.booked, l.recognized, l.remaining,
+                     array_to_string(l.amounts, ','),
+                     l.remaining - (SELECT sum(x) FROM unnest(l.amounts) x))
+      FROM lines l
+      LEFT JOIN revrec.customer c ON c.customer_id = l.customer_id
+      LEFT JOIN revrec.product pr ON pr.product_id = l.product_id
+     ORDER BY l.customer_id, l.currency, l.lvl, l.product_id;
+END $$;
+
+-- CSV field quoting (RFC 4180).
+CREATE FUNCTION revrec._csv(v text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN v IS NULL THEN ''
+                WHEN v ~ '[",\r\n]' THEN '"' || replace(v, '"', '""') || '"'
+                ELSE v END $$;
+
+-- Convenience views for psql and BI tools (every currency, one row each).
+CREATE VIEW revrec.deferred_revenue_now AS
+    SELECT * FROM revrec._deferred_revenue(current_date, NULL, NULL, NULL);
+CREATE VIEW revrec.journal_report_this_month AS
+    SELECT * FROM revrec._journal_report(date_trunc('month', current_date)::date,
+                                         (date_trunc('month', current_date) + interval '1 month - 1 day')::date,
+                                         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, 'month');
+CREATE VIEW revrec.journal_report_last_month AS
+    SELECT * FROM revrec._journal_report((date_trunc('month', current_date) - interval '1 month')::date,
+                                         (date_trunc('month', current_date) - interval '1 day')::date,
+                                         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, 'month');
+CREATE VIEW revrec.waterfall_now AS
+    SELECT * FROM revrec._waterfall(current_date, NULL, NULL, NULL);
+-- Account balances per currency as of today (the trial balance of the subledger).
+CREATE VIEW revrec.account_balance AS
+    SELECT p.currency, a.code AS account, a.name, a.normal_balance,
+           sum(CASE WHEN e.direction = a.normal_balance THEN e.amount ELSE -e.amount END) AS balance
+      FROM revrec.posting p
+     CROSS JOIN LATERAL revrec._entries(p, NULL, current_date, true) e
+      JOIN revrec.ledger_account a ON a.account_id = e.account_id
+     GROUP BY 1, 2, 3, 4;
+
+GRANT SELECT ON revrec.deferred_revenue_now, revrec.journal_report_this_month, revrec.journal_report_last_month,
+    revrec.waterfall_now, revrec.account_balance TO revrec_reader;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA revrec TO revrec_reader;
+REVOKE EXECUTE ON FUNCTION revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text) FROM revrec_reader;

@@ -1,0 +1,155 @@
+/*
+ * reports.c — per-posting summaries for the month-end reports (SPEC 6).
+ *
+ * The reports aggregate with plain SQL GROUP BY (so they can run across Citus
+ * workers); what they need from each posting is computed here from month
+ * amounts, never by expanding days.
+ */
+#include "revrec.h"
+#include "ledger.h"
+#include "money.h"
+#include "schedule.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+typedef struct Summary
+{
+	DateADT		as_of;
+	DateADT		horizon;
+	int64		acct[5];		/* signed balances <= as_of: [1..4] system accounts, [0] others */
+	int64		near;			/* recognized after as_of up to horizon */
+	int64		far;			/* recognized after horizon */
+} Summary;
+
+static void
+summary_cb(void *arg, const RrEntry *e)
+{
+	Summary    *s = (Summary *) arg;
+
+	if (e->date <= s->as_of)
+	{
+		int			k = (e->account >= 1 && e->account <= 4) ? e->account : 0;
+
+		s->acct[k] = rr_add_minor(s->acct[k], e->amount);
+	}
+	else if (e->account == RR_ACCT_RECOGNIZED)
+	{
+		if (e->date <= s->horizon)
+			s->near = rr_add_minor(s->near, -e->amount);
+		else
+			s->far = rr_add_minor(s->far, -e->amount);
+	}
+}
+
+/*
+ * revrec._posting_summary(p revrec.posting, as_of date, horizon date)
+ *   returns (billed, deferred, recognized, unbilled, other, future_near, future_far bigint)
+ * Balances are signed (debit positive) over entries dated up to as_of; the
+ * futures are recognized revenue (credit positive) after as_of.
+ */
+PG_FUNCTION_INFO_V1(revrec_posting_summary);
+Datum
+revrec_posting_summary(PG_FUNCTION_ARGS)
+{
+	RrPosting	p;
+	Summary		s;
+	TupleDesc	td;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+
+	memset(&s, 0, sizeof(s));
+	rr_posting_from_arg(fcinfo, 0, &p);
+	s.as_of = PG_GETARG_DATEADT(1);
+	s.horizon = PG_GETARG_DATEADT(2);
+	rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, true, summary_cb, &s);
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "revrec._posting_summary must return a composite");
+	td = BlessTupleDesc(td);
+	values[0] = Int64GetDatum(s.acct[RR_ACCT_BILLED]);
+	values[1] = Int64GetDatum(s.acct[RR_ACCT_DEFERRED]);
+	values[2] = Int64GetDatum(s.acct[RR_ACCT_RECOGNIZED]);
+	values[3] = Int64GetDatum(s.acct[RR_ACCT_UNBILLED]);
+	values[4] = Int64GetDatum(s.acct[0]);
+	values[5] = Int64GetDatum(s.near);
+	values[6] = Int64GetDatum(s.far);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+typedef struct MonthSums
+{
+	int			n;
+	int			max;
+	DateADT    *month;
+	int64	   *amount;
+} MonthSums;
+
+static void
+month_cb(void *arg, const RrEntry *e)
+{
+	MonthSums  *m = (MonthSums *) arg;
+	DateADT		ms;
+
+	if (e->account != RR_ACCT_RECOGNIZED)
+		return;
+	ms = rr_month_start(e->date);
+	if (m->n > 0 && m->month[m->n - 1] == ms)
+	{
+		m->amount[m->n - 1] = rr_add_minor(m->amount[m->n - 1], -e->amount);
+		return;
+	}
+	else
+	{
+		int			i;
+
+		for (i = 0; i < m->n; i++)
+			if (m->month[i] == ms)
+			{
+				m->amount[i] = rr_add_minor(m->amount[i], -e->amount);
+				return;
+			}
+	}
+	if (m->n == m->max)
+	{
+		m->max = m->max ? 2 * m->max : 16;
+		m->month = m->month ? repalloc(m->month, sizeof(DateADT) * m->max) : palloc(sizeof(DateADT) * m->max);
+		m->amount = m->amount ? repalloc(m->amount, sizeof(int64) * m->max) : palloc(sizeof(int64) * m->max);
+	}
+	m->month[m->n] = ms;
+	m->amount[m->n] = -e->amount;
+	m->n++;
+}
+
+/*
+ * revrec._recognition_by_month(p revrec.posting, from_date date, to_date date)
+ *   returns table(month date, amount bigint)
+ * Revenue recognized (credit positive, minor units) per calendar month.
+ */
+PG_FUNCTION_INFO_V1(revrec_recognition_by_month);
+Datum
+revrec_recognition_by_month(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RrPosting	p;
+	MonthSums	m = {0, 0, NULL, NULL};
+	int			i;
+
+	rr_posting_from_arg(fcinfo, 0, &p);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	rr_posting_expand(&p, PG_ARGISNULL(1) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(1),
+					  PG_ARGISNULL(2) ? DATEVAL_NOEND : PG_GETARG_DATEADT(2), true, month_cb, &m);
+	for (i = 0; i < m.n; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		if (m.amount[i] == 0)
+			continue;
+		values[0] = DateADTGetDatum(m.month[i]);
+		values[1] = Int64GetDatum(m.amount[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
