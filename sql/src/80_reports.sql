@@ -34,61 +34,87 @@ BEGIN
     RETURN found[1];
 END $$;
 
+-- The same as a one-time filter of a report query: true, or an error.
+CREATE FUNCTION revrec._check_currency(p_currency text, p_from date, p_to date) RETURNS boolean
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM revrec._report_currency(p_currency, p_from, p_to);
+    RETURN true;
+END $$;
+
 CREATE TYPE revrec.journal_report_row AS (
     journal_number text, entry_date date, source text, source_id text, customer_id text, product_id text,
     invoice_id text, invoice_number text, credit_note_id text, line_id text, account text, direction text,
     amount numeric, currency text, method text, narrative text, journal_type text, recorded_at timestamptz,
     customer_name text, product_name text);
 
--- The report without the currency check (p_currency null = every currency).
-CREATE FUNCTION revrec._journal_report(p_from date, p_to date, p_currency text, p_as_of timestamptz,
-    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
-    p_exclude_fully_recognized boolean, p_granularity text)
-    RETURNS SETOF revrec.journal_report_row
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    done_by date := coalesce(p_as_of, now())::date;
+-- Argument checks of the journal report (evaluated once per query).
+CREATE FUNCTION revrec._check_report_args(p_from date, p_to date, p_granularity text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF p_from IS NULL OR p_to IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'RV004', MESSAGE = 'journal_report needs from_date and to_date';
+        RAISE EXCEPTION USING ERRCODE = 'RV004', MESSAGE = 'the report needs from_date and to_date';
     END IF;
     IF p_to < p_from THEN
         RAISE EXCEPTION USING ERRCODE = 'RV004',
             MESSAGE = format('to_date %s is before from_date %s', p_to, p_from);
     END IF;
-    IF p_granularity NOT IN ('day', 'month') THEN
+    IF p_granularity IS NULL OR p_granularity NOT IN ('day', 'month') THEN
         RAISE EXCEPTION USING ERRCODE = 'RV006',
             MESSAGE = format('granularity must be ''day'' or ''month'', not ''%s''', p_granularity);
     END IF;
-    RETURN QUERY
-    WITH p AS MATERIALIZED (
-        SELECT p.* FROM revrec.posting p
-         WHERE p.first_date <= p_to AND p.last_date >= p_from
-           AND (p_currency IS NULL OR p.currency = p_currency)
-           AND (p_as_of IS NULL OR p.recorded_at <= p_as_of)
-           AND (p_journal_type IS NULL OR p.journal_type = p_journal_type)
-           AND (p_source IS NULL OR p.source = p_source)
-           AND (p_customer IS NULL OR p.customer_id = p_customer)
-           AND (p_product IS NULL OR p.product_id = p_product)
-           AND (p_invoice IS NULL OR p.invoice_id = p_invoice)
-           AND (p_credit_note IS NULL OR p.credit_note_id = p_credit_note)
-           AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR EXISTS (
-                   SELECT 1 FROM revrec.posting q
-                    WHERE q.customer_id = p.customer_id AND q.line_id = p.line_id
-                      AND coalesce(q.invoice_id, q.source_id) = coalesce(p.invoice_id, p.source_id)
-                      AND q.last_date > done_by
-                      AND (p_as_of IS NULL OR q.recorded_at <= p_as_of))))
+    RETURN true;
+END $$;
+
+-- The postings a report reads.  A plain SQL function, so the planner inlines
+-- it and the report streams (a year of daily entries never sits in memory).
+CREATE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
+    p_exclude_fully_recognized boolean)
+    RETURNS SETOF revrec.posting
+    LANGUAGE sql STABLE AS $$
+    SELECT p.* FROM revrec.posting p
+     WHERE p.first_date <= p_to AND p.last_date >= p_from
+       AND (p_currency IS NULL OR p.currency = p_currency)
+       AND (p_as_of IS NULL OR p.recorded_at <= p_as_of)
+       AND (p_journal_type IS NULL OR p.journal_type = p_journal_type)
+       AND (p_source IS NULL OR p.source = p_source)
+       AND (p_customer IS NULL OR p.customer_id = p_customer)
+       AND (p_product IS NULL OR p.product_id = p_product)
+       AND (p_invoice IS NULL OR p.invoice_id = p_invoice)
+       AND (p_credit_note IS NULL OR p.credit_note_id = p_credit_note)
+       -- exclude_fully_recognized: the group has nothing dated after the as-of day
+       AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR EXISTS (
+               SELECT 1 FROM revrec.posting q
+                WHERE q.customer_id = p.customer_id AND q.line_id = p.line_id
+                  AND coalesce(q.invoice_id, q.source_id) = coalesce(p.invoice_id, p.source_id)
+                  AND q.last_date > coalesce(p_as_of, now())::date
+                  AND (p_as_of IS NULL OR q.recorded_at <= p_as_of))) $$;
+
+-- Daily rows of the report.
+CREATE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
+    p_exclude_fully_recognized boolean)
+    RETURNS SETOF revrec.journal_report_row
+    LANGUAGE sql STABLE AS $$
     SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, ''), p.product_id,
            p.invoice_id, p.invoice_number, p.credit_note_id, p.line_id, a.code, e.direction, e.amount,
            p.currency, p.method, revrec._narrative(p, e.catchup_from, e.entry_date), p.journal_type,
            p.recorded_at, c.name, pr.name
-      FROM p
+      FROM revrec._report_postings(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
+                                   p_product, p_invoice, p_credit_note, p_exclude_fully_recognized) p
      CROSS JOIN LATERAL revrec._entries(p, p_from, p_to, false) e
       JOIN revrec.ledger_account a ON a.account_id = e.account_id
       LEFT JOIN revrec.customer c ON c.customer_id = p.customer_id
-      LEFT JOIN revrec.product pr ON pr.product_id = p.product_id
-     WHERE p_granularity = 'day'
-    UNION ALL
+      LEFT JOIN revrec.product pr ON pr.product_id = p.product_id $$;
+
+-- Month rows: one per journal, account and direction, dated the last day of
+-- the month inside the range; month totals come from month amounts in C.
+CREATE FUNCTION revrec._report_months(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
+    p_exclude_fully_recognized boolean)
+    RETURNS SETOF revrec.journal_report_row
+    LANGUAGE sql STABLE AS $$
     SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, ''), p.product_id,
            p.invoice_id, p.invoice_number, p.credit_note_id,
            CASE WHEN min(p.line_id) = max(p.line_id) THEN min(p.line_id) END, a.code, e.direction, sum(e.amount),
@@ -102,15 +128,28 @@ BEGIN
                             CASE WHEN bool_or(e.catchup_from IS NOT NULL)
                                  THEN ' (includes catch-up of entries from a locked period)' ELSE '' END) END,
            p.journal_type, max(p.recorded_at), c.name, pr.name
-      FROM p
+      FROM revrec._report_postings(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
+                                   p_product, p_invoice, p_credit_note, p_exclude_fully_recognized) p
      CROSS JOIN LATERAL revrec._entries(p, p_from, p_to, true) e
       JOIN revrec.ledger_account a ON a.account_id = e.account_id
       LEFT JOIN revrec.customer c ON c.customer_id = p.customer_id
       LEFT JOIN revrec.product pr ON pr.product_id = p.product_id
-     WHERE p_granularity = 'month'
      GROUP BY e.journal_number, e.entry_date, p.source, p.source_id, p.customer_id, p.product_id, p.invoice_id,
-              p.invoice_number, p.credit_note_id, a.code, e.direction, p.currency, p.journal_type, c.name, pr.name;
-END $$;
+              p.invoice_number, p.credit_note_id, a.code, e.direction, p.currency, p.journal_type, c.name, pr.name $$;
+
+-- Both granularities, unordered, every currency when p_currency is null.
+CREATE FUNCTION revrec._journal_report(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
+    p_exclude_fully_recognized boolean, p_granularity text)
+    RETURNS SETOF revrec.journal_report_row
+    LANGUAGE sql STABLE AS $$
+    SELECT * FROM revrec._report_days(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
+                                      p_product, p_invoice, p_credit_note, p_exclude_fully_recognized)
+     WHERE p_granularity = 'day' AND revrec._check_report_args(p_from, p_to, p_granularity)
+    UNION ALL
+    SELECT * FROM revrec._report_months(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
+                                        p_product, p_invoice, p_credit_note, p_exclude_fully_recognized)
+     WHERE p_granularity = 'month' AND revrec._check_report_args(p_from, p_to, p_granularity) $$;
 
 CREATE FUNCTION revrec.journal_report(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
@@ -119,8 +158,10 @@ CREATE FUNCTION revrec.journal_report(
     exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT 'month')
     RETURNS SETOF revrec.journal_report_row
     LANGUAGE sql STABLE AS $$
-    SELECT * FROM revrec._journal_report($1, $2, revrec._report_currency($3, $1, $2), $4, $5, $6, $7, $8, $9,
-                                         $10, coalesce($11, false), coalesce($12, 'month'))
+    SELECT * FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7,
+                                         $8, $9, $10, coalesce($11, false), coalesce($12, 'month'))
+     WHERE revrec._check_report_args($1, $2, coalesce($12, 'month'))
+       AND revrec._check_currency($3, $1, $2)
      ORDER BY entry_date, journal_number, account, direction $$;
 COMMENT ON FUNCTION revrec.journal_report(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text) IS
     'journal entries between from_date and to_date (inclusive), by day or summed per journal, account, direction and month';
@@ -172,7 +213,8 @@ CREATE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, 
     product_id text DEFAULT NULL)
     RETURNS SETOF revrec.deferred_revenue_row
     LANGUAGE sql STABLE AS $$
-    SELECT * FROM revrec._deferred_revenue($1, revrec._report_currency($2, '-infinity', $1), $3, $4)
+    SELECT * FROM revrec._deferred_revenue($1, $2, $3, $4)
+     WHERE revrec._check_currency($2, '-infinity', $1)
      ORDER BY customer_id, product_id, source_id, line_id $$;
 COMMENT ON FUNCTION revrec.deferred_revenue(date, text, text, text) IS
     'one row per schedule: invoiced, recognized, balance, remaining (= deferred account), current / non-current, aging';
@@ -213,7 +255,8 @@ CREATE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, custome
     product_id text DEFAULT NULL)
     RETURNS SETOF revrec.waterfall_row
     LANGUAGE sql STABLE AS $$
-    SELECT * FROM revrec._waterfall($1, revrec._report_currency($2, '-infinity', $1), $3, $4)
+    SELECT * FROM revrec._waterfall($1, $2, $3, $4)
+     WHERE revrec._check_currency($2, '-infinity', $1)
      ORDER BY customer_id, product_id, month NULLS FIRST $$;
 COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
     'per customer and product: booked, recognized to date, remaining, and the amount of each future month';
