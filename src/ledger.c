@@ -201,10 +201,10 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 	DateADT		lo = from;
 	int			i;
 
-	if (p->has_floor && p->floor > lo)
+	if (p->has_floor)
 	{
 		/* entries before the floor become one catch-up entry per account on it */
-		if (p->floor <= to)
+		if (p->floor >= from && p->floor <= to)
 		{
 			CatchUp		c;
 
@@ -228,7 +228,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 			for (i = 0; i < c.n; i++)
 				emit(fn, arg, p->floor, c.a[i].account, c.a[i].amount, true, c.from);
 		}
-		lo = p->floor;
+		lo = Max(from, p->floor);
 	}
 
 	for (i = 0; i < p->nentries; i++)

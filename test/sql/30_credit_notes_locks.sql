@@ -124,6 +124,11 @@ SELECT entry_date, account, direction, amount, narrative FROM revrec.journal_ent
 SELECT min(entry_date) AS first_entry, count(*) FILTER (WHERE entry_date < '2026-01-01') AS in_locked_period
   FROM revrec.journal_entry WHERE source_id = 'L';
 SELECT * FROM pg_temp.recognized_by_month('L');
+-- a report starting on the first open day shows the catch-up (regression: it was dropped)
+SELECT entry_date, account, direction, amount FROM revrec.journal_report(from_date => '2026-01-01',
+       to_date => '2026-01-01', currency => 'USD', invoice_id => 'L', granularity => 'day');
+SELECT entry_date, account, direction, amount FROM revrec.journal_report(from_date => '2026-01-01',
+       to_date => '2026-01-31', currency => 'USD', invoice_id => 'L');
 -- a credit dated in the locked period shifts to the first open day too
 SELECT pg_temp.credit('CNL', 'D', 100.00, '2025-12-15');
 SELECT entry_date, account, direction, amount FROM revrec.journal_entry WHERE source_id = 'CNL' ORDER BY 1, 2, 3;
