@@ -14,6 +14,13 @@ CREATE FUNCTION revrec._narrative(p revrec.posting, catchup_from date, entry_dat
             format('%s invoice %s, %s', CASE p.reason WHEN 'issue' THEN 'Revenue' ELSE initcap(p.reason) END,
                    coalesce(p.invoice_number, p.invoice_id), coalesce(p.product_id, p.line_id))
         WHEN p.source = 'billing_schedule' THEN format('Billing schedule %s, %s', p.source_id, p.product_id)
+        WHEN p.source = 'credit_note' AND p.reason = 'adjust_reversal' THEN
+            format('Credit note %s: schedule of invoice %s re-priced from %s', p.credit_note_id,
+                   coalesce(p.invoice_number, p.invoice_id), p.sched_from)
+        WHEN p.source = 'credit_note' AND p.invoice_id IS NOT NULL THEN
+            format('Credit note %s on invoice %s, %s (%s)', p.credit_note_id, coalesce(p.invoice_number, p.invoice_id),
+                   coalesce(p.product_id, p.line_id), p.reason)
+        WHEN p.source = 'credit_note' THEN format('Credit note %s, %s', p.credit_note_id, coalesce(p.product_id, ''))
         ELSE p.reason
     END $$;
 
