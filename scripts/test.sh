@@ -83,5 +83,24 @@ if ls "$ROOT"/test/pgtap/*.sql >/dev/null 2>&1; then
     done
 fi
 
+# Shell tests: whole-cluster scenarios (dump/restore, crash recovery).  Each
+# prints TAP-style "ok"/"not ok" lines; a script that fails without saying
+# why counts as one failure.
+if ls "$ROOT"/test/shell/*.sh >/dev/null 2>&1; then
+    log "shell tests"
+    for f in "$T"/test/shell/*.sh; do
+        name=$(basename "$f"); rc=0
+        as_pg env PGBIN="$PGBIN" PGDATA="$CLUSTER_DIR/data" bash "$f" >"$T/$name.log" 2>&1 || rc=$?
+        p=$(grep -cE '^ok ' "$T/$name.log" || true)
+        f_=$(grep -cE '^not ok ' "$T/$name.log" || true)
+        if [ $rc != 0 ] || [ "$f_" -gt 0 ]; then
+            tail -n 30 "$T/$name.log"
+            [ "$f_" -gt 0 ] || f_=1
+        fi
+        passed=$((passed + p)); failed=$((failed + f_))
+        printf 'shell %-40s %4d passed, %d failed\n' "$name" "$p" "$f_"
+    done
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

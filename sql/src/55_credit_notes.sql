@@ -388,7 +388,8 @@ CREATE TRIGGER credit_note_line_change BEFORE UPDATE OR DELETE ON revrec.credit_
 CREATE FUNCTION revrec._settings_upd() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NEW.lock_date IS DISTINCT FROM OLD.lock_date OR NEW.lock_to_accounting_date IS DISTINCT FROM OLD.lock_to_accounting_date THEN
+    IF (NEW.lock_date IS DISTINCT FROM OLD.lock_date OR NEW.lock_to_accounting_date IS DISTINCT FROM OLD.lock_to_accounting_date)
+       AND coalesce(current_setting('revrec.restoring', true), 'off') <> 'on' THEN
         IF (OLD.lock_date IS NOT NULL AND (NEW.lock_date IS NULL OR NEW.lock_date < OLD.lock_date))
            AND NOT pg_has_role(session_user, 'revrec_admin', 'MEMBER')
            AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
