@@ -385,8 +385,10 @@ CREATE TRIGGER credit_note_line_change BEFORE UPDATE OR DELETE ON revrec.credit_
 
 -- Period locks (SPEC 5.2): every change of the lock is logged; moving it back
 -- is flagged as the administrator's act it is.
+-- SECURITY DEFINER: an administrator may change the lock without write
+-- access to the activity log itself.
 CREATE FUNCTION revrec._settings_upd() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF (NEW.lock_date IS DISTINCT FROM OLD.lock_date OR NEW.lock_to_accounting_date IS DISTINCT FROM OLD.lock_to_accounting_date)
        AND coalesce(current_setting('revrec.restoring', true), 'off') <> 'on' THEN
