@@ -81,6 +81,7 @@ CREATE TABLE revrec.posting (
     narrative      text,
     recorded_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     recorded_by    text NOT NULL DEFAULT session_user,
+    recorded_xid   xid8 NOT NULL DEFAULT pg_current_xact_id(),  -- top-level transaction, also inside subtransactions
     floor_date     date,
     first_date     date NOT NULL,
     last_date      date NOT NULL,

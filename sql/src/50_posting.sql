@@ -56,7 +56,7 @@ CREATE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
       FROM revrec.posting p,
            LATERAL revrec._posting_stats(p) st
      WHERE p.posting_id > p_from
-       AND p.xmin::text = pg_current_xact_id()::xid::text
+       AND p.recorded_xid = pg_current_xact_id()
      GROUP BY 1, p.source, p.source_id, p.customer_id, p.currency
 $$;
 
@@ -225,7 +225,7 @@ BEGIN
                        AND p.line_id = coalesce(l.group_id, l.line_id) AND p.reason = 'issue') p ON true
      WHERE (i.invoice_id, coalesce(l.group_id, l.line_id)) IN
            (SELECT p2.source_id, p2.line_id FROM revrec.posting p2
-             WHERE p2.reason = 'usage' AND p2.xmin::text = pg_current_xact_id()::xid::text)
+             WHERE p2.reason = 'usage' AND p2.recorded_xid = pg_current_xact_id())
      GROUP BY i.invoice_id, coalesce(l.group_id, l.line_id), p.billed
     HAVING abs(sum(x.amount)) > abs(p.billed) OR sign(sum(x.amount)) * sign(p.billed) < 0
      LIMIT 1;
