@@ -32,9 +32,11 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/src/*.sql))
 	cat $^ > $@
 
-.PHONY: demo test bench
+.PHONY: demo demo-stop test bench
 demo:
 	bash scripts/demo.sh
+demo-stop:
+	bash scripts/demo-stop.sh
 test:
 	bash scripts/test.sh
 bench:

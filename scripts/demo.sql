@@ -1,14 +1,54 @@
--- What the extension can already show (the sample company comes with the subledger).
+-- Month-end close of October 2026 for the sample company (USD books).
+\set ON_ERROR_STOP 1
 \pset footer off
+\set close_from '''2026-10-01'''
+\set close_to   '''2026-10-31'''
+SET client_min_messages = warning;
+
 \echo
-\echo revrec version:
-SELECT revrec.version();
-\echo
-\echo 'A $1,080.00 annual subscription, 2024-07-01..2025-06-30, by month (SPEC example 1):'
-SELECT month, amount FROM revrec.monthly_schedule(1080.00, '2024-07-01', '2025-06-30');
-\echo 'February 2025 of the same schedule, by day:'
-SELECT day, amount FROM revrec.schedule(1080.00, '2024-07-01', '2025-06-30') WHERE day >= '2025-02-01' AND day < '2025-03-01';
-\echo 'EUR 3,600.00 over 2025-03-10..2025-06-09, each strategy:'
-SELECT s.strategy, m.month, m.amount
-FROM unnest(ARRAY['daily_rate_even_months','month_fraction_even_months','thirty_day_even_months','daily']) AS s(strategy),
-     revrec.monthly_schedule(3600.00, '2025-03-10', '2025-06-09', s.strategy, 'EUR') AS m;
+\echo '=== 1. October journal report: totals by account and source (USD) ==='
+SELECT source, account, direction, count(*) AS journals_x_accounts, sum(amount) AS amount
+  FROM revrec.journal_report(from_date => :close_from, to_date => :close_to, currency => 'USD')
+ GROUP BY ROLLUP (source, account, direction)
+HAVING GROUPING(direction) = 0 OR GROUPING(source) = 1
+ ORDER BY source NULLS LAST, account, direction;
+
+\echo '=== 2. Trial balance of the subledger at 31 October (USD) ==='
+SELECT account, sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) AS debit_balance
+  FROM revrec.journal_report(from_date => '2000-01-01', to_date => :close_to, currency => 'USD')
+ GROUP BY account ORDER BY account;
+
+\echo '=== 3. Deferred revenue at 31 October: current / non-current (USD) ==='
+SELECT count(*) AS open_schedules, sum(invoiced) AS invoiced, sum(recognized) AS recognized,
+       sum(remaining) AS deferred, sum(current_portion) AS current, sum(noncurrent_portion) AS noncurrent
+  FROM revrec.deferred_revenue(as_of => :close_to, currency => 'USD');
+SELECT age_bucket, count(*) AS schedules, sum(remaining) AS deferred
+  FROM revrec.deferred_revenue(as_of => :close_to, currency => 'USD')
+ GROUP BY age_bucket ORDER BY min(deferred_since) DESC;
+
+\echo '=== 4. Top 10 deferred balances (USD) ==='
+SELECT d.customer_id, c.name AS customer, sum(d.remaining) AS deferred, sum(d.current_portion) AS next_12_months
+  FROM revrec.deferred_revenue(as_of => :close_to, currency => 'USD') d
+  JOIN revrec.customer c USING (customer_id)
+ GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 10;
+
+\echo '=== 5. Waterfall: revenue to recognize in the next 12 months (USD) ==='
+SELECT to_char(month, 'YYYY-MM') AS month, sum(amount) AS to_recognize
+  FROM revrec.waterfall(as_of => :close_to, currency => 'USD')
+ WHERE month IS NOT NULL AND month < date '2026-11-01' + interval '12 months'
+ GROUP BY month ORDER BY month;
+
+\echo '=== 6. Reconciliation ==='
+SELECT (SELECT sum(remaining) FROM revrec.deferred_revenue(as_of => :close_to, currency => 'USD')) AS deferred_report,
+       (SELECT -sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END)
+          FROM revrec.journal_report(from_date => '2000-01-01', to_date => :close_to, currency => 'USD')
+         WHERE account = 'deferred') AS deferred_ledger,
+       (SELECT count(*) FROM (SELECT journal_number FROM revrec.journal_report(from_date => :close_to::date - 30, to_date => :close_to, currency => 'USD', granularity => 'day')
+                               GROUP BY 1 HAVING sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) <> 0) j) AS unbalanced_journals;
+
+\echo '=== 7. Activity in October ==='
+SELECT action, count(*) AS runs, sum(entries) AS entries FROM revrec.activity_log GROUP BY 1 ORDER BY 1;
+
+-- close the month
+UPDATE revrec.settings SET lock_date = :close_to;
+\echo 'October 2026 is closed: revrec.settings.lock_date = 2026-10-31.'
