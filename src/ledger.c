@@ -710,6 +710,8 @@ revrec_entries(PG_FUNCTION_ARGS)
  * posting with any entry on or before the lock date (the floor a posting
  * carries must already lie after the lock).
  */
+static SPIPlanPtr lock_plan = NULL;
+
 PG_FUNCTION_INFO_V1(revrec_posting_check);
 Datum
 revrec_posting_check(PG_FUNCTION_ARGS)
@@ -773,7 +775,16 @@ revrec_posting_check(PG_FUNCTION_ARGS)
 
 	/* the lock: nothing dated on or before settings.lock_date */
 	SPI_connect();
-	if (SPI_execute("SELECT lock_date FROM revrec.settings", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (lock_plan == NULL)
+	{
+		/* prepared once per backend: this runs for every posting row */
+		SPIPlanPtr	plan = SPI_prepare("SELECT lock_date FROM revrec.settings", 0, NULL);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "revrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		lock_plan = plan;
+	}
+	if (SPI_execute_plan(lock_plan, NULL, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "revrec.settings must have exactly one row");
 	lock = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &lock_null);
 	if (!lock_null && first <= DatumGetDateADT(lock))

@@ -82,6 +82,10 @@ BEGIN
     fl := s.lock_date + 1;
     SELECT coalesce(max(posting_id), 0) INTO mark FROM revrec.posting;
 
+    -- billing schedules first: an invoice line naming a schedule line posted
+    -- in this same transaction reads what the schedule recognized
+    PERFORM revrec._flush_billing_schedules(s, fl);
+
     -- invoices -------------------------------------------------------------
     WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'invoice' RETURNING doc_id)
     SELECT array_agg(doc_id) INTO ids FROM q;
@@ -175,7 +179,6 @@ BEGIN
     -- usage arriving for invoices already posted ----------------------------
     PERFORM revrec._flush_usage(fl, issue_ids);
     PERFORM revrec._flush_milestones(fl, issue_ids);
-    PERFORM revrec._flush_billing_schedules(s, fl);
     PERFORM revrec._flush_credit_notes(s, fl);
 
     PERFORM revrec._log_postings(mark, NULL);
