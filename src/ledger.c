@@ -201,7 +201,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 	DateADT		lo = from;
 	int			i;
 
-	if (p->has_floor && p->floor > lo)
+	if (p->has_floor && p->floor >= lo)
 	{
 		/* entries before the floor become one catch-up entry per account on it */
 		if (p->floor <= to)
