@@ -64,7 +64,19 @@ revrec_posting_summary(PG_FUNCTION_ARGS)
 	rr_posting_from_arg(fcinfo, 0, &p);
 	s.as_of = PG_GETARG_DATEADT(1);
 	s.horizon = PG_GETARG_DATEADT(2);
-	rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, true, summary_cb, &s);
+	/*
+	 * Month totals are emitted on the first day of their part of the range,
+	 * so expand each side of as_of (and of the horizon) separately: a month
+	 * that as_of cuts in two must not count wholly on one side.
+	 */
+	rr_posting_expand(&p, DATEVAL_NOBEGIN, s.as_of, true, summary_cb, &s);
+	if (!DATE_IS_NOEND(s.as_of) && s.horizon > s.as_of && !DATE_IS_NOEND(s.horizon))
+	{
+		rr_posting_expand(&p, s.as_of + 1, s.horizon, true, summary_cb, &s);
+		rr_posting_expand(&p, s.horizon + 1, DATEVAL_NOEND, true, summary_cb, &s);
+	}
+	else if (!DATE_IS_NOEND(s.as_of))
+		rr_posting_expand(&p, s.as_of + 1, DATEVAL_NOEND, true, summary_cb, &s);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "revrec._posting_summary must return a composite");
 	td = BlessTupleDesc(td);

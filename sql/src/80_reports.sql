@@ -207,7 +207,7 @@ CREATE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_custom
       LEFT JOIN revrec.invoice_line l ON g.source = 'invoice' AND l.line_id = g.line_id
       LEFT JOIN revrec.billing_schedule_line b ON g.source = 'billing_schedule' AND b.schedule_line_id = g.source_id,
       LATERAL (SELECT CASE WHEN -g.deferred > 0 THEN least(-g.deferred, greatest(g.near, 0)) ELSE -g.deferred END::bigint AS cur) c
-     WHERE g.billed + g.recognized <> 0 OR g.deferred <> 0 $$;
+     WHERE g.billed <> 0 OR g.recognized <> 0 OR g.deferred <> 0 $$;
 
 CREATE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL)
