@@ -6,14 +6,25 @@ CREATE FUNCTION revrec._schedule_sum(amount bigint, service_start date, service_
     from_date date, to_date date) RETURNS bigint
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_schedule_sum';
 
+-- A posting as it was before any floor shift: credit notes reason about the
+-- group's entries at their original dates (a credit dated before the floor
+-- its invoice was caught up on must see what was earned by then), and are
+-- themselves shifted by their own floor.
+CREATE FUNCTION revrec._unfloored(p revrec.posting) RETURNS revrec.posting
+    LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    p.floor_date := NULL;
+    RETURN p;
+END $$;
+
 -- Signed balance (debit positive, minor units) of one account over a group's
--- postings, for entries dated in [from_date, to_date].
+-- postings, for entries originally dated in [from_date, to_date].
 CREATE FUNCTION revrec._group_balance(p_customer text, p_invoice text, p_group text, p_account smallint,
     p_from date, p_to date) RETURNS bigint
     LANGUAGE sql STABLE AS $$
     SELECT coalesce(sum(revrec.to_minor_units(CASE e.direction WHEN 'debit' THEN e.amount ELSE -e.amount END,
                                               p.currency)), 0)::bigint
-      FROM revrec.posting p, revrec._entries(p, p_from, p_to, true) e
+      FROM revrec.posting p, revrec._entries(revrec._unfloored(p), p_from, p_to, true) e
      WHERE p.customer_id = p_customer AND p.invoice_id = p_invoice AND p.line_id = p_group
        AND e.account_id = p_account $$;
 
@@ -139,7 +150,7 @@ BEGIN
                                                    interval '1 month') ms
                               LEFT JOIN (SELECT date_trunc('month', e2.entry_date)::date AS m,
                                                 sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency)) AS amt
-                                           FROM revrec.posting p, revrec._entries(p, cn.credit_date, NULL, true) e2
+                                           FROM revrec.posting p, revrec._entries(revrec._unfloored(p), cn.credit_date, NULL, true) e2
                                           WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
                                             AND p.line_id = grp AND e2.account_id = 3
                                           GROUP BY 1) r ON r.m = ms::date) z;
@@ -147,7 +158,7 @@ BEGIN
                     SELECT array_agg(d ORDER BY d), array_agg(amt ORDER BY d) INTO months, weights
                       FROM (SELECT e2.entry_date AS d,
                                    sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency))::bigint AS amt
-                              FROM revrec.posting p, revrec._entries(p, cn.credit_date, NULL, false) e2
+                              FROM revrec.posting p, revrec._entries(revrec._unfloored(p), cn.credit_date, NULL, false) e2
                              WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
                                AND p.line_id = grp AND e2.account_id = 3
                              GROUP BY 1) z WHERE amt > 0;
@@ -242,7 +253,7 @@ BEGIN
                     SELECT array_agg(d ORDER BY d), array_agg(amt ORDER BY d) INTO months, weights
                       FROM (SELECT e2.entry_date AS d,
                                    sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency))::bigint AS amt
-                              FROM revrec.posting p, revrec._entries(p, NULL, NULL, false) e2
+                              FROM revrec.posting p, revrec._entries(revrec._unfloored(p), NULL, NULL, false) e2
                              WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
                                AND p.line_id = grp AND e2.account_id = 3
                              GROUP BY 1) z WHERE amt <> 0;
