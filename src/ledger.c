@@ -865,7 +865,41 @@ revrec_posting_stats(PG_FUNCTION_ARGS)
 	bool		nulls[2] = {false, false};
 
 	posting_from_arg(fcinfo, 0, &p);
-	rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, false, stats_cb, &st);
+	if (p.has_floor)
+		rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, false, stats_cb, &st);
+	else
+	{
+		/* no catch-up to merge: count from month amounts, without a day loop */
+		int			i;
+		DateADT		ms = rr_month_start(p.sstart);
+
+		for (i = 0; i < p.nentries; i++)
+			if (p.entries[3 * i + 2] != 0)
+			{
+				st.count++;
+				if (p.entries[3 * i + 2] > 0)
+					st.debits = rr_add_minor(st.debits, p.entries[3 * i + 2]);
+			}
+		for (i = 0; p.has_sched && i < p.nmonths; i++)
+		{
+			DateADT		next = rr_next_month_start(ms);
+			DateADT		mlo = Max(Max(ms, p.sstart), p.sfrom);
+			DateADT		mhi = Min(next - 1, p.send);
+
+			if (mlo <= mhi)
+			{
+				int64		nd = mhi - Max(ms, p.sstart) + 1;
+				int64		per = p.smonths[i] / nd;
+				int64		lastamt = p.smonths[i] - per * (nd - 1);
+				int64		sum = month_part_sum(per, lastamt, mhi, mlo, mhi);
+
+				/* each day with an amount is one debit and one credit */
+				st.count += 2 * ((per != 0 ? (int64) (mhi - mlo) : 0) + (lastamt != 0 ? 1 : 0));
+				st.debits = rr_add_minor(st.debits, sum < 0 ? -sum : sum);
+			}
+			ms = next;
+		}
+	}
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "revrec._posting_stats must return a composite");
 	td = BlessTupleDesc(td);

@@ -98,16 +98,18 @@ CREATE TABLE revrec.milestone (
 );
 CREATE INDEX milestone_line ON revrec.milestone (line_id);
 
--- Documents waiting to be posted at the end of the writing transaction.
+-- Documents waiting to be posted at the end of the transaction that wrote them.
 -- Rows live only inside the transaction that wrote them (the flush deletes
--- them), so other sessions never see them.
-CREATE TABLE revrec.pending (
+-- them), so other sessions never see them and a crash loses nothing: the
+-- table is unlogged and has no index, so queuing 100,000 lines is cheap;
+-- the flush removes duplicates.
+CREATE UNLOGGED TABLE revrec.pending (
+    seq         bigint GENERATED ALWAYS AS IDENTITY,
     customer_id text NOT NULL,
     doc_kind    text NOT NULL,
     doc_id      text NOT NULL,
     old_date    date,
-    new_date    date,
-    PRIMARY KEY (doc_kind, doc_id)
+    new_date    date
 );
 CREATE TABLE revrec.pending_flush (
     xid xid8 PRIMARY KEY

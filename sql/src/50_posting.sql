@@ -65,8 +65,10 @@ CREATE FUNCTION revrec._enqueue() RETURNS void
     INSERT INTO revrec.pending_flush VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING $$;
 
 -- The flush: everything this transaction queued, in one pass.
+-- jit off: the flush's queries are many and short, and their row estimates
+-- (transition tables, a just-filled queue) make JIT compile for nothing.
 CREATE FUNCTION revrec.flush() RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     s         revrec.settings;
     fl        date;
@@ -88,7 +90,7 @@ BEGIN
 
     -- invoices -------------------------------------------------------------
     WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'invoice' RETURNING doc_id)
-    SELECT array_agg(doc_id) INTO ids FROM q;
+    SELECT array_agg(DISTINCT doc_id) INTO ids FROM q;
     IF ids IS NOT NULL THEN
         SELECT array_agg(i.invoice_id) FILTER (WHERE i.status = 'issued' AND NOT posted),
                array_agg(i.invoice_id) FILTER (WHERE i.status = 'void' AND posted AND NOT voided)
@@ -191,7 +193,8 @@ DECLARE
     bad record;
     n   bigint;
 BEGIN
-    WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'usage' RETURNING doc_id::bigint AS usage_id),
+    WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'usage' RETURNING doc_id::bigint AS usage_id),
+    q AS (SELECT DISTINCT usage_id FROM d),
     u AS (
         SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date AS t,
                coalesce(l.group_id, l.line_id) AS group_key, l.product_id, l.service_end,
@@ -242,8 +245,14 @@ END $$;
 CREATE FUNCTION revrec._flush_milestones(fl date, skip_invoices text[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'milestone'
-               RETURNING doc_id AS milestone_id, old_date, new_date)
+    WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'milestone'
+               RETURNING seq, doc_id AS milestone_id, old_date, new_date),
+    -- a milestone changed several times in one transaction: from its first
+    -- old date to its last new date
+    q AS (SELECT DISTINCT ON (milestone_id) milestone_id,
+                 first_value(old_date) OVER (PARTITION BY milestone_id ORDER BY seq) AS old_date,
+                 new_date
+            FROM d ORDER BY milestone_id, seq DESC)
     INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, line_id, product_id,
                                 currency, method, reason, ref_id, floor_date, first_date, last_date, entries)
     SELECT i.customer_id, 'invoice', i.invoice_id, i.invoice_id, i.invoice_number, coalesce(l.group_id, l.line_id),
@@ -269,7 +278,8 @@ END $$;
 CREATE FUNCTION revrec._flush_billing_schedules(s revrec.settings, fl date) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'billing_schedule' RETURNING doc_id),
+    WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'billing_schedule' RETURNING doc_id),
+    q AS (SELECT DISTINCT doc_id FROM d),
     b AS (SELECT b.*, coalesce(b.recognition_method, 'straight_line') AS m,
                  revrec.to_minor_units(b.amount, b.currency) AS a
             FROM q JOIN revrec.billing_schedule_line b ON b.schedule_line_id = q.doc_id

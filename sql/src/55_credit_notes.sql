@@ -54,7 +54,7 @@ DECLARE
     last_adj date;
 BEGIN
     WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'credit_note' RETURNING doc_id)
-    SELECT array_agg(doc_id) INTO ids FROM q;
+    SELECT array_agg(DISTINCT doc_id) INTO ids FROM q;
     IF ids IS NULL THEN
         RETURN;
     END IF;
@@ -291,8 +291,7 @@ CREATE FUNCTION revrec._credit_note_ins() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT n.customer_id, 'credit_note', n.credit_note_id FROM new_rows n WHERE n.status = 'issued'
-    ON CONFLICT DO NOTHING;
+    SELECT n.customer_id, 'credit_note', n.credit_note_id FROM new_rows n WHERE n.status = 'issued';
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -322,7 +321,7 @@ BEGIN
     END IF;
     IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-        VALUES (NEW.customer_id, 'credit_note', NEW.credit_note_id) ON CONFLICT DO NOTHING;
+        VALUES (NEW.customer_id, 'credit_note', NEW.credit_note_id);
         PERFORM revrec._enqueue();
     END IF;
     RETURN NEW;
@@ -369,8 +368,7 @@ BEGIN
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
     SELECT DISTINCT c.customer_id, 'credit_note', c.credit_note_id
       FROM new_rows n JOIN revrec.credit_note c ON c.credit_note_id = n.credit_note_id
-     WHERE c.status = 'issued'
-    ON CONFLICT DO NOTHING;
+     WHERE c.status = 'issued';
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;

@@ -12,8 +12,7 @@ CREATE FUNCTION revrec._invoice_ins() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.status = 'issued'
-    ON CONFLICT DO NOTHING;
+    SELECT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.status = 'issued';
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -43,7 +42,7 @@ BEGIN
     END IF;
     IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-        VALUES (NEW.customer_id, 'invoice', NEW.invoice_id) ON CONFLICT DO NOTHING;
+        VALUES (NEW.customer_id, 'invoice', NEW.invoice_id);
         PERFORM revrec._enqueue();
     END IF;
     RETURN NEW;
@@ -80,12 +79,21 @@ CREATE FUNCTION revrec._invoice_line_ins() RETURNS trigger
 DECLARE
     bad record;
 BEGIN
-    SELECT n.line_id, n.invoice_id, n.customer_id AS ncust, i.customer_id AS icust,
-           revrec._invoice_posted(i.customer_id, i.invoice_id) AS posted
+    SELECT n.line_id, n.invoice_id, n.customer_id AS ncust, i.customer_id AS icust, false AS posted
       INTO bad
       FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id
-     WHERE n.customer_id <> i.customer_id OR revrec._invoice_posted(i.customer_id, i.invoice_id)
+     WHERE n.customer_id <> i.customer_id
      LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT min(n.line_id) AS line_id, i.invoice_id, true AS posted INTO bad
+          FROM (SELECT DISTINCT invoice_id FROM new_rows) d
+          JOIN revrec.invoice i ON i.invoice_id = d.invoice_id
+          JOIN new_rows n ON n.invoice_id = d.invoice_id
+         WHERE EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                          AND p.source_id = i.invoice_id AND p.reason = 'issue')
+         GROUP BY i.invoice_id
+         LIMIT 1;
+    END IF;
     IF FOUND THEN
         IF bad.posted THEN
             RAISE EXCEPTION USING ERRCODE = 'RV013',
@@ -102,8 +110,7 @@ BEGIN
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
     SELECT DISTINCT i.customer_id, 'invoice', i.invoice_id
       FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id
-     WHERE i.status = 'issued'
-    ON CONFLICT DO NOTHING;
+     WHERE i.status = 'issued';
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -165,7 +172,11 @@ BEGIN
       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
      WHERE i.status = 'issued'
-    ON CONFLICT DO NOTHING;
+       -- usage of an invoice not posted yet is read when the invoice posts
+       -- (a visible line's invoice has committed: not posted means draft, or
+       -- issued in this very transaction and posting at its commit)
+       AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'issue');
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -204,11 +215,10 @@ CREATE TRIGGER milestone_change BEFORE UPDATE OR DELETE ON revrec.milestone
 CREATE FUNCTION revrec._milestone_upd() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    INSERT INTO revrec.pending AS p (customer_id, doc_kind, doc_id, old_date, new_date)
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
     SELECT n.customer_id, 'milestone', n.milestone_id, o.completed_on, n.completed_on
       FROM new_rows n JOIN old_rows o USING (milestone_id)
-     WHERE n.completed_on IS DISTINCT FROM o.completed_on
-    ON CONFLICT (doc_kind, doc_id) DO UPDATE SET new_date = EXCLUDED.new_date;
+     WHERE n.completed_on IS DISTINCT FROM o.completed_on;
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -224,8 +234,7 @@ CREATE FUNCTION revrec._billing_schedule_ins() RETURNS trigger
 BEGIN
     PERFORM revrec.to_minor_units(n.amount, n.currency) FROM new_rows n;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT n.customer_id, 'billing_schedule', n.schedule_line_id FROM new_rows n
-    ON CONFLICT DO NOTHING;
+    SELECT n.customer_id, 'billing_schedule', n.schedule_line_id FROM new_rows n;
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
