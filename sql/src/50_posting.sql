@@ -82,11 +82,14 @@ BEGIN
     -- post is checked against the lock date that stays in force.
     SELECT * INTO s FROM revrec.settings FOR SHARE;
     fl := s.lock_date + 1;
-    SELECT coalesce(max(posting_id), 0) INTO mark FROM revrec.posting;
+    -- the sequence's last value bounds what was posted before us (no table scan)
+    SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO mark FROM revrec.posting_posting_id_seq;
 
     -- billing schedules first: an invoice line naming a schedule line posted
     -- in this same transaction reads what the schedule recognized
-    PERFORM revrec._flush_billing_schedules(s, fl);
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'billing_schedule') THEN
+        PERFORM revrec._flush_billing_schedules(s, fl);
+    END IF;
 
     -- invoices -------------------------------------------------------------
     WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'invoice' RETURNING doc_id)
@@ -179,9 +182,16 @@ BEGIN
     END IF;
 
     -- usage arriving for invoices already posted ----------------------------
-    PERFORM revrec._flush_usage(fl, issue_ids);
-    PERFORM revrec._flush_milestones(fl, issue_ids);
-    PERFORM revrec._flush_credit_notes(s, fl);
+    -- the rest is rare in bulk loads: skip what has nothing queued
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'usage') THEN
+        PERFORM revrec._flush_usage(fl, issue_ids);
+    END IF;
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'milestone') THEN
+        PERFORM revrec._flush_milestones(fl, issue_ids);
+    END IF;
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'credit_note') THEN
+        PERFORM revrec._flush_credit_notes(s, fl);
+    END IF;
 
     PERFORM revrec._log_postings(mark, NULL);
     DELETE FROM revrec.pending_flush WHERE xid = pg_current_xact_id();

@@ -26,6 +26,7 @@ CREATE FUNCTION revrec._group_balance(p_customer text, p_invoice text, p_group t
                                               p.currency)), 0)::bigint
       FROM revrec.posting p, revrec._entries(revrec._unfloored(p), p_from, p_to, true) e
      WHERE p.customer_id = p_customer AND p.invoice_id = p_invoice AND p.line_id = p_group
+       AND ((p.source = 'invoice' AND p.source_id = p_invoice) OR p.source = 'credit_note')
        AND e.account_id = p_account $$;
 
 CREATE FUNCTION revrec._flush_credit_notes(s revrec.settings, fl date) RETURNS void
@@ -152,6 +153,7 @@ BEGIN
                                                 sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency)) AS amt
                                            FROM revrec.posting p, revrec._entries(revrec._unfloored(p), cn.credit_date, NULL, true) e2
                                           WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note')
                                             AND p.line_id = grp AND e2.account_id = 3
                                           GROUP BY 1) r ON r.m = ms::date) z;
                 ELSE
@@ -160,6 +162,7 @@ BEGIN
                                    sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency))::bigint AS amt
                               FROM revrec.posting p, revrec._entries(revrec._unfloored(p), cn.credit_date, NULL, false) e2
                              WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note')
                                AND p.line_id = grp AND e2.account_id = 3
                              GROUP BY 1) z WHERE amt > 0;
                 END IF;
@@ -201,7 +204,8 @@ BEGIN
                 anew := billed - x;
                 IF issue.sched_start IS NOT NULL THEN
                     SELECT max(p.sched_from) INTO last_adj FROM revrec.posting p
-                     WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id AND p.line_id = grp
+                     WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note') AND p.line_id = grp
                        AND p.reason = 'adjust';
                     IF last_adj > cn.credit_date THEN
                         RAISE EXCEPTION USING ERRCODE = 'RV014',
@@ -227,7 +231,8 @@ BEGIN
                            p.sched_split, p.sched_before, p.sched_after, p.sched_credit,
                            greatest(cn.credit_date, p.sched_from)
                       FROM revrec.posting p
-                     WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id AND p.line_id = grp
+                     WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note') AND p.line_id = grp
                        AND p.sched_start IS NOT NULL AND p.reason NOT IN ('adjust_reversal', 'void')
                        AND p.sched_end >= cn.credit_date
                        AND NOT EXISTS (SELECT 1 FROM revrec.posting r
@@ -255,6 +260,7 @@ BEGIN
                                    sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency))::bigint AS amt
                               FROM revrec.posting p, revrec._entries(revrec._unfloored(p), NULL, NULL, false) e2
                              WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note')
                                AND p.line_id = grp AND e2.account_id = 3
                              GROUP BY 1) z WHERE amt <> 0;
                     shares := CASE WHEN anew = 0 OR months IS NULL THEN array_fill(0::bigint, ARRAY[coalesce(cardinality(months), 0)])

@@ -118,7 +118,8 @@ BEGIN
     END IF;
     -- A journal id needs no global counter: time of posting plus a random tag.
     jid := to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISSUS') || '-' || substr(md5(random()::text), 1, 6);
-    SELECT coalesce(max(posting_id), 0) INTO mark FROM revrec.posting;
+    -- the sequence's last value bounds what was posted before us (no table scan)
+    SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO mark FROM revrec.posting_posting_id_seq;
     INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, product_id, currency,
                                 method, journal_type, reason, ref_id, narrative, first_date, last_date, entries)
     VALUES (coalesce(customer_id, ''), 'standalone', jid, inv.invoice_id, inv.invoice_number, product_id, currency,
