@@ -1,0 +1,94 @@
+-- References of the high-volume document tables (invoice -> customer and
+-- currency, invoice_line -> invoice and product, usage -> invoice_line) are
+-- checked once per statement instead of once per row: a foreign key costs a
+-- lookup and a row lock for each of a COPY's 100,000 rows; here each
+-- referenced row is locked once (FOR KEY SHARE, as a foreign key would) and
+-- missing keys are found with one anti-join.  The errors are the ones a
+-- foreign key raises (SQLSTATE 23503), and deleting or re-keying a
+-- referenced row is refused the same way.
+
+-- AFTER INSERT/UPDATE, FOR EACH STATEMENT, transition table new_rows.
+-- Arguments: child column, parent table, parent column, constraint name.
+-- SECURITY DEFINER like PostgreSQL's own foreign-key checks, which lock the
+-- referenced rows as the table owner (a writer has no UPDATE on customers).
+CREATE FUNCTION revrec._check_reference() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    col    text := TG_ARGV[0];
+    parent text := TG_ARGV[1];
+    pcol   text := TG_ARGV[2];
+    bad    text;
+BEGIN
+    EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n) FOR KEY SHARE OF p',
+                   parent, pcol, col);
+    EXECUTE format('SELECT n.%I FROM new_rows n WHERE n.%I IS NOT NULL
+                       AND NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = n.%I) LIMIT 1',
+                   col, col, parent, pcol, col) INTO bad;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '23503',
+            MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"', TG_TABLE_NAME, TG_ARGV[3]),
+            DETAIL = format('Key (%s)=(%s) is not present in table "%s".', col, bad, parent);
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- AFTER DELETE (old_rows) or UPDATE (old_rows, new_rows) of a parent, FOR EACH STATEMENT.
+-- Arguments: parent column, child table, child column, constraint name.
+CREATE FUNCTION revrec._check_referenced() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pcol  text := TG_ARGV[0];
+    child text := TG_ARGV[1];
+    col   text := TG_ARGV[2];
+    gone  text := CASE WHEN TG_OP = 'DELETE' THEN 'SELECT o.%1$I AS k FROM old_rows o'
+                       ELSE 'SELECT o.%1$I AS k FROM old_rows o EXCEPT SELECT n.%1$I FROM new_rows n' END;
+    bad   text;
+BEGIN
+    EXECUTE format('SELECT g.k FROM (' || gone || ') g WHERE EXISTS (SELECT 1 FROM revrec.%2$I c WHERE c.%3$I = g.k) LIMIT 1',
+                   pcol, child, col) INTO bad;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '23503',
+            MESSAGE = format('update or delete on table "%s" violates foreign key constraint "%s" on table "%s"',
+                             TG_TABLE_NAME, TG_ARGV[3], child),
+            DETAIL = format('Key (%s)=(%s) is still referenced from table "%s".', pcol, bad, child);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER invoice_customer_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('customer_id', 'customer', 'customer_id', 'invoice_customer_id_fkey');
+CREATE TRIGGER invoice_customer_upd AFTER UPDATE ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('customer_id', 'customer', 'customer_id', 'invoice_customer_id_fkey');
+CREATE TRIGGER invoice_currency_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('currency', 'currency', 'code', 'invoice_currency_fkey');
+CREATE TRIGGER invoice_currency_upd AFTER UPDATE ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('currency', 'currency', 'code', 'invoice_currency_fkey');
+CREATE TRIGGER invoice_line_invoice_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey');
+CREATE TRIGGER invoice_line_invoice_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey');
+CREATE TRIGGER invoice_line_product_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('product_id', 'product', 'product_id', 'invoice_line_product_id_fkey');
+CREATE TRIGGER invoice_line_product_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('product_id', 'product', 'product_id', 'invoice_line_product_id_fkey');
+CREATE TRIGGER usage_line_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('line_id', 'invoice_line', 'line_id', 'usage_line_id_fkey');
+CREATE TRIGGER usage_line_upd AFTER UPDATE ON revrec.usage REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('line_id', 'invoice_line', 'line_id', 'usage_line_id_fkey');
+
+CREATE TRIGGER customer_invoice_del AFTER DELETE ON revrec.customer REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('customer_id', 'invoice', 'customer_id', 'invoice_customer_id_fkey');
+CREATE TRIGGER customer_invoice_upd AFTER UPDATE ON revrec.customer REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('customer_id', 'invoice', 'customer_id', 'invoice_customer_id_fkey');
+CREATE TRIGGER invoice_line_del AFTER DELETE ON revrec.invoice REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('invoice_id', 'invoice_line', 'invoice_id', 'invoice_line_invoice_id_fkey');
+CREATE TRIGGER invoice_line_key_upd AFTER UPDATE ON revrec.invoice REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('invoice_id', 'invoice_line', 'invoice_id', 'invoice_line_invoice_id_fkey');
+CREATE TRIGGER product_line_del AFTER DELETE ON revrec.product REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('product_id', 'invoice_line', 'product_id', 'invoice_line_product_id_fkey');
+CREATE TRIGGER product_line_upd AFTER UPDATE ON revrec.product REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('product_id', 'invoice_line', 'product_id', 'invoice_line_product_id_fkey');
+CREATE TRIGGER line_usage_del AFTER DELETE ON revrec.invoice_line REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('line_id', 'usage', 'line_id', 'usage_line_id_fkey');
+CREATE TRIGGER line_usage_upd AFTER UPDATE ON revrec.invoice_line REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('line_id', 'usage', 'line_id', 'usage_line_id_fkey');
