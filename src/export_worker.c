@@ -52,6 +52,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/wait_event.h"
 
@@ -326,7 +327,14 @@ run_job(const char *query)
 	if (out_fd < 0)
 		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create export file \"%s\": %m", tmp_path)));
 
-	sha = pg_cryptohash_create(PG_SHA256);
+	/* the hash lives across transactions: its own resource owner */
+	{
+		ResourceOwner saved = CurrentResourceOwner;
+
+		CurrentResourceOwner = ResourceOwnerCreate(NULL, "revrec export sha256");
+		sha = pg_cryptohash_create(PG_SHA256);
+		CurrentResourceOwner = saved;
+	}
 	if (sha == NULL || pg_cryptohash_init(sha) < 0)
 		elog(ERROR, "revrec export: sha256 failed");
 	buf.data = NULL;

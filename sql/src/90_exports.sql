@@ -251,6 +251,8 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE TEMP TABLE _revrec_export_rows ON COMMIT DROP AS
                                 SELECT t.*, %s AS _key FROM %s WITH ORDINALITY AS t',
                               revrec._export_journal_key(export_to_files.format), call);
+    CREATE INDEX ON pg_temp._revrec_export_rows (ordinality);
+    ANALYZE pg_temp._revrec_export_rows;
     CREATE TEMP TABLE _revrec_export_journals ON COMMIT DROP AS
         SELECT min(r.ordinality) AS first_row, count(*) AS n FROM pg_temp._revrec_export_rows r GROUP BY r._key;
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
