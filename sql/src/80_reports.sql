@@ -99,10 +99,13 @@ CREATE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_a
     LANGUAGE sql STABLE AS $$
     SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, ''), p.product_id,
            p.invoice_id, p.invoice_number, p.credit_note_id, p.line_id, a.code, e.direction, e.amount,
-           p.currency, p.method, revrec._narrative(p, e.catchup_from, e.entry_date), p.journal_type,
-           p.recorded_at, c.name, pr.name
+           p.currency, p.method,
+           CASE WHEN e.catchup_from IS NULL THEN n.plain ELSE revrec._narrative(p, e.catchup_from, e.entry_date) END,
+           p.journal_type, p.recorded_at, c.name, pr.name
       FROM revrec._report_postings(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
                                    p_product, p_invoice, p_credit_note, p_exclude_fully_recognized) p
+     -- the narrative of ordinary entries once per posting, not per day (OFFSET 0 keeps it there)
+     CROSS JOIN LATERAL (SELECT revrec._narrative(p, NULL, NULL) AS plain OFFSET 0) n
      CROSS JOIN LATERAL revrec._entries(p, p_from, p_to, false) e
       JOIN revrec.ledger_account a ON a.account_id = e.account_id
       LEFT JOIN revrec.customer c ON c.customer_id = p.customer_id

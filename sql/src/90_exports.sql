@@ -34,10 +34,12 @@ CREATE FUNCTION revrec._check_mapping(p_target text, p_from date, p_to date, p_c
 DECLARE
     bad record;
 BEGIN
-    SELECT DISTINCT r.account, r.product_id INTO bad
-      FROM revrec._report_months(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
-                                 p_product, p_invoice, p_credit_note, p_exclude) r
-     WHERE revrec._gl_account(p_target, r.account, r.product_id) IS NULL
+    SELECT x.account, x.product_id INTO bad
+      FROM (SELECT DISTINCT r.account, r.product_id
+              FROM revrec._report_months(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
+                                         p_product, p_invoice, p_credit_note, p_exclude) r) x
+     WHERE revrec._gl_account(p_target, x.account, x.product_id) IS NULL
+     ORDER BY x.account, x.product_id NULLS FIRST
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'RV016',
@@ -58,6 +60,20 @@ CREATE FUNCTION revrec._gl_journal_key(journal_number text, entry_date date, gra
       FROM (SELECT CASE WHEN granularity = 'day' THEN journal_number || '/' || to_char(entry_date, 'DD')
                         ELSE journal_number END AS k) x $$;
 
+-- The GL account of each (account, product) for a target: product override
+-- first, then the account's default.  Joined once per export (a hash join),
+-- not looked up row by row.
+CREATE FUNCTION revrec._gl_accounts(p_target text)
+    RETURNS TABLE (account_code text, product_id text, external_account text)
+    LANGUAGE sql STABLE AS $$
+    SELECT m.account_code, m.product_id, m.external_account FROM revrec.gl_account_map m
+     WHERE m.target = p_target $$;
+
+-- Row order of every export (deterministic, each journal's rows contiguous):
+-- the GL formats by date, then journal key, then debits before credits,
+-- account and amount; the Sequence format by journal number, then date.
+-- In a journal on one day (account, direction) is unique, so the order is total.
+
 CREATE FUNCTION revrec.export_sequence(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
@@ -69,11 +85,13 @@ CREATE FUNCTION revrec.export_sequence(
     LANGUAGE sql STABLE AS $$
     SELECT r.journal_number, to_char(r.entry_date, 'YYYY-MM-DD'), r.narrative, r.product_name, r.customer_id,
            r.customer_name, upper(r.direction), a.name, r.amount::text, r.invoice_id, r.invoice_number,
-           revrec._gl_account('xero', r.account, r.product_id)
+           coalesce(mp.external_account, md.external_account)
       FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'day')) r
       JOIN revrec.ledger_account a ON a.code = r.account
+      LEFT JOIN revrec._gl_accounts('xero') mp ON mp.account_code = r.account AND mp.product_id = r.product_id
+      LEFT JOIN revrec._gl_accounts('xero') md ON md.account_code = r.account AND md.product_id IS NULL
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'day')) AND revrec._check_currency($3, $1, $2)
-     ORDER BY r.journal_number, r.entry_date, r.account, r.direction, r.amount $$;
+     ORDER BY r.journal_number, r.entry_date, r.direction DESC, r.account, r.amount $$;
 
 CREATE FUNCTION revrec.export_xero(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
@@ -86,14 +104,16 @@ CREATE FUNCTION revrec.export_xero(
     LANGUAGE sql STABLE AS $$
     SELECT revrec._gl_journal_key(r.journal_number, r.entry_date, coalesce($12, 'month')),
            to_char(r.entry_date, s.xero_date_format), r.narrative,
-           revrec._gl_account('xero', r.account, r.product_id), s.xero_tax_rate,
+           coalesce(mp.external_account, md.external_account), s.xero_tax_rate,
            CASE r.direction WHEN 'debit' THEN r.amount ELSE -r.amount END::text,
            NULL, NULL, NULL, NULL
-      FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'month')) r,
+      FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'month')) r
+      LEFT JOIN revrec._gl_accounts('xero') mp ON mp.account_code = r.account AND mp.product_id = r.product_id
+      LEFT JOIN revrec._gl_accounts('xero') md ON md.account_code = r.account AND md.product_id IS NULL,
            revrec.settings s
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'month')) AND revrec._check_currency($3, $1, $2)
        AND revrec._check_mapping('xero', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
-     ORDER BY 1, r.entry_date, r.direction DESC, r.account, r.amount $$;
+     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount $$;
 
 CREATE FUNCTION revrec.export_quickbooks(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
@@ -105,15 +125,17 @@ CREATE FUNCTION revrec.export_quickbooks(
     LANGUAGE sql STABLE AS $$
     SELECT revrec._gl_journal_key(r.journal_number, r.entry_date, coalesce($12, 'month'), 21),
            to_char(r.entry_date, s.quickbooks_date_format),
-           revrec._gl_account('quickbooks', r.account, r.product_id),
+           coalesce(mp.external_account, md.external_account),
            CASE WHEN r.direction = 'debit' THEN r.amount::text END,
            CASE WHEN r.direction = 'credit' THEN r.amount::text END,
            r.narrative, r.customer_name, r.currency, NULL, NULL
-      FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'month')) r,
+      FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'month')) r
+      LEFT JOIN revrec._gl_accounts('quickbooks') mp ON mp.account_code = r.account AND mp.product_id = r.product_id
+      LEFT JOIN revrec._gl_accounts('quickbooks') md ON md.account_code = r.account AND md.product_id IS NULL,
            revrec.settings s
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'month')) AND revrec._check_currency($3, $1, $2)
        AND revrec._check_mapping('quickbooks', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
-     ORDER BY 1, r.entry_date, r.direction DESC, r.account, r.amount $$;
+     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount $$;
 
 CREATE FUNCTION revrec.export_netsuite(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
@@ -127,12 +149,160 @@ CREATE FUNCTION revrec.export_netsuite(
     SELECT revrec._gl_journal_key(r.journal_number, r.entry_date, coalesce($12, 'month')),
            s.netsuite_subsidiary, r.currency, NULL,
            to_char(r.entry_date, s.netsuite_date_format), to_char(r.entry_date, 'Mon YYYY'),
-           r.journal_number, revrec._gl_account('netsuite', r.account, r.product_id),
+           r.journal_number, coalesce(mp.external_account, md.external_account),
            CASE WHEN r.direction = 'debit' THEN r.amount::text END,
            CASE WHEN r.direction = 'credit' THEN r.amount::text END,
            r.narrative, r.customer_name, NULL, NULL, NULL
-      FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'month')) r,
+      FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'month')) r
+      LEFT JOIN revrec._gl_accounts('netsuite') mp ON mp.account_code = r.account AND mp.product_id = r.product_id
+      LEFT JOIN revrec._gl_accounts('netsuite') md ON md.account_code = r.account AND md.product_id IS NULL,
            revrec.settings s
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'month')) AND revrec._check_currency($3, $1, $2)
        AND revrec._check_mapping('netsuite', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
-     ORDER BY 1, r.entry_date, r.direction DESC, r.account, r.amount $$;
+     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount $$;
+
+-- Writing export files on the server (SPEC 7) ----------------------------------
+
+-- Data rows per file each GL accepts (the header line not counted): Xero's
+-- manual journal import takes 300 lines, QuickBooks Online 1,000 rows,
+-- NetSuite's CSV import 25,000.  The Sequence format has no limit of its
+-- own; its files are cut at a million rows to stay easy to handle.
+CREATE FUNCTION revrec._export_file_limit(p_format text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE p_format WHEN 'xero' THEN 300 WHEN 'quickbooks' THEN 1000 WHEN 'netsuite' THEN 25000
+                         WHEN 'sequence' THEN 1000000 END $$;
+
+-- The call of one export function with its arguments as literals, e.g.
+-- revrec.export_xero('2025-01-01'::date, ...): checked, for files and jobs.
+CREATE FUNCTION revrec._export_call(p_format text, p_from date, p_to date, p_currency text, p_as_of timestamptz,
+    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
+    p_exclude boolean, p_granularity text) RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    g text := coalesce(p_granularity, CASE p_format WHEN 'sequence' THEN 'day' ELSE 'month' END);
+BEGIN
+    IF p_format IS NULL OR p_format NOT IN ('sequence', 'xero', 'quickbooks', 'netsuite') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV006',
+            MESSAGE = format('unknown export format ''%s''', p_format),
+            HINT = 'Choose sequence, xero, quickbooks or netsuite.';
+    END IF;
+    PERFORM revrec._check_report_args(p_from, p_to, g);
+    PERFORM revrec._check_currency(p_currency, p_from, p_to);
+    RETURN format('revrec.%I(%L::date, %L::date, %L::text, %L::timestamptz, %L::text, %L::text, '
+                  '%L::text, %L::text, %L::text, %L::text, %L::boolean, %L::text)',
+                  'export_' || p_format, p_from, p_to, p_currency, p_as_of, p_journal_type, p_source,
+                  p_customer, p_product, p_invoice, p_credit_note, coalesce(p_exclude, false), g);
+END $$;
+
+-- What identifies a journal in each format's file (its rows are contiguous).
+CREATE FUNCTION revrec._export_journal_key(p_format text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE p_format WHEN 'sequence' THEN '"Journal Number"'
+                         WHEN 'xero' THEN '"*Narration" || '' '' || "*Date"'
+                         WHEN 'quickbooks' THEN '"Journal No."'
+                         WHEN 'netsuite' THEN '"External ID"' END $$;
+
+-- revrec.export_to_files(format, directory, <journal report filters>) writes
+-- <directory>/revrec_<format>_<from>_<to>_<NNN>.csv, each with its header,
+-- none over the GL's per-file limit, split only between journals (a journal
+-- larger than the limit goes alone in its own file, with a WARNING), and
+-- returns each file's path, data rows and SHA-256 (hex).  Server-side files:
+-- EXECUTE is granted to revrec_admin and pg_write_server_files only, so
+-- anyone else is refused with SQLSTATE 42501.  max_rows lowers the limit.
+CREATE FUNCTION revrec.export_to_files(
+    format text, directory text, from_date date, to_date date, currency text DEFAULT NULL,
+    as_of timestamptz DEFAULT NULL, journal_type text DEFAULT NULL, source text DEFAULT NULL,
+    customer_id text DEFAULT NULL, product_id text DEFAULT NULL, invoice_id text DEFAULT NULL,
+    credit_note_id text DEFAULT NULL, exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT NULL,
+    max_rows integer DEFAULT NULL)
+    RETURNS TABLE (file_name text, "rows" bigint, sha256 text)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    call     text;
+    lim      integer;
+    cols     text;
+    j        record;
+    starts   bigint[] := '{}';
+    in_file  bigint := 0;
+    total    bigint;
+    i        integer;
+    base     text;
+BEGIN
+    call := revrec._export_call(export_to_files.format, from_date, to_date, currency, as_of, journal_type, source,
+                                customer_id, product_id, invoice_id, credit_note_id, exclude_fully_recognized,
+                                granularity);
+    lim := revrec._export_file_limit(export_to_files.format);
+    IF max_rows IS NOT NULL THEN
+        IF max_rows < 1 OR max_rows > lim THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV006',
+                MESSAGE = pg_catalog.format('max_rows must be between 1 and %s for %s', lim, export_to_files.format);
+        END IF;
+        lim := max_rows;
+    END IF;
+    IF directory IS NULL OR directory !~ '^/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV006',
+            MESSAGE = pg_catalog.format('directory must be an absolute path on the server, not "%s"', directory);
+    END IF;
+    directory := rtrim(directory, '/');
+    base := pg_catalog.format('%s/revrec_%s_%s_%s_', directory, export_to_files.format, to_char(from_date, 'YYYY-MM-DD'),
+                              to_char(to_date, 'YYYY-MM-DD'));
+
+    DROP TABLE IF EXISTS pg_temp._revrec_export_rows, pg_temp._revrec_export_journals;
+    EXECUTE pg_catalog.format('CREATE TEMP TABLE _revrec_export_rows ON COMMIT DROP AS
+                                SELECT t.*, %s AS _key FROM %s WITH ORDINALITY AS t',
+                              revrec._export_journal_key(export_to_files.format), call);
+    CREATE INDEX ON pg_temp._revrec_export_rows (ordinality);
+    ANALYZE pg_temp._revrec_export_rows;
+    CREATE TEMP TABLE _revrec_export_journals ON COMMIT DROP AS
+        SELECT min(r.ordinality) AS first_row, count(*) AS n FROM pg_temp._revrec_export_rows r GROUP BY r._key;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_attribute a
+     WHERE a.attrelid = 'pg_temp._revrec_export_rows'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname NOT IN ('ordinality', '_key');
+    SELECT count(*) INTO total FROM pg_temp._revrec_export_rows;
+
+    -- greedy: a journal goes into the current file if it fits, else it opens a new one
+    FOR j IN SELECT * FROM pg_temp._revrec_export_journals ORDER BY first_row LOOP
+        IF cardinality(starts) = 0 OR in_file + j.n > lim THEN
+            starts := starts || j.first_row;
+            in_file := 0;
+        END IF;
+        IF j.n > lim THEN
+            RAISE WARNING USING ERRCODE = '01000',
+                MESSAGE = pg_catalog.format('a journal of %s rows is larger than the %s limit of %s rows per file: it goes alone in file %s',
+                                            j.n, export_to_files.format, lim, cardinality(starts)),
+                HINT = 'Split the export by day (granularity => ''day'') or import that file in parts by hand.';
+        END IF;
+        in_file := in_file + j.n;
+    END LOOP;
+
+    FOR i IN 1 .. cardinality(starts) LOOP
+        file_name := base || lpad(i::text, 3, '0') || '.csv';
+        EXECUTE pg_catalog.format('COPY (SELECT %s FROM pg_temp._revrec_export_rows
+                                          WHERE ordinality >= %s AND ordinality < %s ORDER BY ordinality)
+                                   TO %L (FORMAT csv, HEADER)',
+                                  cols, starts[i], coalesce(starts[i + 1], total + 1), file_name);
+        "rows" := coalesce(starts[i + 1], total + 1) - starts[i];
+        sha256 := encode(pg_catalog.sha256(pg_read_binary_file(file_name)), 'hex');
+        RETURN NEXT;
+    END LOOP;
+    DROP TABLE pg_temp._revrec_export_rows, pg_temp._revrec_export_journals;
+END $$;
+REVOKE EXECUTE ON FUNCTION revrec.export_to_files(text, text, date, date, text, timestamptz, text, text, text, text,
+    text, text, boolean, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION revrec.export_to_files(text, text, date, date, text, timestamptz, text, text, text, text,
+    text, text, boolean, text, integer) TO revrec_admin, pg_write_server_files;
+-- readers run exports (SPEC 8); functions created after 80_reports are not
+-- covered by its GRANT ... ON ALL FUNCTIONS
+REVOKE EXECUTE ON FUNCTION revrec.export_sequence(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_xero(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_quickbooks(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_netsuite(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION revrec.export_sequence(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_xero(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_quickbooks(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_netsuite(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec._gl_account(text, text, text), revrec._gl_accounts(text), revrec._gl_journal_key(text, date, text, integer),
+    revrec._check_mapping(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean),
+    revrec._export_file_limit(text), revrec._export_call(text, date, date, text, timestamptz, text, text, text, text,
+        text, text, boolean, text), revrec._export_journal_key(text) TO revrec_reader;

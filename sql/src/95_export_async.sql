@@ -1,0 +1,99 @@
+-- Asynchronous exports (SPEC 7): revrec.export_async() returns a job id at
+-- once; a dynamic background worker (src/export_worker.c) writes the file
+-- under <PGDATA>/revrec_exports, revrec.export_job shows progress, completion
+-- is announced with NOTIFY revrec_export, '<job id>', and
+-- revrec.export_download(token) returns the file while its token is valid.
+
+CREATE TABLE revrec._export_job (
+    job_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    format           text NOT NULL,
+    arguments        jsonb NOT NULL,
+    query            text NOT NULL,
+    status           text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    rows_done        bigint NOT NULL DEFAULT 0,
+    rows_total       bigint,
+    error            text,
+    created_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    started_at       timestamptz,
+    finished_at      timestamptz,
+    requested_by     text NOT NULL,
+    worker_pid       integer,
+    file_name        text,
+    file_bytes       bigint,
+    sha256           text,
+    token            text UNIQUE,
+    token_expires_at timestamptz
+);
+COMMENT ON TABLE revrec._export_job IS
+    'export jobs; written only by revrec.export_async() and its background worker; read revrec.export_job';
+
+-- The download token is shown to the role that asked for the job (and to
+-- revrec_admin) only.
+CREATE VIEW revrec.export_job AS
+SELECT j.job_id, j.format, j.status, j.rows_done, j.rows_total, j.error, j.created_at, j.started_at,
+       j.finished_at, j.requested_by, j.arguments, j.file_bytes, j.sha256,
+       CASE WHEN j.requested_by = current_user OR pg_has_role(current_user, 'revrec_admin', 'MEMBER')
+            THEN j.token END AS download_token,
+       j.token_expires_at
+  FROM revrec._export_job j;
+COMMENT ON VIEW revrec.export_job IS
+    'asynchronous export jobs: status queued/running/done/failed, progress, error, download token';
+
+CREATE FUNCTION revrec._export_launch(job bigint) RETURNS bigint
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'revrec_export_launch';
+CREATE FUNCTION revrec._outer_role() RETURNS text
+    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'revrec_outer_role';
+
+CREATE FUNCTION revrec.export_async(
+    format text, from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
+    journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
+    exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    call text;
+    id   bigint;
+BEGIN
+    call := revrec._export_call(export_async.format, from_date, to_date, currency, as_of, journal_type, source,
+                                customer_id, product_id, invoice_id, credit_note_id, exclude_fully_recognized,
+                                granularity);
+    INSERT INTO revrec._export_job (format, arguments, query, requested_by)
+    VALUES (export_async.format,
+            jsonb_strip_nulls(jsonb_build_object('from_date', from_date, 'to_date', to_date, 'currency', currency,
+                'as_of', as_of, 'journal_type', journal_type, 'source', source, 'customer_id', customer_id,
+                'product_id', product_id, 'invoice_id', invoice_id, 'credit_note_id', credit_note_id,
+                'exclude_fully_recognized', exclude_fully_recognized, 'granularity', granularity)),
+            'SELECT * FROM ' || call, revrec._outer_role())
+    RETURNING job_id INTO id;
+    PERFORM revrec._export_launch(id);
+    RETURN id;
+END $$;
+COMMENT ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text) IS
+    'start an export in a background worker; returns the job id (see revrec.export_job); the job starts once the caller commits';
+
+-- The file of a finished job, while its token is valid.
+CREATE FUNCTION revrec.export_download(token text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    j revrec._export_job;
+BEGIN
+    SELECT * INTO j FROM revrec._export_job x WHERE x.token = export_download.token AND x.status = 'done';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV017', MESSAGE = 'unknown export download token',
+            HINT = 'Take the download_token of a finished job from revrec.export_job.';
+    END IF;
+    IF j.token_expires_at <= now() THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV017',
+            MESSAGE = format('export download token expired at %s', j.token_expires_at),
+            HINT = 'Start the export again with revrec.export_async().';
+    END IF;
+    RETURN pg_read_file('revrec_exports/' || j.file_name);
+END $$;
+
+REVOKE EXECUTE ON FUNCTION revrec._export_launch(bigint), revrec._outer_role() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_download(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_download(text) TO revrec_reader;
+REVOKE ALL ON revrec._export_job FROM PUBLIC;
+GRANT SELECT ON revrec.export_job TO revrec_reader;

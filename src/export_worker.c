@@ -1,0 +1,496 @@
+/*
+ * export_worker.c — revrec.export_async()'s background worker (SPEC 7).
+ *
+ * Life of a job (see export_worker.h and sql/src/95_export_async.sql):
+ *   1. export_async() inserts a queued row in revrec._export_job and calls
+ *      revrec._export_launch(job), which registers a dynamic worker carrying
+ *      the database, the session user (to connect as: it can log in) and the
+ *      role that asked (current_role outside SECURITY DEFINER, to run the
+ *      export as).
+ *   2. The worker polls for the row until it is visible (the caller's
+ *      transaction has committed) or RR_EXPORT_WAIT_SECONDS pass; a job that
+ *      never appears (caller rolled back) is simply forgotten.
+ *   3. It marks the job running, declares a SCROLL WITH HOLD cursor over the
+ *      export query as the requesting role and commits, which materializes
+ *      the result; counting it gives rows_total.
+ *   4. It writes the CSV (the bytes COPY ... (FORMAT csv, HEADER) would
+ *      write) to <PGDATA>/revrec_exports/job_<id>.csv.part in batches of
+ *      RR_EXPORT_BATCH rows, committing rows_done after each batch.
+ *   5. On success: fsync, rename to job_<id>.csv, and in one transaction set
+ *      status done, checksum, a random download token with its expiry, and
+ *      NOTIFY revrec_export, '<job id>'.  On any error: remove the partial
+ *      file, set status failed with the error (SQLSTATE and message), NOTIFY.
+ * Bookkeeping on revrec._export_job runs as the bootstrap superuser; the
+ * export query itself runs as the requesting role, so a job sees exactly
+ * what a synchronous export by that role would.
+ */
+#include "revrec.h"
+#include "export_worker.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "common/file_perm.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+
+typedef struct RrExportArgs
+{
+	Oid			database;
+	Oid			login_role;		/* session user: connects */
+	Oid			run_role;		/* current_role of the caller: runs the export */
+	int64		job;
+} RrExportArgs;
+
+#define CURSOR_NAME "revrec_export_job"
+
+/* ---------- launching ---------- */
+
+/*
+ * revrec._export_launch(job bigint) returns bigint
+ * Registers the worker for a job.  Called by revrec.export_async().
+ */
+PG_FUNCTION_INFO_V1(revrec_export_launch);
+Datum
+revrec_export_launch(PG_FUNCTION_ARGS)
+{
+	int64		job = PG_GETARG_INT64(0);
+	BackgroundWorker w;
+	BackgroundWorkerHandle *handle;
+	RrExportArgs a;
+
+	StaticAssertStmt(sizeof(RrExportArgs) <= BGW_EXTRALEN, "bgw_extra too small");
+	memset(&w, 0, sizeof(w));
+	memset(&a, 0, sizeof(a));
+	a.database = MyDatabaseId;
+	a.login_role = GetSessionUserId();
+	a.run_role = GetOuterUserId();
+	a.job = job;
+
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "revrec");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "revrec_export_worker_main");
+	snprintf(w.bgw_name, BGW_MAXLEN, "revrec export job " INT64_FORMAT, job);
+	snprintf(w.bgw_type, BGW_MAXLEN, "revrec export");
+	w.bgw_main_arg = Int64GetDatum(job);
+	memcpy(w.bgw_extra, &a, sizeof(a));
+	w.bgw_notify_pid = 0;
+
+	if (!RegisterDynamicBackgroundWorker(&w, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start a background worker for export job " INT64_FORMAT, job),
+				 errhint("All background worker slots are in use: raise max_worker_processes (now %d) or retry later.",
+						 max_worker_processes)));
+	PG_RETURN_INT64(job);
+}
+
+/*
+ * revrec._outer_role() returns text: the role the caller runs as outside any
+ * SECURITY DEFINER function (what current_role was before the call).
+ */
+PG_FUNCTION_INFO_V1(revrec_outer_role);
+Datum
+revrec_outer_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(GetUserNameFromId(GetOuterUserId(), false)));
+}
+
+/* ---------- the worker ---------- */
+
+static RrExportArgs args;
+static char tmp_path[MAXPGPATH];
+static char final_path[MAXPGPATH];
+static int	out_fd = -1;
+
+/* A worker killed half-way leaves no partial file behind. */
+static void
+remove_partial(int code, Datum arg)
+{
+	if (out_fd >= 0)
+	{
+		close(out_fd);
+		out_fd = -1;
+	}
+	if (tmp_path[0])
+		unlink(tmp_path);
+}
+
+/* Start a transaction with SPI and a snapshot. */
+static void
+begin_tx(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec export: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+static void
+commit_tx(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* Run bookkeeping SQL on the job row as the bootstrap superuser. */
+static int
+job_sql(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	Oid			saved_user;
+	int			saved_ctx;
+	int			rc;
+
+	GetUserIdAndSecContext(&saved_user, &saved_ctx);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_ctx | SECURITY_LOCAL_USERID_CHANGE);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	SetUserIdAndSecContext(saved_user, saved_ctx);
+	if (rc < 0)
+		elog(ERROR, "revrec export: bookkeeping query failed (%d): %s", rc, sql);
+	return rc;
+}
+
+/* CSV field as COPY (FORMAT csv) writes it: NULL empty, "" for an empty string. */
+static void
+csv_field(StringInfo buf, const char *v, bool single)
+{
+	const char *p;
+	bool		quote = false;
+
+	if (v == NULL)
+		return;
+	if (*v == '\0' || (single && strcmp(v, "\\.") == 0))
+		quote = true;
+	else
+		for (p = v; *p; p++)
+			if (*p == ',' || *p == '"' || *p == '\n' || *p == '\r')
+			{
+				quote = true;
+				break;
+			}
+	if (!quote)
+	{
+		appendStringInfoString(buf, v);
+		return;
+	}
+	appendStringInfoChar(buf, '"');
+	for (p = v; *p; p++)
+	{
+		if (*p == '"')
+			appendStringInfoChar(buf, '"');
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+static void
+write_out(StringInfo buf, pg_cryptohash_ctx *sha, int64 *bytes)
+{
+	char	   *p = buf->data;
+	int			left = buf->len;
+
+	while (left > 0)
+	{
+		ssize_t		n = write(out_fd, p, left);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			ereport(ERROR, (errcode_for_file_access(),
+							errmsg("could not write export file \"%s\": %m", tmp_path)));
+		}
+		p += n;
+		left -= n;
+	}
+	if (pg_cryptohash_update(sha, (uint8 *) buf->data, buf->len) < 0)
+		elog(ERROR, "revrec export: sha256 failed");
+	*bytes += buf->len;
+	resetStringInfo(buf);
+}
+
+/* Wait for the job row; returns the export query, or NULL if it never shows. */
+static char *
+wait_for_job(void)
+{
+	TimestampTz give_up = GetCurrentTimestamp() + (int64) RR_EXPORT_WAIT_SECONDS * USECS_PER_SEC;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+
+	values[0] = Int64GetDatum(args.job);
+	for (;;)
+	{
+		char	   *query = NULL;
+
+		begin_tx();
+		job_sql("UPDATE revrec._export_job SET status = 'running', started_at = clock_timestamp(), "
+				"worker_pid = pg_backend_pid() WHERE job_id = $1 AND status = 'queued' RETURNING query",
+				1, types, values);
+		if (SPI_processed == 1)
+		{
+			char	   *q = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+			query = MemoryContextStrdup(TopMemoryContext, q);
+		}
+		commit_tx();
+		if (query)
+			return query;
+		if (GetCurrentTimestamp() >= give_up)
+			return NULL;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static void
+run_job(const char *query)
+{
+	Oid			types[6] = {INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID, INT8OID};
+	Datum		values[6];
+	Portal		portal;
+	uint64		total;
+	uint64		done = 0;
+	int64		bytes = 0;
+	StringInfoData buf;
+	pg_cryptohash_ctx *sha;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+	char		dir[MAXPGPATH];
+	bool		header_done = false;
+	int			i;
+
+	values[0] = Int64GetDatum(args.job);
+
+	/* the result, materialized by a holdable cursor, as the requesting role */
+	begin_tx();
+	{
+		Oid			saved_user;
+		int			saved_ctx;
+		StringInfoData q;
+
+		initStringInfo(&q);
+		appendStringInfo(&q, "DECLARE " CURSOR_NAME " SCROLL CURSOR WITH HOLD FOR %s", query);
+		GetUserIdAndSecContext(&saved_user, &saved_ctx);
+		SetUserIdAndSecContext(args.run_role, saved_ctx | SECURITY_LOCAL_USERID_CHANGE);
+		if (SPI_execute(q.data, false, 0) < 0)
+			elog(ERROR, "revrec export: could not declare the export cursor");
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();		/* runs the query into the hold store */
+		SetUserIdAndSecContext(saved_user, saved_ctx);
+	}
+
+	begin_tx();
+	portal = SPI_cursor_find(CURSOR_NAME);
+	if (portal == NULL)
+		elog(ERROR, "revrec export: cursor vanished");
+	SPI_scroll_cursor_move(portal, FETCH_FORWARD, FETCH_ALL);
+	total = SPI_processed;
+	SPI_scroll_cursor_move(portal, FETCH_ABSOLUTE, 0);
+	values[1] = Int64GetDatum((int64) total);
+	job_sql("UPDATE revrec._export_job SET rows_total = $2 WHERE job_id = $1", 2, types, values);
+	commit_tx();
+
+	snprintf(dir, sizeof(dir), "%s/%s", DataDir, RR_EXPORT_DIR);
+	if (MakePGDirectory(dir) < 0 && errno != EEXIST)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", dir)));
+	snprintf(tmp_path, sizeof(tmp_path), "%s/job_" INT64_FORMAT ".csv.part", dir, args.job);
+	snprintf(final_path, sizeof(final_path), "%s/job_" INT64_FORMAT ".csv", dir, args.job);
+	out_fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, pg_file_create_mode);
+	if (out_fd < 0)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create export file \"%s\": %m", tmp_path)));
+
+	/* the hash lives across transactions: its own resource owner */
+	{
+		ResourceOwner saved = CurrentResourceOwner;
+
+		CurrentResourceOwner = ResourceOwnerCreate(NULL, "revrec export sha256");
+		sha = pg_cryptohash_create(PG_SHA256);
+		CurrentResourceOwner = saved;
+	}
+	if (sha == NULL || pg_cryptohash_init(sha) < 0)
+		elog(ERROR, "revrec export: sha256 failed");
+	buf.data = NULL;
+
+	for (;;)
+	{
+		SPITupleTable *tt;
+		uint64		n,
+					r;
+
+		begin_tx();
+		if (buf.data == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			initStringInfo(&buf);
+			MemoryContextSwitchTo(old);
+		}
+		portal = SPI_cursor_find(CURSOR_NAME);
+		SPI_scroll_cursor_fetch(portal, FETCH_FORWARD, RR_EXPORT_BATCH);
+		tt = SPI_tuptable;
+		n = SPI_processed;
+		if (!header_done)
+		{
+			TupleDesc	td = portal->tupDesc;
+
+			for (i = 0; i < td->natts; i++)
+			{
+				if (i > 0)
+					appendStringInfoChar(&buf, ',');
+				csv_field(&buf, NameStr(TupleDescAttr(td, i)->attname), td->natts == 1);
+			}
+			appendStringInfoChar(&buf, '\n');
+			header_done = true;
+		}
+		for (r = 0; r < n; r++)
+		{
+			HeapTuple	tup = tt->vals[r];
+
+			for (i = 1; i <= tt->tupdesc->natts; i++)
+			{
+				if (i > 1)
+					appendStringInfoChar(&buf, ',');
+				csv_field(&buf, SPI_getvalue(tup, tt->tupdesc, i), tt->tupdesc->natts == 1);
+			}
+			appendStringInfoChar(&buf, '\n');
+			if (buf.len >= 1024 * 1024)
+				write_out(&buf, sha, &bytes);
+		}
+		write_out(&buf, sha, &bytes);
+		done += n;
+		values[1] = Int64GetDatum((int64) done);
+		job_sql("UPDATE revrec._export_job SET rows_done = $2 WHERE job_id = $1", 2, types, values);
+		if (n < RR_EXPORT_BATCH)
+			SPI_cursor_close(portal);
+		commit_tx();
+		CHECK_FOR_INTERRUPTS();
+		if (n < RR_EXPORT_BATCH)
+			break;
+	}
+
+	if (pg_fsync(out_fd) != 0)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not fsync export file \"%s\": %m", tmp_path)));
+	if (close(out_fd) != 0)
+	{
+		out_fd = -1;
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not close export file \"%s\": %m", tmp_path)));
+	}
+	out_fd = -1;
+	if (pg_cryptohash_final(sha, digest, sizeof(digest)) < 0)
+		elog(ERROR, "revrec export: sha256 failed");
+	pg_cryptohash_free(sha);
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+
+	/* the file goes into place, then the job says so, in one step for readers */
+	if (durable_rename(tmp_path, final_path, ERROR) != 0)
+		elog(ERROR, "revrec export: rename failed");
+	tmp_path[0] = '\0';
+	begin_tx();
+	values[1] = Int64GetDatum((int64) done);
+	values[2] = CStringGetTextDatum(strrchr(final_path, '/') + 1);
+	values[3] = Int64GetDatum(bytes);
+	values[4] = CStringGetTextDatum(hex);
+	values[5] = Int64GetDatum((int64) total);
+	job_sql("UPDATE revrec._export_job SET status = 'done', finished_at = clock_timestamp(), rows_done = $2, "
+			"rows_total = $6, file_name = $3, file_bytes = $4, sha256 = $5, token = gen_random_uuid()::text, "
+			"token_expires_at = clock_timestamp() + (SELECT s.export_token_ttl FROM revrec.settings s) "
+			"WHERE job_id = $1", 6, types, values);
+	job_sql("SELECT pg_notify('revrec_export', $1::text)", 1, types, values);
+	commit_tx();
+}
+
+static void
+fail_job(const char *message)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+
+	begin_tx();
+	values[0] = Int64GetDatum(args.job);
+	values[1] = CStringGetTextDatum(message);
+	job_sql("UPDATE revrec._export_job SET status = 'failed', finished_at = clock_timestamp(), error = $2, "
+			"file_name = NULL WHERE job_id = $1", 2, types, values);
+	job_sql("SELECT pg_notify('revrec_export', $1::text)", 1, types, values);
+	commit_tx();
+}
+
+void
+revrec_export_worker_main(Datum main_arg)
+{
+	char	   *query;
+	char	   *volatile failure = NULL;
+	MemoryContext top = CurrentMemoryContext;
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	tmp_path[0] = '\0';
+	before_shmem_exit(remove_partial, (Datum) 0);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(args.database, args.login_role, 0);
+	pgstat_report_appname("revrec export");
+
+	query = wait_for_job();
+	if (query == NULL)
+	{
+		elog(LOG, "revrec export job " INT64_FORMAT " never became visible: its transaction did not commit",
+			 args.job);
+		proc_exit(0);
+	}
+
+	PG_TRY();
+	{
+		run_job(query);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+
+		MemoryContextSwitchTo(top);
+		ed = CopyErrorData();
+		EmitErrorReport();
+		FlushErrorState();
+		failure = psprintf("%s (SQLSTATE %s)", ed->message, unpack_sql_state(ed->sqlerrcode));
+		AbortCurrentTransaction();
+		if (out_fd >= 0)
+		{
+			close(out_fd);
+			out_fd = -1;
+		}
+		if (tmp_path[0])
+			unlink(tmp_path);
+		tmp_path[0] = '\0';
+	}
+	PG_END_TRY();
+
+	if (failure)
+		fail_job(failure);
+	proc_exit(0);
+}
