@@ -32,10 +32,16 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/src/*.sql))
 	cat $^ > $@
 
-.PHONY: demo test bench
+.PHONY: demo test bench valgrind ubsan fuzz
 demo:
 	bash scripts/demo.sh
 test:
 	bash scripts/test.sh
 bench:
 	bash scripts/bench.sh
+valgrind:
+	bash scripts/memcheck.sh valgrind
+ubsan:
+	bash scripts/memcheck.sh ubsan
+fuzz:
+	bash scripts/fuzz.sh
