@@ -32,7 +32,7 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/src/*.sql))
 	cat $^ > $@
 
-.PHONY: demo demo-stop test bench
+.PHONY: demo demo-stop test bench valgrind ubsan fuzz
 demo:
 	bash scripts/demo.sh
 demo-stop:
@@ -41,3 +41,9 @@ test:
 	bash scripts/test.sh
 bench:
 	bash scripts/bench.sh
+valgrind:
+	bash scripts/memcheck.sh valgrind
+ubsan:
+	bash scripts/memcheck.sh ubsan
+fuzz:
+	bash scripts/fuzz.sh

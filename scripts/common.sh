@@ -98,7 +98,10 @@ work_mem = 64MB
 maintenance_work_mem = 512MB
 max_wal_size = 4GB
 CONF
-    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null \
+    # REVREC_POSTGRES: a program run instead of postgres (a wrapper that execs it
+    # under valgrind or with sanitizer options: scripts/memcheck.sh).
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+        ${REVREC_POSTGRES:+-p "$REVREC_POSTGRES"} -w start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     export PGHOST=$dir PGPORT PGUSER=postgres
     CLUSTER_DIR=$dir
@@ -117,6 +120,7 @@ throwaway_cluster() {
     chmod 755 "$WORK"
     trap 'rc=$?; stop_cluster; if [ $rc != 0 ] && [ -f "$WORK/pg/server.log" ]; then
               echo "--- last lines of the server log:" >&2; tail -n 15 "$WORK/pg/server.log" >&2; fi
+          if [ -n "${REVREC_KEEP_SERVER_LOG:-}" ]; then cp "$WORK/pg/server.log" "$REVREC_KEEP_SERVER_LOG" || true; fi
           rm -rf "$WORK"; exit $rc' EXIT
     trap 'exit 130' INT TERM
     start_cluster "$WORK/pg"

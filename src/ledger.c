@@ -951,7 +951,7 @@ revrec_recognition_delta(PG_FUNCTION_ARGS)
 	{
 		DateADT		d = DatumGetDateADT(de[i]);
 
-		if (x[i] == 0)
+		if (rr_check_minor(x[i]) == 0)
 			continue;
 		if (d < T)
 			R = rr_add_minor(R, x[i]);
@@ -985,7 +985,7 @@ revrec_negate_amounts(PG_FUNCTION_ARGS)
 	Datum	   *out = palloc(sizeof(Datum) * Max(n, 1));
 
 	for (i = 0; i < n; i++)
-		out[i] = Int64GetDatum(i % 3 == 2 ? -v[i] : v[i]);
+		out[i] = Int64GetDatum(i % 3 == 2 ? -rr_check_minor(v[i]) : v[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 

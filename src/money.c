@@ -218,6 +218,16 @@ rr_add_minor(int64 a, int64 b)
 	return r;
 }
 
+int64
+rr_check_minor(int64 v)
+{
+	if (v == PG_INT64_MIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_AMOUNT_OUT_OF_RANGE),
+				 errmsg("amount of %lld minor units is out of range", (long long) v)));
+	return v;
+}
+
 /* revrec._iso_currencies(): the compiled-in table, used to fill revrec.currency. */
 PG_FUNCTION_INFO_V1(revrec_iso_currencies);
 Datum

@@ -30,4 +30,7 @@ extern Numeric rr_minor_to_numeric(int64 minor, int exponent);
 /* Overflow-checked addition for ledger sums. */
 extern int64 rr_add_minor(int64 a, int64 b);
 
+/* v itself, or ERROR (RV003) when it is INT64_MIN (whose negation overflows). */
+extern int64 rr_check_minor(int64 v);
+
 #endif

@@ -710,7 +710,7 @@ revrec_allocate(PG_FUNCTION_ARGS)
 		if (w[i] < 0)
 			w[i] = 0;
 	}
-	if (total != 0)
+	if (rr_check_minor(total) != 0)
 		rr_allocate(total, w, n, shares);
 	for (i = 0; i < n; i++)
 		elems[i] = Int64GetDatum(shares[i]);
@@ -736,6 +736,6 @@ revrec_schedule_sum(PG_FUNCTION_ARGS)
 	rr_check_period(p.sstart, p.send);
 	p.nmonths = rr_month_count(p.sstart, p.send);
 	p.smonths = palloc(sizeof(int64) * p.nmonths);
-	rr_month_amounts(PG_GETARG_INT64(0), p.sstart, p.send, (RrStrategy) PG_GETARG_INT16(3), p.smonths);
+	rr_month_amounts(rr_check_minor(PG_GETARG_INT64(0)), p.sstart, p.send, (RrStrategy) PG_GETARG_INT16(3), p.smonths);
 	PG_RETURN_INT64(rr_sched_sum(&p, PG_GETARG_DATEADT(4), PG_GETARG_DATEADT(5)));
 }
