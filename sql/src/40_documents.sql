@@ -140,3 +140,18 @@ CREATE TABLE revrec.credit_note_line (
 );
 CREATE INDEX credit_note_line_note ON revrec.credit_note_line (credit_note_id);
 CREATE INDEX credit_note_line_line ON revrec.credit_note_line (line_id) WHERE line_id IS NOT NULL;
+
+-- Every document date is a real day: 'infinity' is no accounting date.
+ALTER TABLE revrec.invoice ADD CONSTRAINT invoice_dates_finite
+    CHECK (isfinite(accounting_date) AND (void_date IS NULL OR isfinite(void_date)));
+ALTER TABLE revrec.invoice_line ADD CONSTRAINT invoice_line_dates_finite
+    CHECK ((service_start IS NULL OR isfinite(service_start)) AND (service_end IS NULL OR isfinite(service_end))
+           AND (recognize_on IS NULL OR isfinite(recognize_on)));
+ALTER TABLE revrec.usage ADD CONSTRAINT usage_date_finite CHECK (isfinite(usage_date));
+ALTER TABLE revrec.milestone ADD CONSTRAINT milestone_date_finite CHECK (completed_on IS NULL OR isfinite(completed_on));
+ALTER TABLE revrec.credit_note ADD CONSTRAINT credit_note_dates_finite
+    CHECK (isfinite(credit_date) AND (void_date IS NULL OR isfinite(void_date)));
+ALTER TABLE revrec.credit_grant ADD CONSTRAINT credit_grant_dates_finite
+    CHECK (isfinite(effective_date) AND (expires_on IS NULL OR isfinite(expires_on)));
+ALTER TABLE revrec.billing_schedule_line ADD CONSTRAINT billing_schedule_dates_finite
+    CHECK (isfinite(service_start) AND isfinite(service_end));

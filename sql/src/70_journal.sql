@@ -5,10 +5,11 @@ CREATE FUNCTION revrec._narrative(p revrec.posting, catchup_from date, entry_dat
     SELECT CASE
         WHEN catchup_from IS NOT NULL AND p.reason = 'void' THEN
             format('Void of invoice %s: reverses entries dated %s to %s', coalesce(p.invoice_number, p.invoice_id),
-                   catchup_from, entry_date - 1)
+                   to_char(catchup_from, 'YYYY-MM-DD'), to_char(entry_date - 1, 'YYYY-MM-DD'))
         WHEN catchup_from IS NOT NULL THEN
             format('Catch-up of entries dated %s to %s, posted on the first open day %s (period locked through %s)',
-                   catchup_from, entry_date - 1, entry_date, entry_date - 1)
+                   to_char(catchup_from, 'YYYY-MM-DD'), to_char(entry_date - 1, 'YYYY-MM-DD'),
+                   to_char(entry_date, 'YYYY-MM-DD'), to_char(entry_date - 1, 'YYYY-MM-DD'))
         WHEN p.narrative IS NOT NULL THEN p.narrative
         WHEN p.source = 'invoice' THEN
             format('%s invoice %s, %s', CASE p.reason WHEN 'issue' THEN 'Revenue' ELSE initcap(p.reason) END,
@@ -16,7 +17,7 @@ CREATE FUNCTION revrec._narrative(p revrec.posting, catchup_from date, entry_dat
         WHEN p.source = 'billing_schedule' THEN format('Billing schedule %s, %s', p.source_id, p.product_id)
         WHEN p.source = 'credit_note' AND p.reason = 'adjust_reversal' THEN
             format('Credit note %s: schedule of invoice %s re-priced from %s', p.credit_note_id,
-                   coalesce(p.invoice_number, p.invoice_id), p.sched_from)
+                   coalesce(p.invoice_number, p.invoice_id), to_char(p.sched_from, 'YYYY-MM-DD'))
         WHEN p.source = 'credit_note' AND p.invoice_id IS NOT NULL THEN
             format('Credit note %s on invoice %s, %s (%s)', p.credit_note_id, coalesce(p.invoice_number, p.invoice_id),
                    coalesce(p.product_id, p.line_id), p.reason)
@@ -54,7 +55,7 @@ DECLARE
     mark     bigint;
     i        int := 0;
 BEGIN
-    IF entry_date IS NULL OR currency IS NULL OR lines IS NULL THEN
+    IF entry_date IS NULL OR NOT isfinite(entry_date) OR currency IS NULL OR lines IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RV006',
             MESSAGE = 'post_manual_journal: entry_date, lines and currency are required';
     END IF;

@@ -1,7 +1,7 @@
 -- Bad input (SPEC 8, issue 9): a table of bad inputs; each must fail with its
 -- SQLSTATE and leave documents and ledger exactly as they were.
 BEGIN;
-SELECT plan(146);
+SELECT plan(152);
 
 INSERT INTO revrec.customer VALUES ('C1', 'Acme'), ('C2', 'Globex');
 INSERT INTO revrec.product VALUES ('SUB', 'Subscription', 'straight_line'), ('SETUP', 'Setup', 'point_in_time'),
@@ -84,6 +84,10 @@ SELECT pg_temp.bad(stmt, state, what) FROM (VALUES
   ($$INSERT INTO revrec.invoice VALUES ('X', 'x', 'C1', 'USD', '2025-01-01');
      INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('X1', 'X', 'SUB', 10)$$, 'RV004', 'straight-line line without a period'),
   ($$INSERT INTO revrec.invoice VALUES ('X', 'x', 'C1', 'USD', NULL)$$, '23502', 'invoice without an accounting date'),
+  ($$INSERT INTO revrec.invoice VALUES ('X', 'x', 'C1', 'USD', 'infinity')$$, '23514', 'invoice dated infinity'),
+  ($$INSERT INTO revrec.invoice VALUES ('X', 'x', 'C1', 'USD', '2025-01-01');
+     INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, recognize_on) VALUES ('X1', 'X', 'SETUP', 10, '-infinity')$$, '23514', 'recognized on -infinity'),
+  ($$SELECT revrec.post_manual_journal('infinity', 'x', '[{"account":"recognized","direction":"debit","amount":"1"},{"account":"deferred","direction":"credit","amount":"1"}]', 'USD')$$, 'RV006', 'manual journal dated infinity'),
   ($$INSERT INTO revrec.billing_schedule_line VALUES ('B', 'C1', 'SUB', 'USD', 10, '2025-02-01', '2025-01-01')$$, '23514', 'billing schedule ending before it starts'),
   ($$SELECT * FROM revrec.journal_report('2025-02-01', '2025-01-01')$$, 'RV004', 'report range backwards'),
   ($$SELECT * FROM revrec.journal_report('2025-01-01', '2025-01-31', granularity => 'week')$$, 'RV006', 'unknown granularity'),
