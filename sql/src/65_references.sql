@@ -19,7 +19,9 @@ DECLARE
     pcol   text := TG_ARGV[2];
     bad    text;
 BEGIN
-    EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n) FOR KEY SHARE OF p',
+    -- rows this transaction wrote itself need no lock: nobody else sees them
+    EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n)
+                       AND NOT (p.xmin = pg_current_xact_id()::xid) FOR KEY SHARE OF p',
                    parent, pcol, col);
     EXECUTE format('SELECT n.%I FROM new_rows n WHERE n.%I IS NOT NULL
                        AND NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = n.%I) LIMIT 1',
