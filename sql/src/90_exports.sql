@@ -74,6 +74,27 @@ CREATE FUNCTION revrec._gl_accounts(p_target text)
 -- account and amount; the Sequence format by journal number, then date.
 -- In a journal on one day (account, direction) is unique, so the order is total.
 
+CREATE FUNCTION revrec._export_lines(p revrec.posting, from_date date, to_date date,
+    account_ids smallint[], account_names text[], account_codes text[])
+    RETURNS TABLE (journal_number text, day text, direction text, account_name text, account_code text,
+                   amount text, entry_date date, catchup_from date)
+    LANGUAGE c IMMUTABLE PARALLEL SAFE ROWS 100 AS 'MODULE_PATHNAME', 'revrec_export_lines';
+
+-- Ledger accounts in id order, and their Xero codes for a product (product
+-- mapping first, then the default), as the arrays _export_lines looks up.
+CREATE FUNCTION revrec._account_ids() RETURNS smallint[]
+    LANGUAGE sql STABLE AS $$ SELECT array_agg(account_id ORDER BY account_id) FROM revrec.ledger_account $$;
+CREATE FUNCTION revrec._account_names() RETURNS text[]
+    LANGUAGE sql STABLE AS $$ SELECT array_agg(name ORDER BY account_id) FROM revrec.ledger_account $$;
+CREATE FUNCTION revrec._account_codes(p_target text, p_product text) RETURNS text[]
+    LANGUAGE sql STABLE AS $$
+    SELECT array_agg(revrec._gl_account(p_target, a.code, p_product) ORDER BY a.account_id)
+      FROM revrec.ledger_account a $$;
+
+-- Sequence CSV.  The one export meant for volume (daily by default), so it
+-- streams: rows come posting by posting (in the order they were posted, each
+-- posting's entries by date), with no sort over all rows; text columns are
+-- formatted in C (src/exports.c).
 CREATE FUNCTION revrec.export_sequence(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
@@ -83,15 +104,35 @@ CREATE FUNCTION revrec.export_sequence(
                    "Customer ID" text, "Customer name" text, "Direction" text, "Ledger account name" text,
                    "Amount" text, "Invoice ID" text, "Invoice number" text, "Xero ledger account code" text)
     LANGUAGE sql STABLE AS $$
-    SELECT r.journal_number, to_char(r.entry_date, 'YYYY-MM-DD'), r.narrative, r.product_name, r.customer_id,
-           r.customer_name, upper(r.direction), a.name, r.amount::text, r.invoice_id, r.invoice_number,
-           coalesce(mp.external_account, md.external_account)
-      FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false), coalesce($12, 'day')) r
-      JOIN revrec.ledger_account a ON a.code = r.account
-      LEFT JOIN revrec._gl_accounts('xero') mp ON mp.account_code = r.account AND mp.product_id = r.product_id
-      LEFT JOIN revrec._gl_accounts('xero') md ON md.account_code = r.account AND md.product_id IS NULL
-     WHERE revrec._check_report_args($1, $2, coalesce($12, 'day')) AND revrec._check_currency($3, $1, $2)
-     ORDER BY r.journal_number, r.entry_date, r.direction DESC, r.account, r.amount $$;
+    SELECT e.journal_number, e.day,
+           CASE WHEN e.catchup_from IS NULL THEN x.plain ELSE revrec._narrative(p, e.catchup_from, e.entry_date) END,
+           x.pname, nullif(p.customer_id, ''), x.cname, e.direction, e.account_name, e.amount,
+           p.invoice_id, p.invoice_number, e.account_code
+      FROM (SELECT * FROM revrec._report_postings($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
+             ORDER BY posting_id) p
+     CROSS JOIN LATERAL (
+           SELECT revrec._narrative(p, NULL, NULL) AS plain,
+                  (SELECT c.name FROM revrec.customer c WHERE c.customer_id = p.customer_id) AS cname,
+                  (SELECT pr.name FROM revrec.product pr WHERE pr.product_id = p.product_id) AS pname,
+                  CASE WHEN EXISTS (SELECT 1 FROM revrec.gl_account_map m
+                                     WHERE m.target = 'xero' AND m.product_id = p.product_id)
+                       THEN revrec._account_codes('xero', p.product_id)
+                       ELSE (SELECT revrec._account_codes('xero', NULL)) END AS codes
+           OFFSET 0) x
+     CROSS JOIN LATERAL revrec._export_lines(p, $1, $2, (SELECT revrec._account_ids()),
+                                            (SELECT revrec._account_names()), x.codes) e
+     WHERE coalesce($12, 'day') = 'day'
+       AND revrec._check_report_args($1, $2, coalesce($12, 'day')) AND revrec._check_currency($3, $1, $2)
+    UNION ALL
+    SELECT * FROM (
+        SELECT r.journal_number, to_char(r.entry_date, 'YYYY-MM-DD'), r.narrative, r.product_name, r.customer_id,
+               r.customer_name, upper(r.direction), a.name, r.amount::text, r.invoice_id, r.invoice_number,
+               revrec._gl_account('xero', r.account, r.product_id)
+          FROM revrec._report_months($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false)) r
+          JOIN revrec.ledger_account a ON a.code = r.account
+         WHERE $12 = 'month'
+           AND revrec._check_report_args($1, $2, $12) AND revrec._check_currency($3, $1, $2)
+         ORDER BY r.journal_number, r.entry_date, r.direction DESC, r.account, r.amount) m $$;
 
 CREATE FUNCTION revrec.export_xero(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
