@@ -1,15 +1,16 @@
 # revrec — PGXS build.  `make demo` and `make test` do all the set-up (see README).
 
 EXTENSION  = revrec
-EXTVERSION = 0.1
+EXTVERSION = 0.2
 MODULE_big = revrec
 OBJS       = src/revrec.o src/money.o src/schedule.o src/ledger.o src/posting.o src/reports.o src/export_worker.o src/exports.o
 
-# The install script is assembled from the numbered parts in sql/src so that
-# each concept keeps its own file; upgrade scripts (sql/revrec--A--B.sql) are
-# written by hand and shipped as they are.
+# The install script of the current version is assembled from the numbered
+# parts in sql/src so that each concept keeps its own file.  Released
+# versions are frozen: their full scripts (sql/revrec--0.1.sql) and the
+# upgrade scripts (sql/revrec--A--B.sql) are written once and shipped as they are.
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
 
@@ -28,6 +29,9 @@ else
 all:
 	@echo "PostgreSQL 15 server headers not found: run 'make demo' or 'make test' (they install them), or apt-get install postgresql-server-dev-15" >&2; exit 1
 endif
+
+# PGXS does not track headers: every object depends on all of them.
+$(OBJS): $(wildcard src/*.h)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard sql/src/*.sql))
 	cat $^ > $@

@@ -11,7 +11,7 @@
 
 #include "postgres.h"
 
-#define REVREC_VERSION "0.1"
+#define REVREC_VERSION "0.2"
 
 #define ERRCODE_RR_UNKNOWN_CURRENCY		MAKE_SQLSTATE('R','V','0','0','1')
 #define ERRCODE_RR_TOO_MANY_DECIMALS	MAKE_SQLSTATE('R','V','0','0','2')
