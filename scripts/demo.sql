@@ -46,7 +46,7 @@ SELECT (SELECT sum(remaining) FROM revrec.deferred_revenue(as_of => :close_to, c
        (SELECT count(*) FROM (SELECT journal_number FROM revrec.journal_report(from_date => :close_to::date - 30, to_date => :close_to, currency => 'USD', granularity => 'day')
                                GROUP BY 1 HAVING sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) <> 0) j) AS unbalanced_journals;
 
-\echo '=== 7. Activity in October ==='
+\echo '=== 7. Activity log: recognition runs by action ==='
 SELECT action, count(*) AS runs, sum(entries) AS entries FROM revrec.activity_log GROUP BY 1 ORDER BY 1;
 
 -- close the month
