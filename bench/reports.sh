@@ -13,6 +13,9 @@
 # in $BENCH_CACHE/seed-SIZE (default /var/tmp/revrec-bench-cache), so a rerun
 # skips generation.  BENCH_RESULTS=FILE appends the medians as key=value lines.
 # EXPLAIN=1 also prints EXPLAIN (ANALYZE, BUFFERS) of every query after the runs.
+# TRY_SETTINGS='work_mem=256MB jit=off' also times every query (same runs,
+# interleaved) with these settings, an extra column: to try a fix without
+# changing the extension.
 source "$(dirname "$0")/../scripts/common.sh"
 
 SIZE=${SIZE:-1000000}
@@ -27,7 +30,6 @@ ensure_packages
 build_install
 throwaway_cluster
 
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 CSV=$BENCH_CACHE/$SEED-$SIZE
 mkdir -p "$CSV"; chown "$PG_OS_USER" "$BENCH_CACHE" "$CSV"; chmod 755 "$BENCH_CACHE"
 
@@ -69,6 +71,7 @@ BEGIN
 END $$;
 SQL
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 FROM_DATE=$MONTH-01
 TO_DATE=$(as_pg psql -X -At -c "SELECT (date '$FROM_DATE' + interval '1 month' - interval '1 day')::date")
 # count(r.*) rather than count(*): a whole-row reference makes the planner
@@ -89,15 +92,21 @@ declare -A LABEL=(
     [waterfall]="(d) waterfall, $CURRENCY"
 )
 declare -A TARGET=([journal_month]=5 [deferred]=5)
-declare -A MS=() N=()
+TRY_SETTINGS=${TRY_SETTINGS:-}
+try_opts=""; for s in $TRY_SETTINGS; do try_opts+=" -c ${s%%=*}=${s#*=}"; done
+declare -A MS=() MS_TRY=() N=()
 for run in $(seq "$RUNS"); do
     for k in "${KEYS[@]}"; do
-        read -r ms n < <(echo "SELECT ms, n FROM bench.time_ms(:'q')" |
-                         as_pg psql -X -At -F ' ' -v ON_ERROR_STOP=1 -v q="${QUERY[$k]}")
-        [ -n "$ms" ] || { echo "$k failed" >&2; exit 1; }
-        if [ -n "${N[$k]:-}" ] && [ "${N[$k]}" != "$n" ]; then echo "$k: $n rows, earlier ${N[$k]}" >&2; exit 1; fi
-        MS[$k]="${MS[$k]:-} $ms"; N[$k]=$n
-        log "run $run $k: $n rows in $ms ms"
+        for variant in default ${TRY_SETTINGS:+try}; do
+            opts=""; [ "$variant" = try ] && opts=$try_opts
+            read -r ms n < <(echo "SELECT ms, n FROM bench.time_ms(:'q')" |
+                             as_pg env PGOPTIONS="$opts" psql -X -At -F ' ' -v ON_ERROR_STOP=1 -v q="${QUERY[$k]}")
+            [ -n "$ms" ] || { echo "$k failed" >&2; exit 1; }
+            if [ -n "${N[$k]:-}" ] && [ "${N[$k]}" != "$n" ]; then echo "$k: $n rows, earlier ${N[$k]}" >&2; exit 1; fi
+            N[$k]=$n
+            if [ "$variant" = try ]; then MS_TRY[$k]="${MS_TRY[$k]:-} $ms"; else MS[$k]="${MS[$k]:-} $ms"; fi
+            log "run $run $k ($variant): $n rows in $ms ms"
+        done
     done
 done
 
@@ -105,8 +114,8 @@ if [ "$EXPLAIN" = 1 ]; then
     for k in "${KEYS[@]}"; do
         q=${QUERY[$k]}
         [[ $q == COPY* ]] && q=$(sed -E 's/^COPY \((.*)\) TO .*$/SELECT count(*) FROM (\1) z/' <<<"$q")
-        echo "--- EXPLAIN (ANALYZE, BUFFERS) $k"
-        as_pg psql -X -c "EXPLAIN (ANALYZE, BUFFERS) $q"
+        echo "--- EXPLAIN (ANALYZE, BUFFERS) $k ${TRY_SETTINGS:+(with $TRY_SETTINGS)}"
+        as_pg env PGOPTIONS="$try_opts" psql -X -c "EXPLAIN (ANALYZE, BUFFERS) $q"
     done
 fi
 
@@ -115,14 +124,15 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "revrec reports benchmark: $lines invoice lines (seed $SEED), $postings postings, month $MONTH, as of $TO_DATE"
 echo "  ($out; load average $load_start at start, $load_end at end; median of $RUNS runs, timed in the backend)"
-printf '  %-48s %10s %10s %12s %8s\n' query seconds rows rows/s target
+printf '  %-48s %10s %10s %12s %-16s %s\n' query seconds rows rows/s target "${TRY_SETTINGS:+seconds with $TRY_SETTINGS}"
 for k in "${KEYS[@]}"; do
     ms=$(echo "${MS[$k]}" | median)
     s=$(awk -v ms="$ms" 'BEGIN {printf "%.3f", ms / 1000}')
     rps=$(awk -v n="${N[$k]}" -v ms="$ms" 'BEGIN {printf "%.0f", n / (ms / 1000)}')
     t=${TARGET[$k]:-}
     verdict=""; [ -n "$t" ] && verdict=$(awk -v s="$s" -v t="$t" 'BEGIN {print (s < t) ? "< " t " s ok" : "< " t " s MISSED"}')
-    printf '  %-48s %10s %10d %12s %8s\n' "${LABEL[$k]}" "$s" "${N[$k]}" "$rps" "$verdict"
+    st=""; [ -n "$TRY_SETTINGS" ] && st=$(awk -v ms="$(echo "${MS_TRY[$k]}" | median)" 'BEGIN {printf "%.3f", ms / 1000}')
+    printf '  %-48s %10s %10d %12s %-16s %s\n' "${LABEL[$k]}" "$s" "${N[$k]}" "$rps" "$verdict" "$st"
     if [ -n "${BENCH_RESULTS:-}" ]; then
         printf 'reports.%s.s=%s\nreports.%s.rows=%s\nreports.%s.rows_per_s=%s\n' "$k" "$s" "$k" "${N[$k]}" "$k" "$rps" >>"$BENCH_RESULTS"
     fi
