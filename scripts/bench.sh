@@ -9,6 +9,7 @@
 #   BENCH_QUICK=1 make bench        quick, for development: 10,000 company
 #                                   lines, 300 export lines, 10,000 periods
 #   BENCH_ONLY="posting reports"    run only these bench/*.sh
+#   BENCH_TABLE_ONLY=1              run nothing, print the table of $BENCH_OUT
 #
 # Sizes can also be set one by one: SIZE (posting and reports, generated
 # company lines), LINES (exports), PERIODS (schedule), RUNS (all, default 3).
@@ -30,13 +31,14 @@ fi
 export RUNS=${RUNS:-3}
 BENCH_OUT=${BENCH_OUT:-$ROOT/out/bench-results.txt}
 mkdir -p "$(dirname "$BENCH_OUT")"
-: >"$BENCH_OUT"
 export BENCH_RESULTS=$BENCH_OUT
 
 rc=0
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+[ -n "${BENCH_TABLE_ONLY:-}" ] || : >"$BENCH_OUT"
 for b in "$ROOT"/bench/*.sh; do
+    [ -z "${BENCH_TABLE_ONLY:-}" ] || break
     [ -f "$b" ] || continue
     name=$(basename "$b" .sh)
     if [ -n "${BENCH_ONLY:-}" ] && ! [[ " $BENCH_ONLY " == *" $name "* ]]; then continue; fi
@@ -61,8 +63,8 @@ echo "revrec benchmarks ($mode mode, median of $RUNS runs each; $(( $(date +%s) 
      "load average $load_start at start, $load_end at end)"
 printf '  %-58s %16s  %s\n' figure value target
 for size in ${R[posting.sizes]:-}; do
-    row "posting: lines/s ($(num "$size") lines, COPY + COMMIT)" "$(num "$(get "posting.$size.lines_per_s")")" \
-        ">= 20,000 at 1M: $(fails_target "$(get "posting.$size.lines_per_s")" 20000 '>=')"
+    t=">= 20,000 at 1M lines"; [ "$size" -ge 1000000 ] && t="$t: $(fails_target "$(get "posting.$size.lines_per_s")" 20000 '>=')"
+    row "posting: lines/s ($(num "$size") lines, COPY + COMMIT)" "$(num "$(get "posting.$size.lines_per_s")")" "$t"
     row "posting: bytes per line (posting + activity)" "$(get "posting.$size.bytes_per_line")" \
         "< 1024: $(fails_target "$(get "posting.$size.bytes_per_line")" 1024 '<')"
     row "posting: unbalanced journals (of $(num "$(get "posting.$size.journals_checked")") checked)" "$(get "posting.$size.unbalanced")" "0"
