@@ -14,8 +14,8 @@
 # Sizes can also be set one by one: SIZE (posting and reports, generated
 # company lines), LINES (exports), PERIODS (schedule), RUNS (all, default 3).
 # exports.sh writes a year of daily entries per annual line (730 rows each)
-# and some formats run at ~20,000 rows/s, so make bench uses LINES=10,000
-# (7.3 million rows per format and run, ~25 minutes for the 4 formats x 3
+# and some formats run at ~20,000 rows/s, so make bench uses LINES=3,000
+# (2.2 million rows per format and run, ~13 minutes for the 4 formats x 3
 # runs), not exports.sh's own default of 100,000 (hours).
 # The figures are kept in $BENCH_OUT (default ./out/bench-results.txt).
 set -uo pipefail
@@ -25,7 +25,7 @@ if [ -n "${BENCH_QUICK:-}" ] && [ "${BENCH_QUICK}" != 0 ]; then
     export SIZE=${SIZE:-10000} LINES=${LINES:-300} PERIODS=${PERIODS:-10000}
     mode=quick
 else
-    export SIZE=${SIZE:-1000000} LINES=${LINES:-10000} PERIODS=${PERIODS:-100000}
+    export SIZE=${SIZE:-1000000} LINES=${LINES:-3000} PERIODS=${PERIODS:-100000}
     mode=full
 fi
 export RUNS=${RUNS:-3}
