@@ -53,15 +53,19 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A R=()
 while IFS='=' read -r k v; do [ -n "$k" ] && R[$k]=$v; done <"$BENCH_OUT"
 get() { echo "${R[$1]:-n/a}"; }
-row() { printf '  %-58s %16s  %s\n' "$1" "$2" "${3:-}"; }
+row() { printf '  %-62s %12s  %s\n' "$1" "$2" "${3:-}"; }
 num() { awk -v x="$1" 'BEGIN { if (x == "n/a" || x == "") print "n/a"; else {
           s = sprintf("%.0f", x); o = ""; while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) } print s o } }'; }
 fails_target() { awk -v x="$1" -v t="$2" -v op="$3" 'BEGIN { if (x == "n/a") { print "" } else if ((op == "<" && x + 0 < t) || (op == ">=" && x + 0 >= t)) print "ok"; else print "MISSED" }'; }
 
 echo
-echo "revrec benchmarks ($mode mode, median of $RUNS runs each; $(( $(date +%s) - start )) s in all;" \
-     "load average $load_start at start, $load_end at end)"
-printf '  %-58s %16s  %s\n' figure value target
+if [ -n "${BENCH_TABLE_ONLY:-}" ]; then
+    echo "revrec benchmarks (figures of $BENCH_OUT)"
+else
+    echo "revrec benchmarks ($mode mode, median of $RUNS runs each; $(( $(date +%s) - start )) s in all;" \
+         "load average $load_start at start, $load_end at end)"
+fi
+printf '  %-62s %12s  %s\n' figure value target
 for size in ${R[posting.sizes]:-}; do
     t=">= 20,000 at 1M lines"; [ "$size" -ge 1000000 ] && t="$t: $(fails_target "$(get "posting.$size.lines_per_s")" 20000 '>=')"
     row "posting: lines/s ($(num "$size") lines, COPY + COMMIT)" "$(num "$(get "posting.$size.lines_per_s")")" "$t"
