@@ -6,6 +6,7 @@
 # GRANULARITY (default day) applies to all four formats, so every format
 # writes the same daily entries; GL_GRANULARITY=month measures the GLs at
 # their default granularity instead.  Target: Sequence >= 1,000,000 rows/s.
+# BENCH_RESULTS=FILE also appends the medians as key=value lines.
 source "$(dirname "$0")/../scripts/common.sh"
 
 LINES=${LINES:-100000}
@@ -64,6 +65,11 @@ printf '  %-12s %-6s %12s %10s %14s\n' format gran rows 'ms' 'rows/s'
 for f in $FORMATS; do
     g=$GL_GRANULARITY; [ "$f" = sequence ] && g=$GRANULARITY
     ms=$(echo "${MS[$f]}" | median)
-    printf '  %-12s %-6s %12d %10.0f %14.0f\n' "$f" "$g" "${N[$f]}" "$ms" "$(awk -v n="${N[$f]}" -v ms="$ms" 'BEGIN {print n / (ms / 1000)}')"
+    rps=$(awk -v n="${N[$f]}" -v ms="$ms" 'BEGIN {printf "%.0f", n / (ms / 1000)}')
+    printf '  %-12s %-6s %12d %10.0f %14.0f\n' "$f" "$g" "${N[$f]}" "$ms" "$rps"
+    if [ -n "${BENCH_RESULTS:-}" ]; then
+        printf 'exports.%s.%s=%s\n' "$f" rows_per_s "$rps" "$f" rows "${N[$f]}" "$f" granularity "$g" >>"$BENCH_RESULTS"
+    fi
 done
+[ -z "${BENCH_RESULTS:-}" ] || printf 'exports.lines=%s\nexports.formats=%s\nexports.runs=%s\n' "$LINES" "$FORMATS" "$RUNS" >>"$BENCH_RESULTS"
 echo "  target: sequence >= 1,000,000 rows/s"

@@ -4,6 +4,8 @@
 #
 #   bash bench/posting.sh [SIZE...]        default sizes: 100000 1000000
 #   RUNS=3 SEED=42 bash bench/posting.sh 100000
+#   SIZE=100000 bash bench/posting.sh      (SIZE: one size, when no argument is given)
+#   BENCH_RESULTS=FILE                     also append the medians as key=value lines
 #
 # For each size: the company is generated once (bench/gen/company.sql) and
 # written as CSV; then RUNS times, into a fresh database: BEGIN, COPY every
@@ -19,7 +21,7 @@
 # 500,000), on a 1% sample of customers above.
 source "$(dirname "$0")/../scripts/common.sh"
 
-if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(100000 1000000); fi
+if [ $# -gt 0 ]; then SIZES=("$@"); elif [ -n "${SIZE:-}" ]; then SIZES=("$SIZE"); else SIZES=(100000 1000000); fi
 RUNS=${RUNS:-3}
 SEED=${SEED:-42}
 SAMPLE_FROM=${SAMPLE_FROM:-500000}
@@ -77,6 +79,13 @@ for size in "${SIZES[@]}"; do
     read -r postings journals unbalanced <<<"$check"
     log "size $size: $postings postings; journals checked ($scope): $journals, unbalanced: $unbalanced"
     as_pg dropdb "$db"
+    if [ -n "${BENCH_RESULTS:-}" ]; then
+        printf 'posting.%s.%s=%s\n' "$size" lines_per_s "$(median "${rate[@]}")" "$size" copy_s "$(median "${copy[@]}")" \
+            "$size" commit_s "$(median "${commit[@]}")" "$size" total_s "$(median "${total[@]}")" \
+            "$size" bytes_per_line "$(median "${bpl[@]}")" "$size" postings "$postings" \
+            "$size" journals_checked "$journals" "$size" unbalanced "$unbalanced" "$size" runs "$RUNS" >>"$BENCH_RESULTS"
+        echo "posting.sizes=${SIZES[*]}" >>"$BENCH_RESULTS"
+    fi
     results+=("$(printf '%9s %9s %8s %9s %9s %7s %10s %10s %-16s %10s' "$size" "$(median "${rate[@]}")" \
         "$(median "${copy[@]}")" "$(median "${commit[@]}")" "$(median "${total[@]}")" "$(median "${bpl[@]}")" \
         "$postings" "$journals" "($scope)" "$unbalanced")")

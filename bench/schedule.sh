@@ -3,6 +3,7 @@
 # daily_rate_even_months (bench/schedule_plain.sql) and of the floor
 # generate_series, on the same 100,000 random annual periods, in a throwaway
 # cluster.  Each rate is the median of 3 runs.  See bench/README.md.
+# BENCH_RESULTS=FILE also appends the medians as key=value lines.
 source "$(dirname "$0")/../scripts/common.sh"
 
 PERIODS=${PERIODS:-100000}
@@ -81,3 +82,10 @@ awk -v a="$r_revrec" -v b="$r_plain" -v c="$r_floor" 'BEGIN {
     printf "  %-44s %13.1fx   (target >= 10x)\n", "ratio revrec / plain SQL", a / b
     printf "  %-44s %13.2fx   (target >= 0.5x)\n", "ratio revrec / floor", a / c
 }'
+if [ -n "${BENCH_RESULTS:-}" ]; then
+    awk -v a="$r_revrec" -v b="$r_plain" -v c="$r_floor" -v p="$PERIODS" -v d="$days" -v r="$RUNS" 'BEGIN {
+        printf "schedule.periods=%s\nschedule.days=%s\nschedule.runs=%s\n", p, d, r
+        printf "schedule.revrec.rows_per_s=%s\nschedule.plain.rows_per_s=%s\nschedule.floor.rows_per_s=%s\n", a, b, c
+        printf "schedule.ratio_plain=%.1f\nschedule.ratio_floor=%.2f\n", a / b, a / c
+    }' >>"$BENCH_RESULTS"
+fi
