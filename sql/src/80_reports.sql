@@ -185,6 +185,8 @@ CREATE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_custom
                min(p.product_id) AS product_id,
                min(p.method) FILTER (WHERE p.reason = 'issue') AS method,
                min(p.first_date) AS since,
+               min(p.sched_start) FILTER (WHERE p.reason = 'issue') AS sstart,
+               max(p.sched_end) FILTER (WHERE p.reason = 'issue') AS send,
                sum(x.billed)::bigint AS billed, sum(x.deferred)::bigint AS deferred,
                sum(x.recognized)::bigint AS recognized, sum(x.future_near)::bigint AS near
           FROM revrec.posting p,
@@ -195,7 +197,12 @@ CREATE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_custom
            AND (p_product IS NULL OR p.product_id = p_product)
          GROUP BY 1, 2, 3, 4, 5)
     SELECT nullif(g.customer_id, ''), g.product_id, g.source, g.source_id, g.line_id, g.method,
-           coalesce(l.service_start, b.service_start), coalesce(l.service_end, b.service_end),
+           -- the period is on the group's own posting for straight-line schedules; other
+           -- methods look it up on their line (a few rows, not one probe per schedule)
+           coalesce(g.sstart, CASE WHEN g.source = 'invoice' THEN
+                        (SELECT l.service_start FROM revrec.invoice_line l WHERE l.line_id = g.line_id) END),
+           coalesce(g.send, CASE WHEN g.source = 'invoice' THEN
+                        (SELECT l.service_end FROM revrec.invoice_line l WHERE l.line_id = g.line_id) END),
            revrec.from_minor_units(g.billed, g.currency),
            revrec.from_minor_units(-g.recognized, g.currency),
            revrec.from_minor_units(g.billed + g.recognized, g.currency),
@@ -206,9 +213,7 @@ CREATE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_custom
                 WHEN p_as_of - g.since <= 180 THEN '91-180' WHEN p_as_of - g.since <= 365 THEN '181-365'
                 ELSE 'over 365' END,
            g.currency, g.since
-      FROM g
-      LEFT JOIN revrec.invoice_line l ON g.source = 'invoice' AND l.line_id = g.line_id
-      LEFT JOIN revrec.billing_schedule_line b ON g.source = 'billing_schedule' AND b.schedule_line_id = g.source_id,
+      FROM g,
       LATERAL (SELECT CASE WHEN -g.deferred > 0 THEN least(-g.deferred, greatest(g.near, 0)) ELSE -g.deferred END::bigint AS cur) c
      WHERE g.billed <> 0 OR g.recognized <> 0 OR g.deferred <> 0 $$;
 
