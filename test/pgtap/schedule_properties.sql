@@ -29,7 +29,7 @@ WITH r AS (
     SELECT i, random() AS r_strat, random() AS r_cur, random() AS r_kind, random() AS r_amt,
            random() AS r_sign, random() AS r_skind, random() AS r_start, random() AS r_lkind,
            random() AS r_len
-    FROM generate_series(1, 3000) i
+    FROM generate_series(1, greatest(20, (3000 * coalesce(nullif(current_setting('revrec.test_scale', true), '')::numeric, 1))::int)) i
 ), c AS (
     SELECT i AS id,
            (ARRAY['daily_rate_even_months', 'month_fraction_even_months',

@@ -21,13 +21,15 @@ COMMIT;
 SQL
 before=$(q -d rr_crash -c "SELECT count(*) || '/' || md5(string_agg(p::text, '|' ORDER BY posting_id)) FROM revrec.posting p")
 
-# the big transaction: 200,000 lines in one COPY, killed while it runs
+# the big transaction: 200,000 lines in one COPY (REVREC_CRASH_LINES, fewer
+# under valgrind), killed while it runs
+N=${REVREC_CRASH_LINES:-200000}
 (
-  psql -X -q -d rr_crash -v ON_ERROR_STOP=1 <<'SQL'
+  psql -X -q -d rr_crash -v ON_ERROR_STOP=1 <<SQL
 BEGIN;
-INSERT INTO revrec.invoice SELECT 'B' || i, 'B' || i, 'C' || (i % 100 + 1), 'USD', date '2025-01-01' + (i % 300) FROM generate_series(1, 200000) i;
+INSERT INTO revrec.invoice SELECT 'B' || i, 'B' || i, 'C' || (i % 100 + 1), 'USD', date '2025-01-01' + (i % 300) FROM generate_series(1, $N) i;
 COPY revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, service_start, service_end) FROM PROGRAM
-  'seq 1 200000 | awk ''{ printf "B%d-1,B%d,C%d,SUB,%d.00,2025-03-01,2026-02-28\n", $1, $1, $1 % 100 + 1, 1000 + $1 % 500 }''' (FORMAT csv);
+  'seq 1 $N | awk ''{ printf "B%d-1,B%d,C%d,SUB,%d.00,2025-03-01,2026-02-28\\n", \$1, \$1, \$1 % 100 + 1, 1000 + \$1 % 500 }''' (FORMAT csv);
 COMMIT;
 SQL
 ) >/dev/null 2>&1 &
