@@ -19,3 +19,434 @@ CREATE FUNCTION revrec.trial_balance(as_of date, currency text DEFAULT NULL)
 COMMENT ON FUNCTION revrec.trial_balance(date, text) IS
     'debits, credits and balance (in the account''s normal direction) of every ledger account at a date, per currency';
 GRANT EXECUTE ON FUNCTION revrec.trial_balance(date, text) TO revrec_reader;
+
+-- 0.2: voids of invoices and credit notes share one function; the flush uses it.
+CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
+    p_labels text[], fl date)
+    RETURNS void LANGUAGE sql AS $$
+    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
+                                line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
+                                floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
+                                sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit,
+                                sched_from)
+    SELECT p.customer_id, p.source, p.source_id, p.invoice_id, p.invoice_number, p.credit_note_id,
+           p.line_id, p.product_id, p.currency, p.method, 'system', 'void', p.posting_id::text,
+           'Void of ' || d.label, greatest(d.day, fl, p.floor_date), '-infinity', '-infinity',
+           revrec._negate_amounts(p.entries), p.sched_start, p.sched_end, -p.sched_amount,
+           p.sched_strategy, (SELECT array_agg(-m ORDER BY o) FROM unnest(p.sched_months) WITH ORDINALITY u(m, o)),
+           p.sched_split, p.sched_before, p.sched_after, p.sched_credit, p.sched_from
+      FROM unnest(p_customers, p_docs, p_void_days, p_labels) AS d(customer, doc, day, label)
+      JOIN revrec.posting p ON p.customer_id = d.customer AND p.source = p_source AND p.source_id = d.doc
+     WHERE p.reason <> 'void'
+       AND NOT EXISTS (SELECT 1 FROM revrec.posting v WHERE v.customer_id = d.customer AND v.source = p_source
+                          AND v.source_id = d.doc AND v.reason = 'void')
+     ORDER BY p.posting_id $$;
+
+CREATE OR REPLACE FUNCTION revrec.flush() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+    s         revrec.settings;
+    fl        date;
+    ids       text[];
+    issue_ids text[];
+    void_ids  text[];
+    mark      bigint;
+    bad       record;
+BEGIN
+    -- FOR SHARE: a concurrent lock change waits until we commit, so what we
+    -- post is checked against the lock date that stays in force.
+    SELECT * INTO s FROM revrec.settings FOR SHARE;
+    fl := s.lock_date + 1;
+    -- the sequence's last value bounds what was posted before us (no table scan)
+    SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO mark FROM revrec.posting_posting_id_seq;
+
+    -- billing schedules first: an invoice line naming a schedule line posted
+    -- in this same transaction reads what the schedule recognized
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'billing_schedule') THEN
+        PERFORM revrec._flush_billing_schedules(s, fl);
+    END IF;
+
+    -- invoices -------------------------------------------------------------
+    WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'invoice' RETURNING doc_id)
+    SELECT array_agg(DISTINCT doc_id) INTO ids FROM q;
+    IF ids IS NOT NULL THEN
+        SELECT array_agg(i.invoice_id) FILTER (WHERE i.status = 'issued' AND NOT posted),
+               array_agg(i.invoice_id) FILTER (WHERE i.status = 'void' AND posted AND NOT voided)
+          INTO issue_ids, void_ids
+          FROM revrec.invoice i,
+               LATERAL (SELECT EXISTS (SELECT 1 FROM revrec.posting p
+                                        WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                          AND p.source_id = i.invoice_id AND p.reason = 'issue') AS posted,
+                               EXISTS (SELECT 1 FROM revrec.posting p
+                                        WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                          AND p.source_id = i.invoice_id AND p.reason = 'void') AS voided) x
+         WHERE i.invoice_id = ANY (ids);
+    END IF;
+
+    IF issue_ids IS NOT NULL THEN
+        -- prepaid credit drawdowns: serialize on the grants, then check them
+        PERFORM 1 FROM revrec.credit_grant g
+         WHERE g.grant_id IN (SELECT l.grant_id FROM revrec.invoice_line l
+                               WHERE l.invoice_id = ANY (issue_ids) AND l.grant_id IS NOT NULL)
+         ORDER BY g.grant_id FOR NO KEY UPDATE;
+        SELECT l.line_id, l.invoice_id, g.grant_id, i.accounting_date, g.effective_date, g.expires_on,
+               g.currency AS gcur, i.currency AS icur, g.customer_id AS gcust, i.customer_id AS icust
+          INTO bad
+          FROM revrec.invoice_line l JOIN revrec.invoice i USING (invoice_id)
+          JOIN revrec.credit_grant g ON g.grant_id = l.grant_id
+         WHERE l.invoice_id = ANY (issue_ids) AND l.kind = 'credit_usage'
+           AND (i.accounting_date < g.effective_date OR i.accounting_date > g.expires_on
+                OR g.currency <> i.currency OR g.customer_id <> i.customer_id)
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV021',
+                MESSAGE = format('invoice %s line %s cannot draw on credit grant %s', bad.invoice_id, bad.line_id, bad.grant_id),
+                DETAIL = CASE WHEN bad.gcur <> bad.icur THEN format('The grant is in %s, the invoice in %s.', bad.gcur, bad.icur)
+                              WHEN bad.gcust <> bad.icust THEN format('The grant belongs to customer %s, the invoice to %s.', bad.gcust, bad.icust)
+                              WHEN bad.accounting_date < bad.effective_date THEN format('The invoice is dated %s, before the grant takes effect on %s.', bad.accounting_date, bad.effective_date)
+                              ELSE format('The invoice is dated %s, after the grant expired on %s.', bad.accounting_date, bad.expires_on) END;
+        END IF;
+        SELECT g.grant_id, g.amount, sum(-l.amount) AS drawn INTO bad
+          FROM revrec.credit_grant g
+          JOIN revrec.invoice_line l ON l.grant_id = g.grant_id AND l.kind = 'credit_usage'
+          JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+         WHERE g.grant_id IN (SELECT l2.grant_id FROM revrec.invoice_line l2
+                               WHERE l2.invoice_id = ANY (issue_ids) AND l2.grant_id IS NOT NULL)
+           AND (i.invoice_id = ANY (issue_ids)
+                OR (i.status = 'issued' AND EXISTS (SELECT 1 FROM revrec.posting p
+                                                     WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                                       AND p.source_id = i.invoice_id AND p.reason = 'issue')))
+         GROUP BY g.grant_id, g.amount
+        HAVING sum(-l.amount) > g.amount
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV021',
+                MESSAGE = format('credit grant %s is overdrawn: %s drawn of %s', bad.grant_id, bad.drawn, bad.amount),
+                HINT = 'A credit_usage line may draw at most the grant''s remaining balance.';
+        END IF;
+
+        INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
+                                    line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
+                                    floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
+                                    sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit)
+        SELECT r.customer_id, r.source, r.source_id, r.invoice_id, r.invoice_number, r.credit_note_id,
+               r.line_id, r.product_id, r.currency, r.method, r.journal_type, r.reason, r.ref_id, r.narrative,
+               r.floor_date, '-infinity', '-infinity', r.entries, r.sched_start, r.sched_end, r.sched_amount,
+               r.sched_strategy, r.sched_months, r.sched_split, r.sched_before, r.sched_after, r.sched_credit
+          FROM revrec._post_invoices(issue_ids, s.allocation_strategy, fl, s.lock_to_accounting_date) r;
+    END IF;
+
+    IF void_ids IS NOT NULL THEN
+        -- reverse everything the invoice posted: what was dated before the
+        -- void day is reversed on it, later days on their own dates
+        PERFORM revrec._void_postings('invoice', d.customers, d.docs, d.days, d.labels, fl)
+           FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs, array_agg(i.void_date) AS days,
+                        array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
+                   FROM revrec.invoice i WHERE i.invoice_id = ANY (void_ids)) d;
+    END IF;
+
+    -- usage arriving for invoices already posted ----------------------------
+    -- the rest is rare in bulk loads: skip what has nothing queued
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'usage') THEN
+        PERFORM revrec._flush_usage(fl, issue_ids);
+    END IF;
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'milestone') THEN
+        PERFORM revrec._flush_milestones(fl, issue_ids);
+    END IF;
+    IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'credit_note') THEN
+        PERFORM revrec._flush_credit_notes(s, fl);
+    END IF;
+
+    PERFORM revrec._log_postings(mark, NULL);
+    DELETE FROM revrec.pending_flush WHERE xid = pg_current_xact_id();
+END $$;
+
+CREATE OR REPLACE FUNCTION revrec._flush_credit_notes(s revrec.settings, fl date) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ids      text[];
+    cn       record;
+    l        record;
+    inv      revrec.invoice;
+    grp      text;
+    issue    revrec.posting;
+    cfloor   date;
+    x        bigint;
+    billed   bigint;
+    def_bal  bigint;
+    rec_bal  bigint;
+    xd       bigint;
+    k        bigint;
+    anew     bigint;
+    e        bigint[];
+    months   date[];
+    weights  bigint[];
+    shares   bigint[];
+    mstart   date;
+    mend     date;
+    last_adj date;
+BEGIN
+    WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'credit_note' RETURNING doc_id)
+    SELECT array_agg(DISTINCT doc_id) INTO ids FROM q;
+    IF ids IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- voided credit notes: reverse what they posted, dated before the void day on it
+    PERFORM revrec._void_postings('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs, array_agg(c.void_date) AS days,
+                    array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id)) AS labels
+               FROM revrec.credit_note c WHERE c.credit_note_id = ANY (ids) AND c.status = 'void') d
+      WHERE d.docs IS NOT NULL;
+
+    FOR cn IN
+        SELECT c.* FROM revrec.credit_note c
+         WHERE c.credit_note_id = ANY (ids) AND c.status = 'issued'
+           AND NOT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = c.customer_id
+                              AND p.source = 'credit_note' AND p.source_id = c.credit_note_id)
+         ORDER BY c.credit_date, c.credit_note_id
+    LOOP
+        cfloor := CASE WHEN s.lock_to_accounting_date THEN greatest(fl, cn.credit_date) ELSE fl END;
+        FOR l IN SELECT * FROM revrec.credit_note_line WHERE credit_note_id = cn.credit_note_id
+                  ORDER BY credit_note_line_id LOOP
+            x := revrec.to_minor_units(l.amount, cn.currency);
+            IF l.line_id IS NULL THEN
+                -- standalone credit: reverses recognized revenue on the credit date
+                INSERT INTO revrec.posting (customer_id, source, source_id, credit_note_id, product_id, currency,
+                                            method, reason, ref_id, floor_date, first_date, last_date, entries)
+                VALUES (cn.customer_id, 'credit_note', cn.credit_note_id, cn.credit_note_id, l.product_id,
+                        cn.currency, 'standalone', 'credit', l.credit_note_line_id, cfloor, '-infinity', '-infinity',
+                        ARRAY[revrec._d(cn.credit_date), 3, x, revrec._d(cn.credit_date), 1, -x]);
+                CONTINUE;
+            END IF;
+
+            SELECT i.* INTO inv FROM revrec.invoice i JOIN revrec.invoice_line il ON il.invoice_id = i.invoice_id
+             WHERE il.line_id = l.line_id;
+            SELECT CASE WHEN il.kind IN ('invoice_discount', 'minimum_true_up') THEN il.line_id
+                        ELSE coalesce(il.group_id, il.line_id) END INTO grp
+              FROM revrec.invoice_line il WHERE il.line_id = l.line_id;
+            -- credits on one invoice are serialized: no two sessions over-credit it.
+            -- NO KEY UPDATE, because the credit notes' foreign keys hold KEY SHARE
+            -- locks on the invoice, which FOR UPDATE would deadlock against.
+            PERFORM 1 FROM revrec.invoice i WHERE i.invoice_id = inv.invoice_id FOR NO KEY UPDATE;
+            SELECT * INTO issue FROM revrec.posting p
+             WHERE p.customer_id = inv.customer_id AND p.source = 'invoice' AND p.source_id = inv.invoice_id
+               AND p.line_id = grp AND p.reason = 'issue';
+            IF NOT FOUND OR inv.status <> 'issued' THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV014',
+                    MESSAGE = format('credit note %s line %s credits line %s of invoice %s, which is not posted',
+                                     cn.credit_note_id, l.credit_note_line_id, l.line_id, inv.invoice_id),
+                    HINT = 'Only issued, posted invoices (not drafts or voids) can be credited.';
+            END IF;
+            IF inv.customer_id <> cn.customer_id OR inv.currency <> cn.currency
+               OR (cn.invoice_id IS NOT NULL AND cn.invoice_id <> inv.invoice_id) THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV014',
+                    MESSAGE = format('credit note %s line %s does not match invoice %s (customer %s, currency %s)',
+                                     cn.credit_note_id, l.credit_note_line_id, inv.invoice_id, inv.customer_id, inv.currency);
+            END IF;
+            IF cn.credit_date < inv.accounting_date THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV014',
+                    MESSAGE = format('credit note %s is dated %s, before invoice %s''s accounting date %s',
+                                     cn.credit_note_id, cn.credit_date, inv.invoice_id, inv.accounting_date);
+            END IF;
+            billed := revrec._group_balance(inv.customer_id, inv.invoice_id, grp, 1::smallint, '-infinity', 'infinity');
+            IF x > billed THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV020',
+                    MESSAGE = format('credit of %s on invoice %s group %s is more than the %s left to credit',
+                                     l.amount, inv.invoice_id, grp, revrec.from_minor_units(billed, cn.currency)),
+                    HINT = 'Credit at most what the invoice billed for the line, less earlier credits.';
+            END IF;
+            def_bal := -revrec._group_balance(inv.customer_id, inv.invoice_id, grp, 2::smallint, '-infinity', cn.credit_date - 1);
+            rec_bal := -revrec._group_balance(inv.customer_id, inv.invoice_id, grp, 3::smallint, '-infinity', cn.credit_date - 1);
+            e := NULL; months := NULL; shares := NULL;
+
+            IF s.credit_note_mode = 'cancel' THEN
+                -- remaining recognition from the credit date, by month (straight line) or by day
+                IF issue.sched_start IS NOT NULL THEN
+                    SELECT array_agg(m ORDER BY m), array_agg(amt ORDER BY m) INTO months, weights
+                      FROM (SELECT date_trunc('month', ms)::date AS m, coalesce(r.amt, 0) AS amt
+                              FROM generate_series(date_trunc('month', cn.credit_date),
+                                                   date_trunc('month', greatest(issue.sched_end, cn.credit_date)),
+                                                   interval '1 month') ms
+                              LEFT JOIN (SELECT date_trunc('month', e2.entry_date)::date AS m,
+                                                sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency)) AS amt
+                                           FROM revrec.posting p, revrec._entries(revrec._unfloored(p), cn.credit_date, NULL, true) e2
+                                          WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note')
+                                            AND p.line_id = grp AND e2.account_id = 3
+                                          GROUP BY 1) r ON r.m = ms::date) z;
+                ELSE
+                    SELECT array_agg(d ORDER BY d), array_agg(amt ORDER BY d) INTO months, weights
+                      FROM (SELECT e2.entry_date AS d,
+                                   sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency))::bigint AS amt
+                              FROM revrec.posting p, revrec._entries(revrec._unfloored(p), cn.credit_date, NULL, false) e2
+                             WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note')
+                               AND p.line_id = grp AND e2.account_id = 3
+                             GROUP BY 1) z WHERE amt > 0;
+                END IF;
+                xd := least(x, greatest(def_bal, 0),
+                            coalesce((SELECT sum(greatest(w, 0)) FROM unnest(weights) w), 0)::bigint);
+                e := ARRAY[revrec._d(cn.credit_date), 1, -x, revrec._d(cn.credit_date), 2, xd,
+                           revrec._d(cn.credit_date), 3, x - xd];
+                IF xd > 0 THEN
+                    shares := revrec._allocate(xd, weights);
+                    IF issue.sched_start IS NULL THEN
+                        SELECT e || coalesce(array_agg(v ORDER BY o), '{}') INTO e FROM (
+                            SELECT i * 10 + j AS o, v
+                              FROM generate_subscripts(shares, 1) i,
+                                   unnest(ARRAY[revrec._d(months[i]), 2, -shares[i],
+                                                revrec._d(months[i]), 3, shares[i]]) WITH ORDINALITY u(v, j)
+                             WHERE shares[i] <> 0) z;
+                        mstart := NULL;
+                    ELSE
+                        mstart := cn.credit_date;
+                        mend := greatest(issue.sched_end, cn.credit_date);
+                    END IF;
+                END IF;
+                INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
+                                            line_id, product_id, currency, method, reason, ref_id, floor_date,
+                                            first_date, last_date, entries, sched_start, sched_end, sched_months,
+                                            sched_before, sched_after, sched_credit)
+                VALUES (cn.customer_id, 'credit_note', cn.credit_note_id, inv.invoice_id, inv.invoice_number,
+                        cn.credit_note_id, grp, issue.product_id, cn.currency, issue.method, 'credit',
+                        l.credit_note_line_id, cfloor, '-infinity', '-infinity', e,
+                        CASE WHEN xd > 0 AND issue.sched_start IS NOT NULL THEN mstart END,
+                        CASE WHEN xd > 0 AND issue.sched_start IS NOT NULL THEN mend END,
+                        CASE WHEN xd > 0 AND issue.sched_start IS NOT NULL
+                             THEN (SELECT array_agg(-sh ORDER BY o) FROM unnest(shares) WITH ORDINALITY u(sh, o)) END,
+                        CASE WHEN xd > 0 AND issue.sched_start IS NOT NULL THEN 2::smallint END,
+                        CASE WHEN xd > 0 AND issue.sched_start IS NOT NULL THEN 2::smallint END,
+                        CASE WHEN xd > 0 AND issue.sched_start IS NOT NULL THEN 3::smallint END);
+            ELSE
+                -- adjust: re-price the group to what is left billed, catch up on the credit date
+                anew := billed - x;
+                IF issue.sched_start IS NOT NULL THEN
+                    SELECT max(p.sched_from) INTO last_adj FROM revrec.posting p
+                     WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note') AND p.line_id = grp
+                       AND p.reason = 'adjust';
+                    IF last_adj > cn.credit_date THEN
+                        RAISE EXCEPTION USING ERRCODE = 'RV014',
+                            MESSAGE = format('credit note %s is dated %s, before the group''s last adjustment on %s',
+                                             cn.credit_note_id, cn.credit_date, last_adj),
+                            HINT = 'In adjust mode, credit a group in date order.';
+                    END IF;
+                    k := rec_bal - revrec._schedule_sum(anew, issue.sched_start, issue.sched_end, issue.sched_strategy,
+                                                        '-infinity', cn.credit_date - 1);
+                    e := ARRAY[revrec._d(cn.credit_date), 1, -x, revrec._d(cn.credit_date), 3, k,
+                               revrec._d(cn.credit_date), 2, x - k];
+                    -- the live schedules of the group stop at the credit date ...
+                    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
+                                                line_id, product_id, currency, method, reason, ref_id, floor_date,
+                                                first_date, last_date, entries, sched_start, sched_end, sched_amount,
+                                                sched_strategy, sched_months, sched_split, sched_before, sched_after,
+                                                sched_credit, sched_from)
+                    SELECT cn.customer_id, 'credit_note', cn.credit_note_id, inv.invoice_id, inv.invoice_number,
+                           cn.credit_note_id, grp, issue.product_id, cn.currency, issue.method, 'adjust_reversal',
+                           p.posting_id::text, cfloor, '-infinity', '-infinity', NULL, p.sched_start, p.sched_end,
+                           -p.sched_amount, p.sched_strategy,
+                           (SELECT array_agg(-m ORDER BY o) FROM unnest(p.sched_months) WITH ORDINALITY u(m, o)),
+                           p.sched_split, p.sched_before, p.sched_after, p.sched_credit,
+                           greatest(cn.credit_date, p.sched_from)
+                      FROM revrec.posting p
+                     WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note') AND p.line_id = grp
+                       AND p.sched_start IS NOT NULL AND p.reason NOT IN ('adjust_reversal', 'void')
+                       AND p.sched_end >= cn.credit_date
+                       AND NOT EXISTS (SELECT 1 FROM revrec.posting r
+                                        WHERE r.customer_id = p.customer_id AND r.reason = 'adjust_reversal'
+                                          AND r.ref_id = p.posting_id::text AND r.invoice_id = p.invoice_id)
+                     ORDER BY p.posting_id;
+                    -- ... and the new price takes over from it
+                    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
+                                                line_id, product_id, currency, method, reason, ref_id, floor_date,
+                                                first_date, last_date, entries, sched_start, sched_end, sched_amount,
+                                                sched_strategy, sched_split, sched_before, sched_after, sched_credit,
+                                                sched_from)
+                    VALUES (cn.customer_id, 'credit_note', cn.credit_note_id, inv.invoice_id, inv.invoice_number,
+                            cn.credit_note_id, grp, issue.product_id, cn.currency, issue.method, 'adjust',
+                            l.credit_note_line_id, cfloor, '-infinity', '-infinity', e,
+                            CASE WHEN anew <> 0 AND issue.sched_end >= cn.credit_date THEN issue.sched_start END,
+                            CASE WHEN anew <> 0 AND issue.sched_end >= cn.credit_date THEN issue.sched_end END,
+                            CASE WHEN anew <> 0 AND issue.sched_end >= cn.credit_date THEN anew END,
+                            issue.sched_strategy, issue.sched_split, issue.sched_before, issue.sched_after,
+                            issue.sched_credit, cn.credit_date);
+                ELSE
+                    -- explicit recognition days: the new price over the same days, by largest remainder
+                    SELECT array_agg(d ORDER BY d), array_agg(amt ORDER BY d) INTO months, weights
+                      FROM (SELECT e2.entry_date AS d,
+                                   sum(revrec.to_minor_units(CASE e2.direction WHEN 'credit' THEN e2.amount ELSE -e2.amount END, p.currency))::bigint AS amt
+                              FROM revrec.posting p, revrec._entries(revrec._unfloored(p), NULL, NULL, false) e2
+                             WHERE p.customer_id = inv.customer_id AND p.invoice_id = inv.invoice_id
+                                            AND ((p.source = 'invoice' AND p.source_id = inv.invoice_id) OR p.source = 'credit_note')
+                               AND p.line_id = grp AND e2.account_id = 3
+                             GROUP BY 1) z WHERE amt <> 0;
+                    shares := CASE WHEN anew = 0 OR months IS NULL THEN array_fill(0::bigint, ARRAY[coalesce(cardinality(months), 0)])
+                                   ELSE revrec._allocate(anew, weights) END;
+                    k := rec_bal - coalesce((SELECT sum(shares[i]) FROM generate_subscripts(months, 1) i
+                                              WHERE months[i] < cn.credit_date), 0)::bigint;
+                    e := ARRAY[revrec._d(cn.credit_date), 1, -x, revrec._d(cn.credit_date), 3, k,
+                               revrec._d(cn.credit_date), 2, x - k];
+                    SELECT e || coalesce(array_agg(v ORDER BY o), '{}') INTO e FROM (
+                        SELECT i * 10 + j AS o, v, j
+                          FROM generate_subscripts(months, 1) i,
+                               unnest(ARRAY[revrec._d(months[i]), 2, -(weights[i] - shares[i]),
+                                            revrec._d(months[i]), 3, weights[i] - shares[i]]) WITH ORDINALITY u(v, j)
+                         WHERE months[i] >= cn.credit_date AND weights[i] <> shares[i]) z;
+                    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
+                                                line_id, product_id, currency, method, reason, ref_id, floor_date,
+                                                first_date, last_date, entries)
+                    VALUES (cn.customer_id, 'credit_note', cn.credit_note_id, inv.invoice_id, inv.invoice_number,
+                            cn.credit_note_id, grp, issue.product_id, cn.currency, issue.method, 'adjust',
+                            l.credit_note_line_id, cfloor, '-infinity', '-infinity', e);
+                END IF;
+            END IF;
+        END LOOP;
+    END LOOP;
+END $$;
+
+-- 0.2: deferred revenue takes the service period from the group's own posting.
+CREATE OR REPLACE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_customer text, p_product text)
+    RETURNS SETOF revrec.deferred_revenue_row
+    LANGUAGE sql STABLE AS $$
+    WITH g AS (
+        SELECT p.customer_id, revrec._doc_source(p) AS source, coalesce(p.invoice_id, p.source_id) AS source_id,
+               p.line_id, p.currency,
+               min(p.product_id) AS product_id,
+               min(p.method) FILTER (WHERE p.reason = 'issue') AS method,
+               min(p.first_date) AS since,
+               min(p.sched_start) FILTER (WHERE p.reason = 'issue') AS sstart,
+               max(p.sched_end) FILTER (WHERE p.reason = 'issue') AS send,
+               sum(x.billed)::bigint AS billed, sum(x.deferred)::bigint AS deferred,
+               sum(x.recognized)::bigint AS recognized, sum(x.future_near)::bigint AS near
+          FROM revrec.posting p,
+               LATERAL revrec._posting_summary(p, p_as_of, (p_as_of + interval '1 year')::date) x
+         WHERE p.first_date <= p_as_of
+           AND (p_currency IS NULL OR p.currency = p_currency)
+           AND (p_customer IS NULL OR p.customer_id = p_customer)
+           AND (p_product IS NULL OR p.product_id = p_product)
+         GROUP BY 1, 2, 3, 4, 5)
+    SELECT nullif(g.customer_id, ''), g.product_id, g.source, g.source_id, g.line_id, g.method,
+           -- the period is on the group's own posting for straight-line schedules; other
+           -- methods look it up on their line (a few rows, not one probe per schedule)
+           coalesce(g.sstart, CASE WHEN g.source = 'invoice' THEN
+                        (SELECT l.service_start FROM revrec.invoice_line l WHERE l.line_id = g.line_id) END),
+           coalesce(g.send, CASE WHEN g.source = 'invoice' THEN
+                        (SELECT l.service_end FROM revrec.invoice_line l WHERE l.line_id = g.line_id) END),
+           revrec.from_minor_units(g.billed, g.currency),
+           revrec.from_minor_units(-g.recognized, g.currency),
+           revrec.from_minor_units(g.billed + g.recognized, g.currency),
+           revrec.from_minor_units(-g.deferred, g.currency),
+           revrec.from_minor_units(cur, g.currency),
+           revrec.from_minor_units(-g.deferred - cur, g.currency),
+           CASE WHEN p_as_of - g.since <= 30 THEN '0-30' WHEN p_as_of - g.since <= 90 THEN '31-90'
+                WHEN p_as_of - g.since <= 180 THEN '91-180' WHEN p_as_of - g.since <= 365 THEN '181-365'
+                ELSE 'over 365' END,
+           g.currency, g.since
+      FROM g,
+      LATERAL (SELECT CASE WHEN -g.deferred > 0 THEN least(-g.deferred, greatest(g.near, 0)) ELSE -g.deferred END::bigint AS cur) c
+     WHERE g.billed <> 0 OR g.recognized <> 0 OR g.deferred <> 0 $$;
+
+REVOKE EXECUTE ON FUNCTION revrec._void_postings(text, text[], text[], date[], text[], date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION revrec._void_postings(text, text[], text[], date[], text[], date) TO revrec_reader;

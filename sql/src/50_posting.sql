@@ -65,6 +65,30 @@ CREATE FUNCTION revrec._enqueue() RETURNS void
     INSERT INTO revrec.pending_flush VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING $$;
 
 -- The flush: everything this transaction queued, in one pass.
+-- A void: a negated copy of every posting of the documents, floored on the
+-- void day, so what was dated before it is reversed on it and later days on
+-- their own dates.  Shared by invoice and credit-note voids.
+CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
+    p_labels text[], fl date)
+    RETURNS void LANGUAGE sql AS $$
+    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
+                                line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
+                                floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
+                                sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit,
+                                sched_from)
+    SELECT p.customer_id, p.source, p.source_id, p.invoice_id, p.invoice_number, p.credit_note_id,
+           p.line_id, p.product_id, p.currency, p.method, 'system', 'void', p.posting_id::text,
+           'Void of ' || d.label, greatest(d.day, fl, p.floor_date), '-infinity', '-infinity',
+           revrec._negate_amounts(p.entries), p.sched_start, p.sched_end, -p.sched_amount,
+           p.sched_strategy, (SELECT array_agg(-m ORDER BY o) FROM unnest(p.sched_months) WITH ORDINALITY u(m, o)),
+           p.sched_split, p.sched_before, p.sched_after, p.sched_credit, p.sched_from
+      FROM unnest(p_customers, p_docs, p_void_days, p_labels) AS d(customer, doc, day, label)
+      JOIN revrec.posting p ON p.customer_id = d.customer AND p.source = p_source AND p.source_id = d.doc
+     WHERE p.reason <> 'void'
+       AND NOT EXISTS (SELECT 1 FROM revrec.posting v WHERE v.customer_id = d.customer AND v.source = p_source
+                          AND v.source_id = d.doc AND v.reason = 'void')
+     ORDER BY p.posting_id $$;
+
 -- jit off: the flush's queries are many and short, and their row estimates
 -- (transition tables, a just-filled queue) make JIT compile for nothing.
 CREATE FUNCTION revrec.flush() RETURNS void
@@ -164,21 +188,10 @@ BEGIN
     IF void_ids IS NOT NULL THEN
         -- reverse everything the invoice posted: what was dated before the
         -- void day is reversed on it, later days on their own dates
-        INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
-                                    line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
-                                    floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
-                                    sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit,
-                                    sched_from)
-        SELECT p.customer_id, p.source, p.source_id, p.invoice_id, p.invoice_number, p.credit_note_id,
-               p.line_id, p.product_id, p.currency, p.method, 'system', 'void', p.posting_id::text,
-               format('Void of invoice %s', coalesce(p.invoice_number, p.invoice_id)),
-               greatest(i.void_date, fl, p.floor_date), '-infinity', '-infinity',
-               revrec._negate_amounts(p.entries), p.sched_start, p.sched_end, -p.sched_amount,
-               p.sched_strategy, (SELECT array_agg(-m ORDER BY o) FROM unnest(p.sched_months) WITH ORDINALITY u(m, o)),
-               p.sched_split, p.sched_before, p.sched_after, p.sched_credit, p.sched_from
-          FROM revrec.posting p JOIN revrec.invoice i ON i.invoice_id = p.source_id AND i.customer_id = p.customer_id
-         WHERE p.source = 'invoice' AND p.source_id = ANY (void_ids) AND p.reason <> 'void'
-         ORDER BY p.posting_id;
+        PERFORM revrec._void_postings('invoice', d.customers, d.docs, d.days, d.labels, fl)
+           FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs, array_agg(i.void_date) AS days,
+                        array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
+                   FROM revrec.invoice i WHERE i.invoice_id = ANY (void_ids)) d;
     END IF;
 
     -- usage arriving for invoices already posted ----------------------------

@@ -61,24 +61,11 @@ BEGIN
     END IF;
 
     -- voided credit notes: reverse what they posted, dated before the void day on it
-    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
-                                line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
-                                floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
-                                sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit,
-                                sched_from)
-    SELECT p.customer_id, p.source, p.source_id, p.invoice_id, p.invoice_number, p.credit_note_id,
-           p.line_id, p.product_id, p.currency, p.method, 'system', 'void', p.posting_id::text,
-           format('Void of credit note %s', coalesce(c.credit_note_number, c.credit_note_id)),
-           greatest(c.void_date, fl, p.floor_date), '-infinity', '-infinity',
-           revrec._negate_amounts(p.entries), p.sched_start, p.sched_end, -p.sched_amount,
-           p.sched_strategy, (SELECT array_agg(-m ORDER BY o) FROM unnest(p.sched_months) WITH ORDINALITY u(m, o)),
-           p.sched_split, p.sched_before, p.sched_after, p.sched_credit, p.sched_from
-      FROM revrec.credit_note c
-      JOIN revrec.posting p ON p.customer_id = c.customer_id AND p.source = 'credit_note' AND p.source_id = c.credit_note_id
-     WHERE c.credit_note_id = ANY (ids) AND c.status = 'void' AND p.reason <> 'void'
-       AND NOT EXISTS (SELECT 1 FROM revrec.posting v WHERE v.customer_id = c.customer_id AND v.source = 'credit_note'
-                          AND v.source_id = c.credit_note_id AND v.reason = 'void')
-     ORDER BY p.posting_id;
+    PERFORM revrec._void_postings('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs, array_agg(c.void_date) AS days,
+                    array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id)) AS labels
+               FROM revrec.credit_note c WHERE c.credit_note_id = ANY (ids) AND c.status = 'void') d
+      WHERE d.docs IS NOT NULL;
 
     FOR cn IN
         SELECT c.* FROM revrec.credit_note c

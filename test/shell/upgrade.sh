@@ -41,8 +41,14 @@ check "0.2's trial balance after the update" \
 # posting still works after the update
 q -d rr_upgrade -c "INSERT INTO revrec.invoice VALUES ('I2', '1002', 'C1', 'USD', '2025-08-01'); INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('L3', 'I2', 'SETUP', 10)"
 check "posting after the update" "$(q -d rr_upgrade -c "SELECT count(*) FROM revrec.posting WHERE source_id = 'I2'")" "1"
-# and a fresh install of 0.2 has the same objects as 0.1 + upgrade
+# and a fresh install of 0.2 has the same functions (definitions and grants) as 0.1 + upgrade
+functions() {
+    q -d rr_upgrade -c "SELECT md5(string_agg(pg_get_functiondef(p.oid) || coalesce(p.proacl::text, ''), '|' ORDER BY p.oid::regprocedure::text))
+                          FROM pg_proc p WHERE p.pronamespace = 'revrec'::regnamespace AND p.prokind <> 'a'"
+}
+upgraded=$(functions)
 dropdb rr_upgrade; createdb rr_upgrade
 q -d rr_upgrade -c "CREATE EXTENSION revrec"
 check "fresh install is 0.2" "$(q -d rr_upgrade -c "SELECT extversion FROM pg_extension WHERE extname = 'revrec'")" "0.2"
+check "0.1 + upgrade has the same functions as a fresh 0.2" "$upgraded" "$(functions)"
 dropdb rr_upgrade
