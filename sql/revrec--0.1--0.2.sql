@@ -406,47 +406,21 @@ BEGIN
     END LOOP;
 END $$;
 
--- 0.2: deferred revenue takes the service period from the group's own posting.
+-- 0.2: deferred revenue grouped in C (src/reports.c), rows in report order.
 CREATE OR REPLACE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_customer text, p_product text)
     RETURNS SETOF revrec.deferred_revenue_row
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'revrec_deferred_revenue';
+COMMENT ON FUNCTION revrec._deferred_revenue(date, text, text, text) IS
+    'deferred revenue rows in report order (customer, product, source_id, line_id; src/reports.c)';
+
+CREATE OR REPLACE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL)
+    RETURNS SETOF revrec.deferred_revenue_row
     LANGUAGE sql STABLE AS $$
-    WITH g AS (
-        SELECT p.customer_id, revrec._doc_source(p) AS source, coalesce(p.invoice_id, p.source_id) AS source_id,
-               p.line_id, p.currency,
-               min(p.product_id) AS product_id,
-               min(p.method) FILTER (WHERE p.reason = 'issue') AS method,
-               min(p.first_date) AS since,
-               min(p.sched_start) FILTER (WHERE p.reason = 'issue') AS sstart,
-               max(p.sched_end) FILTER (WHERE p.reason = 'issue') AS send,
-               sum(x.billed)::bigint AS billed, sum(x.deferred)::bigint AS deferred,
-               sum(x.recognized)::bigint AS recognized, sum(x.future_near)::bigint AS near
-          FROM revrec.posting p,
-               LATERAL revrec._posting_summary(p, p_as_of, (p_as_of + interval '1 year')::date) x
-         WHERE p.first_date <= p_as_of
-           AND (p_currency IS NULL OR p.currency = p_currency)
-           AND (p_customer IS NULL OR p.customer_id = p_customer)
-           AND (p_product IS NULL OR p.product_id = p_product)
-         GROUP BY 1, 2, 3, 4, 5)
-    SELECT nullif(g.customer_id, ''), g.product_id, g.source, g.source_id, g.line_id, g.method,
-           -- the period is on the group's own posting for straight-line schedules; other
-           -- methods look it up on their line (a few rows, not one probe per schedule)
-           coalesce(g.sstart, CASE WHEN g.source = 'invoice' THEN
-                        (SELECT l.service_start FROM revrec.invoice_line l WHERE l.line_id = g.line_id) END),
-           coalesce(g.send, CASE WHEN g.source = 'invoice' THEN
-                        (SELECT l.service_end FROM revrec.invoice_line l WHERE l.line_id = g.line_id) END),
-           revrec.from_minor_units(g.billed, g.currency),
-           revrec.from_minor_units(-g.recognized, g.currency),
-           revrec.from_minor_units(g.billed + g.recognized, g.currency),
-           revrec.from_minor_units(-g.deferred, g.currency),
-           revrec.from_minor_units(cur, g.currency),
-           revrec.from_minor_units(-g.deferred - cur, g.currency),
-           CASE WHEN p_as_of - g.since <= 30 THEN '0-30' WHEN p_as_of - g.since <= 90 THEN '31-90'
-                WHEN p_as_of - g.since <= 180 THEN '91-180' WHEN p_as_of - g.since <= 365 THEN '181-365'
-                ELSE 'over 365' END,
-           g.currency, g.since
-      FROM g,
-      LATERAL (SELECT CASE WHEN -g.deferred > 0 THEN least(-g.deferred, greatest(g.near, 0)) ELSE -g.deferred END::bigint AS cur) c
-     WHERE g.billed <> 0 OR g.recognized <> 0 OR g.deferred <> 0 $$;
+    -- rows come from C already ordered by customer_id, product_id, source_id,
+    -- line_id (NULLs last, the database's collation): no second sort
+    SELECT * FROM revrec._deferred_revenue($1, $2, $3, $4)
+     WHERE revrec._check_currency($2, '-infinity', $1) $$;
 
 REVOKE EXECUTE ON FUNCTION revrec._void_postings(text, text[], text[], date[], text[], date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION revrec._void_postings(text, text[], text[], date[], text[], date) TO revrec_reader;

@@ -16,6 +16,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "access/tupdesc.h"
 #include "utils/date.h"
 
 #define RR_ACCT_BILLED		1
@@ -67,6 +68,33 @@ extern int64 rr_sched_sum(const RrPosting *p, DateADT a, DateADT b);
 
 /* First and last entry date after the floor shift; false when it posts nothing. */
 extern bool rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last);
+
+/*
+ * Column positions of a revrec.posting row (looked up by name, so the table
+ * may gain columns), for callers that read postings themselves.
+ */
+typedef struct RrPostingCols
+{
+	int			floor_date,
+				entries,
+				sched_start,
+				sched_end,
+				sched_amount,
+				sched_strategy,
+				sched_months,
+				sched_split,
+				sched_before,
+				sched_after,
+				sched_credit,
+				sched_from,
+				source,
+				source_id,
+				product_id,
+				currency;
+} RrPostingCols;
+
+extern void rr_posting_cols(TupleDesc td, RrPostingCols *c);
+extern void rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c, RrPosting *p);
 
 /* Read the revrec.posting row passed as argument argno of fcinfo. */
 extern void rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p);

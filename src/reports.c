@@ -7,6 +7,7 @@
  */
 #include "revrec.h"
 #include "ledger.h"
+#include "reports.h"
 #include "money.h"
 #include "schedule.h"
 
@@ -15,14 +16,6 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-typedef struct Summary
-{
-	DateADT		as_of;
-	DateADT		horizon;
-	int64		acct[5];		/* signed balances <= as_of: [1..4] system accounts, [0] others */
-	int64		near;			/* recognized after as_of up to horizon */
-	int64		far;			/* recognized after horizon */
-} Summary;
 
 static void
 summary_cb(void *arg, const RrEntry *e)
@@ -45,6 +38,29 @@ summary_cb(void *arg, const RrEntry *e)
 }
 
 /*
+ * Balances of p up to as_of, and what it recognizes after as_of (up to the
+ * horizon, and after it).  Month totals are emitted on the first day of
+ * their part of the range, so each side of as_of (and of the horizon) is
+ * expanded separately: a month that as_of cuts in two must not count wholly
+ * on one side.
+ */
+void
+rr_summarize(const RrPosting *p, DateADT as_of, DateADT horizon, Summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->as_of = as_of;
+	s->horizon = horizon;
+	rr_posting_expand(p, DATEVAL_NOBEGIN, as_of, true, summary_cb, s);
+	if (!DATE_IS_NOEND(as_of) && horizon > as_of && !DATE_IS_NOEND(horizon))
+	{
+		rr_posting_expand(p, as_of + 1, horizon, true, summary_cb, s);
+		rr_posting_expand(p, horizon + 1, DATEVAL_NOEND, true, summary_cb, s);
+	}
+	else if (!DATE_IS_NOEND(as_of))
+		rr_posting_expand(p, as_of + 1, DATEVAL_NOEND, true, summary_cb, s);
+}
+
+/*
  * revrec._posting_summary(p revrec.posting, as_of date, horizon date)
  *   returns (billed, deferred, recognized, unbilled, other, future_near, future_far bigint)
  * Balances are signed (debit positive) over entries dated up to as_of; the
@@ -60,23 +76,8 @@ revrec_posting_summary(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 
-	memset(&s, 0, sizeof(s));
 	rr_posting_from_arg(fcinfo, 0, &p);
-	s.as_of = PG_GETARG_DATEADT(1);
-	s.horizon = PG_GETARG_DATEADT(2);
-	/*
-	 * Month totals are emitted on the first day of their part of the range,
-	 * so expand each side of as_of (and of the horizon) separately: a month
-	 * that as_of cuts in two must not count wholly on one side.
-	 */
-	rr_posting_expand(&p, DATEVAL_NOBEGIN, s.as_of, true, summary_cb, &s);
-	if (!DATE_IS_NOEND(s.as_of) && s.horizon > s.as_of && !DATE_IS_NOEND(s.horizon))
-	{
-		rr_posting_expand(&p, s.as_of + 1, s.horizon, true, summary_cb, &s);
-		rr_posting_expand(&p, s.horizon + 1, DATEVAL_NOEND, true, summary_cb, &s);
-	}
-	else if (!DATE_IS_NOEND(s.as_of))
-		rr_posting_expand(&p, s.as_of + 1, DATEVAL_NOEND, true, summary_cb, &s);
+	rr_summarize(&p, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2), &s);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "revrec._posting_summary must return a composite");
 	td = BlessTupleDesc(td);

@@ -134,7 +134,7 @@ BEGIN
 END $$;
 
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 -- deferred revenue ------------------------------------------------------------
 -- 1. Per schedule, remaining = the deferred account balance of its entries up to as_of.
@@ -294,6 +294,19 @@ SELECT throws_ok($$ SELECT * FROM revrec.journal_report(from_date => '2024-01-01
                  'RV001', NULL, 'an unknown currency is an error');
 SELECT throws_ok($$ SELECT * FROM revrec.journal_report(from_date => '2024-01-01', to_date => '2024-12-31', currency => 'USD', granularity => 'week') $$,
                  'RV006', NULL, 'an unknown granularity is an error');
+
+-- 25. deferred_revenue's rows come in report order (customer, product,
+-- source_id, line_id, NULLs last) without an ORDER BY of the caller's.
+SELECT is_empty($$
+    SELECT a.d, cur.code
+      FROM as_of_dates a, cur
+     WHERE (SELECT array_agg(row(x.customer_id, x.product_id, x.source_id, x.line_id)::text ORDER BY x.ordinality)
+              FROM revrec.deferred_revenue(as_of => a.d, currency => cur.code) WITH ORDINALITY x)
+           IS DISTINCT FROM
+           (SELECT array_agg(row(y.customer_id, y.product_id, y.source_id, y.line_id)::text
+                             ORDER BY y.customer_id, y.product_id, y.source_id, y.line_id)
+              FROM revrec.deferred_revenue(as_of => a.d, currency => cur.code) y) $$,
+    'deferred_revenue rows are ordered by customer, product, source document and line');
 
 SELECT * FROM finish();
 ROLLBACK;
