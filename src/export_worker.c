@@ -4,12 +4,17 @@
  * Life of a job (see export_worker.h and sql/src/95_export_async.sql):
  *   1. export_async() inserts a queued row in revrec._export_job and calls
  *      revrec._export_launch(job), which registers a dynamic worker carrying
- *      the database, the session user (to connect as: it can log in) and the
+ *      the database, the session user (to connect as: it can log in), the
  *      role that asked (current_role outside SECURITY DEFINER, to run the
- *      export as).
- *   2. The worker polls for the row until it is visible (the caller's
- *      transaction has committed) or RR_EXPORT_WAIT_SECONDS pass; a job that
- *      never appears (caller rolled back) is simply forgotten.
+ *      export as), the asking transaction's id and the time to give up
+ *      waiting for it (now + revrec.export_wait).
+ *   2. The worker waits for the asking transaction to end.  Rolled back:
+ *      the job row never existed, the worker exits at once (nothing to
+ *      undo).  Committed: the job runs.  Still open when the wait is up: the
+ *      worker gives up; should that transaction commit later, its commit
+ *      starts a new worker for the job (export_xact_callback), so a job never
+ *      stays queued with nobody to run it.  An advisory lock on the job
+ *      orders the worker's last look against that commit.
  *   3. It marks the job running, declares a SCROLL WITH HOLD cursor over the
  *      export query as the requesting role and commits, which materializes
  *      the result; counting it gives rows_total.
@@ -31,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -46,14 +52,18 @@
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 typedef struct RrExportArgs
@@ -61,22 +71,43 @@ typedef struct RrExportArgs
 	Oid			database;
 	Oid			login_role;		/* session user: connects */
 	Oid			run_role;		/* current_role of the caller: runs the export */
+	TransactionId xid;			/* the caller's top-level transaction */
 	int64		job;
+	TimestampTz give_up;		/* stop waiting for xid to end at this time */
 } RrExportArgs;
 
 #define CURSOR_NAME "revrec_export_job"
 
+/* revrec.export_wait, in seconds */
+int			revrec_export_wait = RR_EXPORT_WAIT_SECONDS;
+
+void
+revrec_export_init(void)
+{
+	DefineCustomIntVariable("revrec.export_wait",
+							"How long an export worker waits for the transaction that started its job to end.",
+							"A rolled-back job is abandoned as soon as the rollback is seen; a worker that "
+							"gives up on a transaction still open is started again when it commits.",
+							&revrec_export_wait, RR_EXPORT_WAIT_SECONDS, 0, 86400,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
+/* The lock that orders a worker giving up against its caller's commit. */
+static void
+job_lock_tag(LOCKTAG *tag, Oid database, int64 job)
+{
+	SET_LOCKTAG_ADVISORY(*tag, database, (uint32) ((uint64) job >> 32), (uint32) job, RR_EXPORT_LOCK_SPACE);
+}
+
 /* ---------- launching ---------- */
 
 /*
- * revrec._export_launch(job bigint) returns bigint
- * Registers the worker for a job.  Called by revrec.export_async().
+ * Register a worker for a job of transaction xid; false when every worker
+ * slot is taken.  *give_up is when it will stop waiting for xid.
  */
-PG_FUNCTION_INFO_V1(revrec_export_launch);
-Datum
-revrec_export_launch(PG_FUNCTION_ARGS)
+static bool
+register_worker(int64 job, TransactionId xid, TimestampTz *give_up)
 {
-	int64		job = PG_GETARG_INT64(0);
 	BackgroundWorker w;
 	BackgroundWorkerHandle *handle;
 	RrExportArgs a;
@@ -87,7 +118,10 @@ revrec_export_launch(PG_FUNCTION_ARGS)
 	a.database = MyDatabaseId;
 	a.login_role = GetSessionUserId();
 	a.run_role = GetOuterUserId();
+	a.xid = xid;
 	a.job = job;
+	a.give_up = GetCurrentTimestamp() + (int64) revrec_export_wait * USECS_PER_SEC;
+	*give_up = a.give_up;
 
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
@@ -100,12 +134,119 @@ revrec_export_launch(PG_FUNCTION_ARGS)
 	memcpy(w.bgw_extra, &a, sizeof(a));
 	w.bgw_notify_pid = 0;
 
-	if (!RegisterDynamicBackgroundWorker(&w, &handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start a background worker for export job " INT64_FORMAT, job),
-				 errhint("All background worker slots are in use: raise max_worker_processes (now %d) or retry later.",
-						 max_worker_processes)));
+	return RegisterDynamicBackgroundWorker(&w, &handle);
+}
+
+static void
+no_worker_slot(int64 job)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+			 errmsg("could not start a background worker for export job " INT64_FORMAT, job),
+			 errhint("All background worker slots are in use: raise max_worker_processes (now %d) or retry later.",
+					 max_worker_processes)));
+}
+
+/*
+ * Jobs launched by the current transaction (in TopTransactionContext), so
+ * that its commit can start a new worker for any whose worker gave up.
+ */
+typedef struct PendingJob
+{
+	int64		job;
+	TimestampTz give_up;
+} PendingJob;
+
+static List *pending_jobs = NIL;
+static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
+static bool xact_callback_registered = false;
+
+static void
+export_xact_callback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (pending_jobs == NIL || pending_lxid != MyProc->lxid)
+	{
+		pending_jobs = NIL;
+		return;
+	}
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+
+			/*
+			 * The lock is held until the commit is complete.  A worker whose
+			 * wait is up takes it before its last look at this transaction:
+			 * either it looks after the commit (and runs the job), or it gave
+			 * up before we got the lock, at or after give_up, and we see that
+			 * time has passed and start another worker.
+			 */
+			foreach(lc, pending_jobs)
+			{
+				PendingJob *p = (PendingJob *) lfirst(lc);
+				LOCKTAG		tag;
+
+				job_lock_tag(&tag, MyDatabaseId, p->job);
+				(void) LockAcquire(&tag, ExclusiveLock, false, false);
+				if (GetCurrentTimestamp() >= p->give_up &&
+					!register_worker(p->job, GetTopTransactionId(), &p->give_up))
+					no_worker_slot(p->job);
+			}
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot PREPARE a transaction that has started an export"),
+					 errdetail("Export job " INT64_FORMAT " runs when the transaction that started it commits, "
+							   "which a prepared transaction does not do.",
+							   ((PendingJob *) linitial(pending_jobs))->job)));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			pending_jobs = NIL;		/* the memory goes with the transaction */
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * revrec._export_launch(job bigint) returns bigint
+ * Registers the worker for a job.  Called by revrec.export_async().
+ */
+PG_FUNCTION_INFO_V1(revrec_export_launch);
+Datum
+revrec_export_launch(PG_FUNCTION_ARGS)
+{
+	int64		job = PG_GETARG_INT64(0);
+	TimestampTz give_up;
+	PendingJob *p;
+	MemoryContext old;
+
+	if (!register_worker(job, GetTopTransactionId(), &give_up))
+		no_worker_slot(job);
+
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(export_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	if (pending_lxid != MyProc->lxid)
+	{
+		pending_jobs = NIL;
+		pending_lxid = MyProc->lxid;
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	p = palloc(sizeof(PendingJob));
+	p->job = job;
+	p->give_up = give_up;
+	pending_jobs = lappend(pending_jobs, p);
+	MemoryContextSwitchTo(old);
+
 	PG_RETURN_INT64(job);
 }
 
@@ -235,38 +376,72 @@ write_out(StringInfo buf, pg_cryptohash_ctx *sha, int64 *bytes)
 	resetStringInfo(buf);
 }
 
-/* Wait for the job row; returns the export query, or NULL if it never shows. */
-static char *
-wait_for_job(void)
-{
-	TimestampTz give_up = GetCurrentTimestamp() + (int64) RR_EXPORT_WAIT_SECONDS * USECS_PER_SEC;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1];
+/* ---------- waiting for the caller ---------- */
 
-	values[0] = Int64GetDatum(args.job);
+typedef enum CallerEnd
+{
+	CALLER_COMMITTED,
+	CALLER_ROLLED_BACK,
+	CALLER_STILL_OPEN
+} CallerEnd;
+
+/*
+ * Wait until the transaction that started the job ends, or give_up passes.
+ * The job row is inserted by that transaction: it is visible once it
+ * commits and never exists if it rolls back.
+ */
+static CallerEnd
+wait_for_caller(void)
+{
+	bool		committed;
+
 	for (;;)
 	{
-		char	   *query = NULL;
-
-		begin_tx();
-		job_sql("UPDATE revrec._export_job SET status = 'running', started_at = clock_timestamp(), "
-				"worker_pid = pg_backend_pid() WHERE job_id = $1 AND status = 'queued' RETURNING query",
-				1, types, values);
-		if (SPI_processed == 1)
-		{
-			char	   *q = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-			query = MemoryContextStrdup(TopMemoryContext, q);
-		}
-		commit_tx();
-		if (query)
-			return query;
-		if (GetCurrentTimestamp() >= give_up)
-			return NULL;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		if (!TransactionIdIsInProgress(args.xid))
+			break;
+		if (GetCurrentTimestamp() >= args.give_up)
+		{
+			LOCKTAG		tag;
+			bool		open;
+
+			/* the last look, ordered against a commit (export_xact_callback) */
+			StartTransactionCommand();
+			job_lock_tag(&tag, args.database, args.job);
+			(void) LockAcquire(&tag, ExclusiveLock, false, false);
+			open = TransactionIdIsInProgress(args.xid);
+			CommitTransactionCommand();
+			if (open)
+				return CALLER_STILL_OPEN;
+			break;
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
 	}
+	StartTransactionCommand();
+	committed = TransactionIdDidCommit(args.xid);
+	CommitTransactionCommand();
+	return committed ? CALLER_COMMITTED : CALLER_ROLLED_BACK;
+}
+
+/* Mark the job running; its export query, or NULL if it is not queued. */
+static char *
+claim_job(void)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	char	   *query = NULL;
+
+	values[0] = Int64GetDatum(args.job);
+	begin_tx();
+	job_sql("UPDATE revrec._export_job SET status = 'running', started_at = clock_timestamp(), "
+			"worker_pid = pg_backend_pid() WHERE job_id = $1 AND status = 'queued' RETURNING query",
+			1, types, values);
+	if (SPI_processed == 1)
+		query = MemoryContextStrdup(TopMemoryContext,
+									SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	commit_tx();
+	return query;
 }
 
 static void
@@ -455,13 +630,37 @@ revrec_export_worker_main(Datum main_arg)
 	before_shmem_exit(remove_partial, (Datum) 0);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.database, args.login_role, 0);
-	pgstat_report_appname("revrec export");
+	{
+		char		appname[NAMEDATALEN];
 
-	query = wait_for_job();
+		snprintf(appname, sizeof(appname), "revrec export job " INT64_FORMAT, args.job);
+		pgstat_report_appname(appname);
+	}
+
+	switch (wait_for_caller())
+	{
+		case CALLER_ROLLED_BACK:
+			ereport(LOG,
+					(errmsg("revrec export job " INT64_FORMAT " abandoned: the transaction that started it rolled back",
+							args.job)));
+			proc_exit(0);
+			break;
+		case CALLER_STILL_OPEN:
+			ereport(LOG,
+					(errmsg("revrec export job " INT64_FORMAT ": gave up waiting for the transaction that started it",
+							args.job),
+					 errdetail("Should that transaction commit, its commit starts another worker.")));
+			proc_exit(0);
+			break;
+		case CALLER_COMMITTED:
+			break;
+	}
+	query = claim_job();
 	if (query == NULL)
 	{
-		elog(LOG, "revrec export job " INT64_FORMAT " never became visible: its transaction did not commit",
-			 args.job);
+		ereport(LOG,
+				(errmsg("revrec export job " INT64_FORMAT " is not queued: rolled back to a savepoint, or run by another worker",
+						args.job)));
 		proc_exit(0);
 	}
 
