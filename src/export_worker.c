@@ -8,7 +8,9 @@
  *      role that asked (current_role outside SECURITY DEFINER, to run the
  *      export as), the asking transaction's id and the time to give up
  *      waiting for it (now + revrec.export_wait).
- *   2. The worker waits for the asking transaction to end.  Rolled back:
+ *   2. The worker removes what has outlived its use (cleanup_exports: files
+ *      of expired tokens, files no job owns, running jobs whose worker is
+ *      gone), then waits for the asking transaction to end.  Rolled back:
  *      the job row never existed, the worker exits at once (nothing to
  *      undo).  Committed: the job runs.  Still open when the wait is up: the
  *      worker gives up; should that transaction commit later, its commit
@@ -19,12 +21,14 @@
  *      export query as the requesting role and commits, which materializes
  *      the result; counting it gives rows_total.
  *   4. It writes the CSV (the bytes COPY ... (FORMAT csv, HEADER) would
- *      write) to <PGDATA>/revrec_exports/job_<id>.csv.part in batches of
- *      RR_EXPORT_BATCH rows, committing rows_done after each batch.
+ *      write) to <PGDATA>/revrec_exports/<database oid>/job_<id>.csv.part in
+ *      batches of RR_EXPORT_BATCH rows, committing rows_done after each batch.
  *   5. On success: fsync, rename to job_<id>.csv, and in one transaction set
  *      status done, checksum, a random download token with its expiry, and
  *      NOTIFY revrec_export, '<job id>'.  On any error: remove the partial
  *      file, set status failed with the error (SQLSTATE and message), NOTIFY.
+ *   6. It cleans up again (its own finished file stays until its token
+ *      expires).
  * Bookkeeping on revrec._export_job runs as the bootstrap superuser; the
  * export query itself runs as the requesting role, so a job sees exactly
  * what a synchronous export by that role would.
@@ -32,6 +36,7 @@
 #include "revrec.h"
 #include "export_worker.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -376,6 +381,211 @@ write_out(StringInfo buf, pg_cryptohash_ctx *sha, int64 *bytes)
 	resetStringInfo(buf);
 }
 
+/* ---------- cleanup ---------- */
+
+/* <PGDATA>/revrec_exports/<database oid>: where this database's jobs write. */
+static void
+export_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%u", DataDir, RR_EXPORT_DIR, MyDatabaseId);
+}
+
+static bool
+remove_file(const char *path)
+{
+	if (unlink(path) == 0)
+		return true;
+	if (errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove export file \"%s\": %m", path)));
+	return false;
+}
+
+/* job_<id>.csv or job_<id>.csv.part */
+static bool
+parse_job_file(const char *name, int64 *job, bool *part)
+{
+	const char *p = name + 4;
+	char	   *end;
+
+	if (strncmp(name, "job_", 4) != 0 || !isdigit((unsigned char) *p))
+		return false;
+	errno = 0;
+	*job = strtoll(p, &end, 10);
+	if (errno != 0)
+		return false;
+	if (strcmp(end, ".csv") == 0)
+		*part = false;
+	else if (strcmp(end, ".csv.part") == 0)
+		*part = true;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * Remove what has outlived its use, in this database; returns the number of
+ * files removed.  Needs a transaction with SPI connected.
+ *   1. A running job whose worker is gone (terminated, crashed, server
+ *      restarted) is set failed and announced.
+ *   2. The file of a done job whose token has expired is removed; the job
+ *      keeps its row (file_name becomes null).
+ *   3. A file of this database's directory that no job owns (no job, a failed
+ *      job, a partial file of a job that is not running) is removed.  A job
+ *      that is running may have its file: it renames it before it commits.
+ */
+static int
+cleanup_exports(void)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	char		dir[MAXPGPATH];
+	char		path[MAXPGPATH];
+	List	   *names = NIL;
+	ListCell   *lc;
+	int64	   *failed;
+	uint64		nfailed;
+	DIR		   *d;
+	struct dirent *de;
+	uint64		i;
+	int			removed = 0;
+
+	/* 1. running jobs without their worker */
+	pgstat_clear_snapshot();	/* see the backends as they are now */
+	job_sql("WITH gone AS (SELECT j.job_id FROM revrec._export_job j WHERE j.status = 'running' "
+			"AND NOT EXISTS (SELECT FROM pg_catalog.pg_stat_get_activity(j.worker_pid) a "
+			"WHERE a.backend_type = 'revrec export' AND a.backend_start <= j.started_at) "
+			"FOR UPDATE OF j SKIP LOCKED) "
+			"UPDATE revrec._export_job j SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), "
+			"file_name = NULL, error = 'the export worker stopped before it finished "
+			"(terminated, crashed, or the server restarted)' "
+			"FROM gone WHERE j.job_id = gone.job_id RETURNING j.job_id", 0, NULL, NULL);
+	nfailed = SPI_processed;
+	failed = palloc((nfailed + 1) * sizeof(int64));
+	for (i = 0; i < nfailed; i++)
+	{
+		bool		isnull;
+
+		failed[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	for (i = 0; i < nfailed; i++)
+	{
+		ereport(LOG,
+				(errmsg("revrec export job " INT64_FORMAT " failed: its worker stopped before it finished",
+						failed[i])));
+		values[0] = Int64GetDatum(failed[i]);
+		job_sql("SELECT pg_catalog.pg_notify('revrec_export', $1::text)", 1, types, values);
+	}
+
+	/* 2. files of expired tokens */
+	job_sql("WITH x AS (SELECT j.job_id, j.file_name FROM revrec._export_job j WHERE j.status = 'done' "
+			"AND j.file_name IS NOT NULL AND j.token_expires_at <= pg_catalog.clock_timestamp() "
+			"FOR UPDATE OF j SKIP LOCKED) "
+			"UPDATE revrec._export_job j SET file_name = NULL FROM x WHERE j.job_id = x.job_id "
+			"RETURNING x.file_name", 0, NULL, NULL);
+	for (i = 0; i < SPI_processed; i++)
+		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+
+		/* written by the worker only; refuse anything that leaves the directory */
+		if (name[0] == '/' || strstr(name, "..") != NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", DataDir, RR_EXPORT_DIR, name);
+		if (remove_file(path))
+			removed++;
+	}
+
+	/* 3. files no job owns */
+	names = NIL;
+	export_dir(dir, sizeof(dir));
+	d = AllocateDir(dir);
+	if (d == NULL && errno == ENOENT)
+		return removed;
+	while ((de = ReadDirExtended(d, dir, WARNING)) != NULL)
+	{
+		int64		job;
+		bool		part;
+
+		if (parse_job_file(de->d_name, &job, &part))
+			names = lappend(names, pstrdup(de->d_name));
+	}
+	FreeDir(d);
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		int64		job;
+		bool		part;
+		bool		keep = false;
+
+		(void) parse_job_file(name, &job, &part);
+		values[0] = Int64GetDatum(job);
+		job_sql("SELECT j.status, j.file_name FROM revrec._export_job j WHERE j.job_id = $1", 1, types, values);
+		if (SPI_processed == 1)
+		{
+			char	   *status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			char	   *file = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+			char		mine[MAXPGPATH];
+
+			snprintf(mine, sizeof(mine), "%u/%s", MyDatabaseId, name);
+			keep = strcmp(status, "running") == 0 ||
+				(!part && strcmp(status, "done") == 0 && file != NULL && strcmp(file, mine) == 0);
+		}
+		if (!keep)
+		{
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			if (remove_file(path))
+				removed++;
+		}
+	}
+	return removed;
+}
+
+/*
+ * revrec.export_cleanup() returns integer: the same cleanup on demand (every
+ * export worker runs it when it starts and when it ends), for a schedule.
+ */
+PG_FUNCTION_INFO_V1(revrec_export_cleanup);
+Datum
+revrec_export_cleanup(PG_FUNCTION_ARGS)
+{
+	int			removed;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec export: SPI_connect failed");
+	removed = cleanup_exports();
+	SPI_finish();
+	PG_RETURN_INT32(removed);
+}
+
+/* The worker's cleanup: a failure is logged, never fatal to the job. */
+static void
+worker_cleanup(void)
+{
+	MemoryContext top = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		int			removed;
+
+		begin_tx();
+		removed = cleanup_exports();
+		commit_tx();
+		if (removed > 0)
+			ereport(DEBUG1, (errmsg("revrec export: removed %d expired or orphaned export files", removed)));
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(top);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+}
+
 /* ---------- waiting for the caller ---------- */
 
 typedef enum CallerEnd
@@ -458,6 +668,7 @@ run_job(const char *query)
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 	char		dir[MAXPGPATH];
+	char		rel_name[MAXPGPATH];
 	bool		header_done = false;
 	int			i;
 
@@ -496,6 +707,10 @@ run_job(const char *query)
 	snprintf(dir, sizeof(dir), "%s/%s", DataDir, RR_EXPORT_DIR);
 	if (MakePGDirectory(dir) < 0 && errno != EEXIST)
 		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", dir)));
+	export_dir(dir, sizeof(dir));
+	if (MakePGDirectory(dir) < 0 && errno != EEXIST)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", dir)));
+	snprintf(rel_name, sizeof(rel_name), "%u/job_" INT64_FORMAT ".csv", MyDatabaseId, args.job);
 	snprintf(tmp_path, sizeof(tmp_path), "%s/job_" INT64_FORMAT ".csv.part", dir, args.job);
 	snprintf(final_path, sizeof(final_path), "%s/job_" INT64_FORMAT ".csv", dir, args.job);
 	out_fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, pg_file_create_mode);
@@ -591,7 +806,7 @@ run_job(const char *query)
 	tmp_path[0] = '\0';
 	begin_tx();
 	values[1] = Int64GetDatum((int64) done);
-	values[2] = CStringGetTextDatum(strrchr(final_path, '/') + 1);
+	values[2] = CStringGetTextDatum(rel_name);
 	values[3] = Int64GetDatum(bytes);
 	values[4] = CStringGetTextDatum(hex);
 	values[5] = Int64GetDatum((int64) total);
@@ -637,6 +852,7 @@ revrec_export_worker_main(Datum main_arg)
 		pgstat_report_appname(appname);
 	}
 
+	worker_cleanup();
 	switch (wait_for_caller())
 	{
 		case CALLER_ROLLED_BACK:
@@ -691,5 +907,6 @@ revrec_export_worker_main(Datum main_arg)
 
 	if (failure)
 		fail_job(failure);
+	worker_cleanup();
 	proc_exit(0);
 }

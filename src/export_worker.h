@@ -14,7 +14,10 @@
 
 #include "postgres.h"
 
-/* Directory under the data directory that holds finished exports. */
+/*
+ * Directory under the data directory that holds finished exports, one
+ * subdirectory per database (its OID): job ids are per database.
+ */
 #define RR_EXPORT_DIR "revrec_exports"
 
 /*
