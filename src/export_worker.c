@@ -845,6 +845,13 @@ revrec_export_worker_main(Datum main_arg)
 	before_shmem_exit(remove_partial, (Datum) 0);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.database, args.login_role, 0);
+
+	/*
+	 * Bookkeeping runs as a superuser: never with a search_path the login
+	 * role chose (its objects could shadow operators).  The export query is
+	 * schema-qualified.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
 	{
 		char		appname[NAMEDATALEN];
 
