@@ -107,36 +107,28 @@ job_lock_tag(LOCKTAG *tag, Oid database, int64 job)
 /* ---------- launching ---------- */
 
 /*
- * Register a worker for a job of transaction xid; false when every worker
- * slot is taken.  *give_up is when it will stop waiting for xid.
+ * Register a worker for a job; false when every worker slot is taken.  Sets
+ * a->give_up: now + revrec.export_wait.
  */
 static bool
-register_worker(int64 job, TransactionId xid, TimestampTz *give_up)
+register_worker(RrExportArgs *a)
 {
 	BackgroundWorker w;
 	BackgroundWorkerHandle *handle;
-	RrExportArgs a;
 
 	StaticAssertStmt(sizeof(RrExportArgs) <= BGW_EXTRALEN, "bgw_extra too small");
-	memset(&w, 0, sizeof(w));
-	memset(&a, 0, sizeof(a));
-	a.database = MyDatabaseId;
-	a.login_role = GetSessionUserId();
-	a.run_role = GetOuterUserId();
-	a.xid = xid;
-	a.job = job;
-	a.give_up = GetCurrentTimestamp() + (int64) revrec_export_wait * USECS_PER_SEC;
-	*give_up = a.give_up;
+	a->give_up = GetCurrentTimestamp() + (int64) revrec_export_wait * USECS_PER_SEC;
 
+	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	w.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(w.bgw_library_name, BGW_MAXLEN, "revrec");
 	snprintf(w.bgw_function_name, BGW_MAXLEN, "revrec_export_worker_main");
-	snprintf(w.bgw_name, BGW_MAXLEN, "revrec export job " INT64_FORMAT, job);
+	snprintf(w.bgw_name, BGW_MAXLEN, "revrec export job " INT64_FORMAT, a->job);
 	snprintf(w.bgw_type, BGW_MAXLEN, "revrec export");
-	w.bgw_main_arg = Int64GetDatum(job);
-	memcpy(w.bgw_extra, &a, sizeof(a));
+	w.bgw_main_arg = Int64GetDatum(a->job);
+	memcpy(w.bgw_extra, a, sizeof(*a));
 	w.bgw_notify_pid = 0;
 
 	return RegisterDynamicBackgroundWorker(&w, &handle);
@@ -158,8 +150,7 @@ no_worker_slot(int64 job)
  */
 typedef struct PendingJob
 {
-	int64		job;
-	TimestampTz give_up;
+	RrExportArgs args;			/* as launched: the same roles if started again */
 } PendingJob;
 
 static List *pending_jobs = NIL;
@@ -192,11 +183,10 @@ export_xact_callback(XactEvent event, void *arg)
 				PendingJob *p = (PendingJob *) lfirst(lc);
 				LOCKTAG		tag;
 
-				job_lock_tag(&tag, MyDatabaseId, p->job);
+				job_lock_tag(&tag, MyDatabaseId, p->args.job);
 				(void) LockAcquire(&tag, ExclusiveLock, false, false);
-				if (GetCurrentTimestamp() >= p->give_up &&
-					!register_worker(p->job, GetTopTransactionId(), &p->give_up))
-					no_worker_slot(p->job);
+				if (GetCurrentTimestamp() >= p->args.give_up && !register_worker(&p->args))
+					no_worker_slot(p->args.job);
 			}
 			break;
 		case XACT_EVENT_PRE_PREPARE:
@@ -205,7 +195,7 @@ export_xact_callback(XactEvent event, void *arg)
 					 errmsg("cannot PREPARE a transaction that has started an export"),
 					 errdetail("Export job " INT64_FORMAT " runs when the transaction that started it commits, "
 							   "which a prepared transaction does not do.",
-							   ((PendingJob *) linitial(pending_jobs))->job)));
+							   ((PendingJob *) linitial(pending_jobs))->args.job)));
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
@@ -228,11 +218,17 @@ Datum
 revrec_export_launch(PG_FUNCTION_ARGS)
 {
 	int64		job = PG_GETARG_INT64(0);
-	TimestampTz give_up;
+	RrExportArgs a;
 	PendingJob *p;
 	MemoryContext old;
 
-	if (!register_worker(job, GetTopTransactionId(), &give_up))
+	memset(&a, 0, sizeof(a));
+	a.database = MyDatabaseId;
+	a.login_role = GetSessionUserId();
+	a.run_role = GetOuterUserId();
+	a.xid = GetTopTransactionId();
+	a.job = job;
+	if (!register_worker(&a))
 		no_worker_slot(job);
 
 	if (!xact_callback_registered)
@@ -247,8 +243,7 @@ revrec_export_launch(PG_FUNCTION_ARGS)
 	}
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	p = palloc(sizeof(PendingJob));
-	p->job = job;
-	p->give_up = give_up;
+	p->args = a;
 	pending_jobs = lappend(pending_jobs, p);
 	MemoryContextSwitchTo(old);
 

@@ -26,6 +26,16 @@ SELECT 'I' || i || '-1', 'I' || i, 'SUB', 1000.00 + i, date '2025-01-01' + 17 * 
   FROM generate_series(1, 12) i;
 COMMIT;
 
+-- Roles: an admin, a reader, and one that may not export
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'revrec_tap_admin') THEN CREATE ROLE revrec_tap_admin; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'revrec_tap_reader') THEN CREATE ROLE revrec_tap_reader; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'revrec_tap_nobody') THEN CREATE ROLE revrec_tap_nobody; END IF;
+END $$;
+GRANT revrec_admin TO revrec_tap_admin;
+GRANT revrec_reader TO revrec_tap_reader;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO PUBLIC;
+
 -- Helpers -------------------------------------------------------------------
 CREATE TEMP TABLE conn AS
 SELECT format('dbname=%s host=%s port=%s user=%s', current_database(),
@@ -165,22 +175,28 @@ SELECT is(pg_temp.files_of(:sp_job), 0::bigint, 'no file is left');
 
 -- 18-22. A transaction still open when revrec.export_wait is up ------------------
 -- Its worker gives up (bounded wait); the commit that comes later starts
--- another, so the job runs and is never left queued.
+-- another, so the job runs and is never left queued.  The job is asked for
+-- by the reader and committed as a role that may not export: the new worker
+-- still runs it as the reader.
 BEGIN;
 SET LOCAL revrec.export_wait = '2s';
 SELECT clock_timestamp() AS ow_at \gset
+SET LOCAL ROLE revrec_tap_reader;
 SELECT revrec.export_async('xero', '2025-01-01', '2025-12-31', 'USD') AS ow_job \gset
+RESET ROLE;
 SELECT pg_temp.await_worker_come_and_go(:ow_job, 60) AS ow_gave_up \gset
 SELECT clock_timestamp() - :'ow_at'::timestamptz AS ow_waited \gset
 SELECT status AS ow_status_before FROM revrec._export_job WHERE job_id = :ow_job \gset
+SET LOCAL ROLE revrec_tap_nobody;
 COMMIT;
 SELECT ok(:'ow_gave_up', 'with revrec.export_wait = 2s the worker gives up on a transaction still open');
 SELECT cmp_ok(:'ow_waited'::interval, '>=', interval '2 s', 'after waiting the 2 s');
 SELECT cmp_ok(:'ow_waited'::interval, '<', interval '30 s', 'and not much longer');
 SELECT pg_temp.wait_jobs(ARRAY[:ow_job]::bigint[]) \gset
 SELECT pg_temp.listen_for(ARRAY[:'ow_job'], 30) \gset
-SELECT is(:'ow_status_before' || ' -> ' || (SELECT status FROM revrec.export_job WHERE job_id = :ow_job), 'queued -> done',
-          'the late commit starts another worker: the job runs');
+SELECT is(:'ow_status_before' || ' -> ' || (SELECT status || coalesce(' ' || error, '') || ' by ' || requested_by
+                                              FROM revrec.export_job WHERE job_id = :ow_job),
+          'queued -> done by revrec_tap_reader', 'the late commit starts another worker, as the role that asked: the job runs');
 SELECT is((SELECT count(*) FROM notes n JOIN revrec._export_job j ON j.worker_pid = n.pid
             WHERE n.payload = :'ow_job' AND j.job_id = :ow_job), 1::bigint, 'and is announced');
 
@@ -242,13 +258,6 @@ DO $$ BEGIN
                  || (SELECT job_id FROM jobs WHERE what = 'failed') || '.csv.part');
   EXECUTE format('COPY (SELECT 1) TO %L', current_setting('data_directory') || '/' || (SELECT dir FROM conn) || '/notes.txt');
 END $$;
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'revrec_tap_admin') THEN CREATE ROLE revrec_tap_admin; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'revrec_tap_reader') THEN CREATE ROLE revrec_tap_reader; END IF;
-END $$;
-GRANT revrec_admin TO revrec_tap_admin;
-GRANT revrec_reader TO revrec_tap_reader;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO PUBLIC;
 SET ROLE revrec_tap_reader;
 SELECT throws_ok('SELECT revrec.export_cleanup()', '42501', NULL, 'a reader may not run export_cleanup()');
 SET ROLE revrec_tap_admin;
