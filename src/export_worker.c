@@ -443,6 +443,7 @@ cleanup_exports(void)
 	uint64		nfailed;
 	DIR		   *d;
 	struct dirent *de;
+	SPIPlanPtr	plan;
 	uint64		i;
 	int			removed = 0;
 
@@ -508,16 +509,34 @@ cleanup_exports(void)
 			names = lappend(names, pstrdup(de->d_name));
 	}
 	FreeDir(d);
+	if (names == NIL)
+		return removed;
+
+	/*
+	 * Read the jobs with the latest snapshot, whatever the caller's isolation:
+	 * a job claimed after a REPEATABLE READ snapshot may already own a file.
+	 */
+	plan = SPI_prepare("SELECT j.status, j.file_name FROM revrec._export_job j WHERE j.job_id = $1", 1, types);
+	if (plan == NULL)
+		elog(ERROR, "revrec export: could not prepare the job lookup: %s", SPI_result_code_string(SPI_result));
 	foreach(lc, names)
 	{
 		const char *name = (const char *) lfirst(lc);
 		int64		job;
 		bool		part;
 		bool		keep = false;
+		Oid			saved_user;
+		int			saved_ctx;
+		int			rc;
 
 		(void) parse_job_file(name, &job, &part);
 		values[0] = Int64GetDatum(job);
-		job_sql("SELECT j.status, j.file_name FROM revrec._export_job j WHERE j.job_id = $1", 1, types, values);
+		GetUserIdAndSecContext(&saved_user, &saved_ctx);
+		SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_ctx | SECURITY_LOCAL_USERID_CHANGE);
+		rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 1);
+		SetUserIdAndSecContext(saved_user, saved_ctx);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "revrec export: job lookup failed (%d)", rc);
 		if (SPI_processed == 1)
 		{
 			char	   *status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

@@ -10,7 +10,7 @@
 -- Runs outside a transaction: the worker only runs committed jobs.
 \set QUIET 1
 SET client_min_messages = warning;
-SELECT plan(40);
+SELECT plan(42);
 CREATE EXTENSION IF NOT EXISTS dblink;
 
 -- A small company -----------------------------------------------------------
@@ -266,5 +266,19 @@ RESET ROLE;
 SELECT is(ARRAY(SELECT f FROM pg_ls_dir(:'export_dir') f ORDER BY f),
           ARRAY['job_' || :ow_job || '.csv', 'notes.txt'],
           'the expired file and the files no job owns are gone; a valid job''s file and files not named like jobs stay');
+
+-- 41-42. export_cleanup() in a REPEATABLE READ transaction older than a job:
+-- that job's row is not in its snapshot, yet its file is not an orphan
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) AS rr_before FROM revrec._export_job \gset
+SELECT id AS rr_job FROM dblink('other', $$SELECT revrec.export_async('xero', '2025-01-01', '2025-12-31', 'USD')$$) AS t(id bigint) \gset
+SELECT pg_temp.await_true(format($$SELECT status = 'done' AND NOT pg_temp.worker_alive(%s)
+                                    FROM dblink('other', 'SELECT status FROM revrec._export_job WHERE job_id = %s') AS t(status text)$$,
+                                 :rr_job, :rr_job), 60) AS rr_done \gset
+SELECT revrec.export_cleanup() AS rr_removed \gset
+COMMIT;
+SELECT ok(:'rr_done' AND pg_temp.file_size(:rr_job) > 0,
+          'a job done after the snapshot of a REPEATABLE READ export_cleanup() keeps its file');
+SELECT is(:'rr_removed'::integer, 0, 'that cleanup removes nothing');
 
 SELECT * FROM finish();
