@@ -281,4 +281,5 @@ SELECT ok(:'rr_done' AND pg_temp.file_size(:rr_job) > 0,
           'a job done after the snapshot of a REPEATABLE READ export_cleanup() keeps its file');
 SELECT is(:'rr_removed'::integer, 0, 'that cleanup removes nothing');
 
+SELECT dblink_disconnect('listener'), dblink_disconnect('other') \gset
 SELECT * FROM finish();
