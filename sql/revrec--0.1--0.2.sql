@@ -20,6 +20,16 @@ COMMENT ON FUNCTION revrec.trial_balance(date, text) IS
     'debits, credits and balance (in the account''s normal direction) of every ledger account at a date, per currency';
 GRANT EXECUTE ON FUNCTION revrec.trial_balance(date, text) TO revrec_reader;
 
+-- 0.2: export files live in one directory per database and go when their
+-- token expires (each export worker cleans up when it starts and ends;
+-- revrec.export_cleanup() does it on demand).
+CREATE FUNCTION revrec.export_cleanup() RETURNS integer
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_export_cleanup';
+COMMENT ON FUNCTION revrec.export_cleanup() IS
+    'remove export files whose token expired or that no job owns, fail running jobs whose worker is gone; returns files removed';
+REVOKE EXECUTE ON FUNCTION revrec.export_cleanup() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION revrec.export_cleanup() TO revrec_admin;
+
 -- 0.2: voids of invoices and credit notes share one function; the flush uses it.
 CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
     p_labels text[], fl date)

@@ -14,15 +14,33 @@
 
 #include "postgres.h"
 
-/* Directory under the data directory that holds finished exports. */
+/*
+ * Directory under the data directory that holds finished exports, one
+ * subdirectory per database (its OID): job ids are per database.
+ */
 #define RR_EXPORT_DIR "revrec_exports"
 
-/* Seconds the worker waits for its job row to become visible. */
+/*
+ * Default of revrec.export_wait: seconds a worker waits for the transaction
+ * that started it to end (commit: the job runs; rollback: it is abandoned at
+ * once).  A worker that gives up on a transaction still open is started again
+ * by that transaction's commit.
+ */
 #define RR_EXPORT_WAIT_SECONDS 60
+
+/*
+ * Field 4 of the advisory lock tag (database, job id high, job id low, this)
+ * that orders a worker's decision to give up against the commit of the
+ * transaction that started it; SQL's advisory locks use 1 and 2.
+ */
+#define RR_EXPORT_LOCK_SPACE 0x5252
 
 /* Rows written (and committed as progress) per batch. */
 #define RR_EXPORT_BATCH 10000
 
+extern int	revrec_export_wait;
+
+extern void revrec_export_init(void);
 extern PGDLLEXPORT void revrec_export_worker_main(Datum arg);
 
 #endif

@@ -1,12 +1,22 @@
 /*
- * revrec.c — module entry point: the magic block and revrec.version().
+ * revrec.c — module entry point: the magic block, _PG_init (settings) and
+ * revrec.version().
  */
 #include "revrec.h"
+#include "export_worker.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	revrec_export_init();
+}
 
 PG_FUNCTION_INFO_V1(revrec_version);
 Datum

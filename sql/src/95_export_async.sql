@@ -1,8 +1,10 @@
 -- Asynchronous exports (SPEC 7): revrec.export_async() returns a job id at
 -- once; a dynamic background worker (src/export_worker.c) writes the file
--- under <PGDATA>/revrec_exports, revrec.export_job shows progress, completion
--- is announced with NOTIFY revrec_export, '<job id>', and
--- revrec.export_download(token) returns the file while its token is valid.
+-- under <PGDATA>/revrec_exports/<database oid>, revrec.export_job shows
+-- progress, completion is announced with NOTIFY revrec_export, '<job id>',
+-- and revrec.export_download(token) returns the file while its token is
+-- valid.  Files of expired tokens are removed by the next worker (each one
+-- cleans up when it starts and when it ends) or by revrec.export_cleanup().
 
 CREATE TABLE revrec._export_job (
     job_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -90,7 +92,18 @@ BEGIN
     RETURN pg_read_file('revrec_exports/' || j.file_name);
 END $$;
 
+-- Removes the files of expired tokens and files no job owns, and fails
+-- running jobs whose worker is gone; returns the number of files removed.
+-- Every export worker does this when it starts and when it ends; this is for
+-- a schedule (pg_cron, cron + psql) where exports are rare.
+CREATE FUNCTION revrec.export_cleanup() RETURNS integer
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_export_cleanup';
+COMMENT ON FUNCTION revrec.export_cleanup() IS
+    'remove export files whose token expired or that no job owns, fail running jobs whose worker is gone; returns files removed';
+
 REVOKE EXECUTE ON FUNCTION revrec._export_launch(bigint), revrec._outer_role() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION revrec.export_cleanup() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION revrec.export_cleanup() TO revrec_admin;
 REVOKE EXECUTE ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
     revrec.export_download(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),

@@ -168,7 +168,7 @@ SELECT throws_like(format('SELECT revrec.export_download(%L)', (SELECT download_
 SELECT matches((SELECT status || ': ' || error FROM revrec.export_job JOIN jobs USING (job_id) WHERE what = 'failing'),
                '^failed: ledger account "unbilled" \(product \w+\) has no netsuite account \(SQLSTATE RV016\)$',
                'a failing job says why');
-SELECT is((SELECT count(*) FROM pg_ls_dir('revrec_exports') f
+SELECT is((SELECT count(*) FROM pg_ls_dir('revrec_exports/' || (SELECT oid FROM pg_database WHERE datname = current_database())) f
             WHERE f LIKE 'job_' || (SELECT job_id FROM jobs WHERE what = 'failing') || '.%'), 0::bigint,
           'a failed job leaves no file, whole or partial');
 
