@@ -841,6 +841,47 @@ stats_cb(void *arg, const RrEntry *e)
 }
 
 /*
+ * Count and debits of the entries dated on or after lo of a posting whose
+ * floor is before lo (or that has none), from month amounts without a day
+ * loop: a schedule day with an amount is one debit and one credit.
+ */
+static void
+stats_from(const RrPosting *p, DateADT lo, StatsState *st)
+{
+	int			i;
+	DateADT		ms;
+
+	for (i = 0; i < p->nentries; i++)
+		if (p->entries[3 * i + 2] != 0 && (DateADT) p->entries[3 * i] >= lo)
+		{
+			st->count++;
+			if (p->entries[3 * i + 2] > 0)
+				st->debits = rr_add_minor(st->debits, p->entries[3 * i + 2]);
+		}
+	if (!p->has_sched)
+		return;
+	ms = rr_month_start(p->sstart);
+	for (i = 0; i < p->nmonths; i++)
+	{
+		DateADT		next = rr_next_month_start(ms);
+		DateADT		mlo = Max(Max(Max(ms, p->sstart), p->sfrom), lo);
+		DateADT		mhi = Min(next - 1, p->send);
+
+		if (mlo <= mhi)
+		{
+			int64		nd = mhi - Max(ms, p->sstart) + 1;
+			int64		per = p->smonths[i] / nd;
+			int64		lastamt = p->smonths[i] - per * (nd - 1);
+			int64		sum = month_part_sum(per, lastamt, mhi, mlo, mhi);
+
+			st->count += 2 * ((per != 0 ? (int64) (mhi - mlo) : 0) + (lastamt != 0 ? 1 : 0));
+			st->debits = rr_add_minor(st->debits, sum < 0 ? -sum : sum);
+		}
+		ms = next;
+	}
+}
+
+/*
  * revrec._posting_stats(p revrec.posting) returns table(entries bigint, debits bigint):
  * how many entries a posting expands to and the sum of its debits, without
  * materializing them (for the activity log).
@@ -857,40 +898,14 @@ revrec_posting_stats(PG_FUNCTION_ARGS)
 
 	posting_from_arg(fcinfo, 0, &p);
 	if (p.has_floor)
-		rr_posting_expand(&p, DATEVAL_NOBEGIN, DATEVAL_NOEND, false, stats_cb, &st);
-	else
 	{
-		/* no catch-up to merge: count from month amounts, without a day loop */
-		int			i;
-		DateADT		ms = rr_month_start(p.sstart);
-
-		for (i = 0; i < p.nentries; i++)
-			if (p.entries[3 * i + 2] != 0)
-			{
-				st.count++;
-				if (p.entries[3 * i + 2] > 0)
-					st.debits = rr_add_minor(st.debits, p.entries[3 * i + 2]);
-			}
-		for (i = 0; p.has_sched && i < p.nmonths; i++)
-		{
-			DateADT		next = rr_next_month_start(ms);
-			DateADT		mlo = Max(Max(ms, p.sstart), p.sfrom);
-			DateADT		mhi = Min(next - 1, p.send);
-
-			if (mlo <= mhi)
-			{
-				int64		nd = mhi - Max(ms, p.sstart) + 1;
-				int64		per = p.smonths[i] / nd;
-				int64		lastamt = p.smonths[i] - per * (nd - 1);
-				int64		sum = month_part_sum(per, lastamt, mhi, mlo, mhi);
-
-				/* each day with an amount is one debit and one credit */
-				st.count += 2 * ((per != 0 ? (int64) (mhi - mlo) : 0) + (lastamt != 0 ? 1 : 0));
-				st.debits = rr_add_minor(st.debits, sum < 0 ? -sum : sum);
-			}
-			ms = next;
-		}
+		/* the floor day (catch-ups and its own entries) day by day, later days from month amounts */
+		rr_posting_expand(&p, p.floor, p.floor, false, stats_cb, &st);
+		if (!DATE_IS_NOEND(p.floor))
+			stats_from(&p, p.floor + 1, &st);
 	}
+	else
+		stats_from(&p, DATEVAL_NOBEGIN, &st);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "revrec._posting_stats must return a composite");
 	td = BlessTupleDesc(td);

@@ -96,14 +96,15 @@ CREATE TABLE revrec.posting (
     sched_after    smallint,
     sched_credit   smallint,
     sched_from     date,
-    PRIMARY KEY (customer_id, posting_id)
+    -- leads with what a document's postings are found by (a void, a credit
+    -- note, "is it posted?"), so no second index on those columns is needed
+    PRIMARY KEY (customer_id, source, source_id, posting_id)
 );
 COMMENT ON TABLE revrec.posting IS
     'append-only ledger storage; read it through revrec.journal_entry';
 -- Few indexes: every one is paid for by every posting of a bulk load.
 -- Reports read most postings anyway (no date index); posting_id grows with
 -- time, so a BRIN index finds a flush's own rows for the activity log.
-CREATE INDEX posting_source ON revrec.posting (customer_id, source, source_id);
 CREATE INDEX posting_id ON revrec.posting USING brin (posting_id);
 CREATE INDEX posting_credit_notes ON revrec.posting (customer_id, invoice_id) WHERE source = 'credit_note';
 -- at most one issue posting per group: two sessions can never double-post

@@ -73,7 +73,6 @@ CREATE TABLE revrec.invoice_line (
     CHECK (kind NOT IN ('discount', 'invoice_discount', 'credit_usage') OR amount < 0),
     CHECK (kind <> 'credit_usage' OR grant_id IS NOT NULL)
 );
-CREATE INDEX invoice_line_invoice ON revrec.invoice_line (customer_id, invoice_id);
 CREATE INDEX invoice_line_invoice_id ON revrec.invoice_line (invoice_id);
 CREATE INDEX invoice_line_grant ON revrec.invoice_line (grant_id) WHERE grant_id IS NOT NULL;
 CREATE INDEX invoice_line_schedule ON revrec.invoice_line (schedule_line_id) WHERE schedule_line_id IS NOT NULL;

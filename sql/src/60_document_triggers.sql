@@ -79,10 +79,16 @@ CREATE FUNCTION revrec._invoice_line_ins() RETURNS trigger
 DECLARE
     bad record;
 BEGIN
+    -- one pass over the lines and their invoices: the customer must be the
+    -- invoice's, and amounts must fit the invoice's currency (too many
+    -- decimals is an error raised by to_minor_units; the IS NULL tests are
+    -- never true, they only make every row go through the conversion)
     SELECT n.line_id, n.invoice_id, n.customer_id AS ncust, i.customer_id AS icust, false AS posted
       INTO bad
       FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id
      WHERE n.customer_id <> i.customer_id
+        OR revrec.to_minor_units(n.amount, i.currency) IS NULL
+        OR (n.ssp IS NOT NULL AND revrec.to_minor_units(n.ssp, i.currency) IS NULL)
      LIMIT 1;
     IF NOT FOUND THEN
         SELECT min(n.line_id) AS line_id, i.invoice_id, true AS posted INTO bad
@@ -104,13 +110,10 @@ BEGIN
             MESSAGE = format('line %s has customer_id %s but invoice %s belongs to %s',
                              bad.line_id, bad.ncust, bad.invoice_id, bad.icust);
     END IF;
-    -- amounts must fit the invoice's currency (too many decimals is an error)
-    PERFORM revrec.to_minor_units(n.amount, i.currency), revrec.to_minor_units(n.ssp, i.currency)
-       FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id;
+    -- queue the invoices (their customer is the lines' own, checked above);
+    -- the flush posts only those issued and not posted yet
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT DISTINCT i.customer_id, 'invoice', i.invoice_id
-      FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id
-     WHERE i.status = 'issued';
+    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.customer_id IS NOT NULL;
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;

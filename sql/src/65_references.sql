@@ -23,9 +23,10 @@ BEGIN
     EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n)
                        AND NOT (p.xmin = pg_current_xact_id()::xid) FOR KEY SHARE OF p',
                    parent, pcol, col);
-    EXECUTE format('SELECT n.%I FROM new_rows n WHERE n.%I IS NOT NULL
-                       AND NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = n.%I) LIMIT 1',
-                   col, col, parent, pcol, col) INTO bad;
+    -- each distinct key once (a COPY of usage repeats its line ids)
+    EXECUTE format('SELECT d.k FROM (SELECT DISTINCT n.%I AS k FROM new_rows n WHERE n.%I IS NOT NULL) d
+                     WHERE NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = d.k) LIMIT 1',
+                   col, col, parent, pcol) INTO bad;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '23503',
             MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"', TG_TABLE_NAME, TG_ARGV[3]),
