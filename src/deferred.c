@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -563,6 +564,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 	{
 		const DrGroup *g = out.g[i];
 
+		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(rowcxt);
 		if (strcmp(cur_code, g->field[4]) != 0)
 		{
