@@ -416,6 +416,66 @@ BEGIN
     END LOOP;
 END $$;
 
+-- 0.2: report fixes
+--   waterfall: what is still deferred with no date to recognize it (an open
+--     milestone) is a row with month NULL, so remaining reconciles to the
+--     deferred account; revrec._posting_summary returns that undated amount (a
+--     new column: dropped and created again).
+DROP FUNCTION revrec._posting_summary(revrec.posting, date, date);
+CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
+    OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
+    OUT future_near bigint, OUT future_far bigint, OUT undated bigint)
+    LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_summary';
+
+CREATE OR REPLACE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text, p_product text)
+    RETURNS SETOF revrec.waterfall_row
+    LANGUAGE sql STABLE AS $$
+    WITH p AS MATERIALIZED (
+        SELECT p.* FROM revrec.posting p
+         WHERE p.first_date <= p_as_of
+           AND (p_currency IS NULL OR p.currency = p_currency)
+           AND (p_customer IS NULL OR p.customer_id = p_customer)
+           AND (p_product IS NULL OR p.product_id = p_product)),
+    -- month NULL: the totals of each posting; else its recognition in a future month
+    r AS (
+        SELECT p.customer_id, p.product_id, p.currency, NULL::date AS month, -x.recognized AS recognized,
+               x.future_near + x.future_far AS scheduled, x.undated, NULL::bigint AS amount
+          FROM p, LATERAL revrec._posting_summary(p, p_as_of, 'infinity') x
+        UNION ALL
+        SELECT p.customer_id, p.product_id, p.currency, m.month, 0, 0, 0, m.amount
+          FROM p, LATERAL revrec._recognition_by_month(p, p_as_of + 1, NULL) m),
+    g AS (
+        SELECT customer_id, product_id, currency, month, sum(recognized) AS recognized, sum(scheduled) AS scheduled,
+               sum(undated) AS undated, sum(amount) AS amount
+          FROM r GROUP BY 1, 2, 3, 4),
+    t AS (
+        SELECT g.*, sum(g.recognized) OVER w AS t_recognized, sum(g.scheduled) OVER w AS t_scheduled,
+               sum(g.undated) OVER w AS t_undated,
+               count(*) FILTER (WHERE g.month IS NOT NULL AND g.amount <> 0) OVER w AS months
+          FROM g WINDOW w AS (PARTITION BY g.customer_id, g.product_id, g.currency))
+    SELECT nullif(t.customer_id, ''), t.product_id,
+           revrec.from_minor_units((t.t_recognized + t.t_scheduled + t.t_undated)::bigint, t.currency),
+           revrec.from_minor_units(t.t_recognized::bigint, t.currency),
+           revrec.from_minor_units((t.t_scheduled + t.t_undated)::bigint, t.currency),
+           t.month,
+           revrec.from_minor_units(CASE WHEN t.month IS NOT NULL THEN t.amount
+                                        WHEN t.undated <> 0 THEN t.undated END::bigint, t.currency),
+           t.currency
+      FROM t
+     WHERE (t.t_recognized <> 0 OR t.t_scheduled <> 0 OR t.t_undated <> 0)
+       AND CASE WHEN t.month IS NOT NULL THEN t.amount <> 0 ELSE t.undated <> 0 OR t.months = 0 END $$;
+
+CREATE OR REPLACE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL)
+    RETURNS SETOF revrec.waterfall_row
+    LANGUAGE sql STABLE AS $$
+    SELECT * FROM revrec._waterfall($1, $2, $3, $4)
+     WHERE revrec._check_currency($2, '-infinity', $1)
+     ORDER BY customer_id, product_id, month NULLS LAST $$;
+COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
+    'per customer and product: booked, recognized to date, remaining, the amount of each future month and the undated amount (month NULL)';
+GRANT EXECUTE ON FUNCTION revrec._posting_summary(revrec.posting, date, date) TO revrec_reader;
+
 -- 0.2: deferred revenue grouped in C (src/reports.c), rows in report order.
 CREATE OR REPLACE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_customer text, p_product text)
     RETURNS SETOF revrec.deferred_revenue_row

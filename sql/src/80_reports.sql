@@ -2,7 +2,7 @@
 
 CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
     OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
-    OUT future_near bigint, OUT future_far bigint)
+    OUT future_near bigint, OUT future_far bigint, OUT undated bigint)
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_summary';
 CREATE FUNCTION revrec._recognition_by_month(p revrec.posting, from_date date, to_date date)
     RETURNS TABLE (month date, amount bigint)
@@ -198,6 +198,12 @@ CREATE TYPE revrec.waterfall_row AS (
     customer_id text, product_id text, booked numeric, recognized numeric, remaining numeric,
     month date, amount numeric, currency text);
 
+-- Per customer, product and currency: recognized to date; remaining = what
+-- the postings begun by as_of recognize after it (one row per month, month =
+-- its first day; the as-of month holds the days after as_of) plus what they
+-- leave in the deferred account with no date to recognize it (one row with
+-- month NULL and that amount: a milestone not completed yet).  A product with
+-- nothing remaining has one row, month and amount NULL.
 CREATE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text, p_product text)
     RETURNS SETOF revrec.waterfall_row
     LANGUAGE sql STABLE AS $$
@@ -207,23 +213,34 @@ CREATE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text
            AND (p_currency IS NULL OR p.currency = p_currency)
            AND (p_customer IS NULL OR p.customer_id = p_customer)
            AND (p_product IS NULL OR p.product_id = p_product)),
-    t AS (
-        SELECT p.customer_id, p.product_id, p.currency,
-               sum(-x.recognized) AS recognized, sum(x.future_near + x.future_far) AS remaining
+    -- month NULL: the totals of each posting; else its recognition in a future month
+    r AS (
+        SELECT p.customer_id, p.product_id, p.currency, NULL::date AS month, -x.recognized AS recognized,
+               x.future_near + x.future_far AS scheduled, x.undated, NULL::bigint AS amount
           FROM p, LATERAL revrec._posting_summary(p, p_as_of, 'infinity') x
-         GROUP BY 1, 2, 3),
-    m AS (
-        SELECT p.customer_id, p.product_id, p.currency, r.month, sum(r.amount) AS amount
-          FROM p, LATERAL revrec._recognition_by_month(p, p_as_of + 1, NULL) r
-         GROUP BY 1, 2, 3, 4
-        HAVING sum(r.amount) <> 0)
+        UNION ALL
+        SELECT p.customer_id, p.product_id, p.currency, m.month, 0, 0, 0, m.amount
+          FROM p, LATERAL revrec._recognition_by_month(p, p_as_of + 1, NULL) m),
+    g AS (
+        SELECT customer_id, product_id, currency, month, sum(recognized) AS recognized, sum(scheduled) AS scheduled,
+               sum(undated) AS undated, sum(amount) AS amount
+          FROM r GROUP BY 1, 2, 3, 4),
+    t AS (
+        SELECT g.*, sum(g.recognized) OVER w AS t_recognized, sum(g.scheduled) OVER w AS t_scheduled,
+               sum(g.undated) OVER w AS t_undated,
+               count(*) FILTER (WHERE g.month IS NOT NULL AND g.amount <> 0) OVER w AS months
+          FROM g WINDOW w AS (PARTITION BY g.customer_id, g.product_id, g.currency))
     SELECT nullif(t.customer_id, ''), t.product_id,
-           revrec.from_minor_units((t.recognized + t.remaining)::bigint, t.currency),
-           revrec.from_minor_units(t.recognized::bigint, t.currency),
-           revrec.from_minor_units(t.remaining::bigint, t.currency),
-           m.month, revrec.from_minor_units(m.amount::bigint, t.currency), t.currency
-      FROM t LEFT JOIN m USING (customer_id, product_id, currency)
-     WHERE t.recognized <> 0 OR t.remaining <> 0 $$;
+           revrec.from_minor_units((t.t_recognized + t.t_scheduled + t.t_undated)::bigint, t.currency),
+           revrec.from_minor_units(t.t_recognized::bigint, t.currency),
+           revrec.from_minor_units((t.t_scheduled + t.t_undated)::bigint, t.currency),
+           t.month,
+           revrec.from_minor_units(CASE WHEN t.month IS NOT NULL THEN t.amount
+                                        WHEN t.undated <> 0 THEN t.undated END::bigint, t.currency),
+           t.currency
+      FROM t
+     WHERE (t.t_recognized <> 0 OR t.t_scheduled <> 0 OR t.t_undated <> 0)
+       AND CASE WHEN t.month IS NOT NULL THEN t.amount <> 0 ELSE t.undated <> 0 OR t.months = 0 END $$;
 
 CREATE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL)
@@ -231,9 +248,9 @@ CREATE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, custome
     LANGUAGE sql STABLE AS $$
     SELECT * FROM revrec._waterfall($1, $2, $3, $4)
      WHERE revrec._check_currency($2, '-infinity', $1)
-     ORDER BY customer_id, product_id, month NULLS FIRST $$;
+     ORDER BY customer_id, product_id, month NULLS LAST $$;
 COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
-    'per customer and product: booked, recognized to date, remaining, and the amount of each future month';
+    'per customer and product: booked, recognized to date, remaining, the amount of each future month and the undated amount (month NULL)';
 
 -- The waterfall pivoted for a spreadsheet: one CSV line per row, a column per
 -- month; each customer's total row is followed by its product rows.

@@ -134,7 +134,7 @@ BEGIN
 END $$;
 
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 -- deferred revenue ------------------------------------------------------------
 -- 1. Per schedule, remaining = the deferred account balance of its entries up to as_of.
@@ -191,6 +191,46 @@ SELECT pg_temp.none($$
     UNION ALL
     (SELECT 'waterfall', * FROM rep EXCEPT ALL SELECT 'waterfall', * FROM led) $$,
     'waterfall: each future month = the ledger''s recognition that month');
+-- 6b. What the postings begun by as_of leave in the deferred account once all
+--     their entries have run (billed, never recognized: open milestones, a
+--     manual deferral) is the waterfall's undated row (month NULL).
+SELECT pg_temp.none($$
+    WITH led AS (SELECT a.d AS as_of, je.currency, coalesce(je.customer_id, '') AS c, coalesce(je.product_id, '') AS p,
+                        -sum(je.signed) AS amount
+                   FROM as_of_dates a JOIN je ON je.posting_start <= a.d AND je.account = 'deferred'
+                  GROUP BY 1, 2, 3, 4 HAVING sum(je.signed) <> 0),
+    rep AS (SELECT as_of, currency, coalesce(customer_id, '') AS c, coalesce(product_id, '') AS p, amount
+              FROM wf WHERE month IS NULL AND amount IS NOT NULL)
+    (SELECT 'ledger' AS side, * FROM led EXCEPT ALL SELECT 'ledger', * FROM rep)
+    UNION ALL
+    (SELECT 'waterfall', * FROM rep EXCEPT ALL SELECT 'waterfall', * FROM led)
+    UNION ALL
+    SELECT 'no undated amount at all', NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM rep) $$,
+    'waterfall: the undated row = what the deferred account keeps once every entry has run');
+-- 6c. The waterfall's remaining total is the deferred account's balance at
+--     as_of, plus what the postings begun by as_of still bill and move through
+--     unbilled after it (in arrears, billing schedules: revenue to come that is
+--     not deferred yet); where they do neither, exactly the deferred balance
+--     (SPEC 6: the reports reconcile).
+SELECT pg_temp.none($$
+    SELECT a.d, cur.code, w.remaining AS waterfall, l.deferred, l.later AS billed_or_unbilled_later
+      FROM as_of_dates a CROSS JOIN cur,
+           LATERAL (SELECT coalesce(sum(remaining), 0) AS remaining
+                      FROM (SELECT DISTINCT customer_id, product_id, remaining FROM wf
+                             WHERE wf.as_of = a.d AND wf.currency = cur.code) z) w,
+           LATERAL (SELECT coalesce(-sum(signed) FILTER (WHERE account = 'deferred' AND entry_date <= a.d), 0) AS deferred,
+                           coalesce(sum(signed) FILTER (WHERE account NOT IN ('deferred', 'recognized')
+                                                          AND entry_date > a.d AND posting_start <= a.d), 0) AS later
+                      FROM je WHERE je.currency = cur.code) l
+     WHERE w.remaining <> l.deferred + l.later
+    UNION ALL
+    SELECT NULL, 'no as_of where the remaining total is exactly the deferred balance', NULL, NULL, NULL
+     WHERE NOT EXISTS (
+           SELECT 1 FROM as_of_dates a CROSS JOIN cur
+            WHERE NOT EXISTS (SELECT 1 FROM je WHERE je.currency = cur.code AND je.posting_start <= a.d AND je.entry_date > a.d
+                                 AND je.account NOT IN ('deferred', 'recognized'))
+              AND EXISTS (SELECT 1 FROM wf WHERE wf.as_of = a.d AND wf.currency = cur.code AND wf.remaining <> 0)) $$,
+    'waterfall: remaining total = deferred balance at as_of + what is still billed or moved through unbilled, per currency');
 -- 7. Recognized to date: waterfall total = deferred_revenue total = ledger.
 SELECT pg_temp.none($$
     SELECT a.d, cur.code, w.recognized AS waterfall, d.recognized AS deferred_revenue, l.recognized AS ledger

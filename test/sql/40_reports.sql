@@ -443,12 +443,21 @@ SELECT customer_id, product_id, source_id, line_id, method, invoiced, recognized
 SELECT customer_id, product_id, booked, recognized, remaining, month, amount
   FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD', customer_id => 'C1')
  ORDER BY customer_id, product_id, month;
--- KNOWN BUG (not asserted): as of 2053-06-30 (the Build milestone, completed on
--- 2053-08-29, is after it), revrec.waterfall gives C3 / PS booked 400.00,
--- recognized 400.00, remaining 0.00: the 600.00 still deferred (deferred_revenue
--- above: remaining 600.00 for INV6-1) is missing, so waterfall and
--- deferred_revenue do not reconcile (SPEC 6).  Expected: booked 1,000.00,
--- recognized 400.00, remaining 600.00.
+-- C3's milestones as of 2053-06-30 (the Build milestone, completed on
+-- 2053-08-29, is after it): booked 1,000.00, recognized 400.00 (Design),
+-- remaining 600.00 still deferred with no date: one row with month NULL and
+-- amount 600.00 (the months and that row sum to remaining).
+SELECT customer_id, product_id, booked, recognized, remaining, month, amount
+  FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD', customer_id => 'C3', product_id => 'PS')
+ ORDER BY customer_id, product_id, month;
+-- So the USD waterfall's remaining total is the deferred account's balance at
+-- as_of (deferred_revenue above): C1 SUB 6,000.00 + C3 PS 600.00 + C3 SUB
+-- 3,153.09 = 9,753.09; the month rows and the undated rows sum to it too.
+SELECT (SELECT sum(remaining) FROM (SELECT DISTINCT customer_id, product_id, remaining
+                                      FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD')) w) AS waterfall_remaining,
+       (SELECT sum(amount) FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD')) AS waterfall_amounts,
+       (SELECT sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) FROM revrec.journal_entry
+         WHERE account = 'deferred' AND currency = 'USD' AND entry_date <= '2053-06-30') AS deferred_account;
 -- As of 2053-10-15 (credit note posted): SUB booked 1,080.00 + 9,000.00 =
 -- 10,080.00, all recognized, no future month.
 SELECT customer_id, product_id, booked, recognized, remaining, month, amount
