@@ -421,6 +421,8 @@ END $$;
 --     milestone) is a row with month NULL, so remaining reconciles to the
 --     deferred account; revrec._posting_summary returns that undated amount (a
 --     new column: dropped and created again).
+--   deferred_revenue (C): an undated amount is current when the service period
+--     ends within 12 months of as_of.
 DROP FUNCTION revrec._posting_summary(revrec.posting, date, date);
 CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
     OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,

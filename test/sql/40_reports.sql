@@ -351,11 +351,12 @@ SELECT customer_id, product_id, source, source_id, line_id, method, service_star
  ORDER BY customer_id, product_id, source_id, line_id;
 -- INV6-1 (milestones): 1,000.00 invoiced, Design 400.00 recognized: balance and
 -- remaining 600.00; 2053-04-01 -> 90 days: 31-90 (the bucket's upper bound).
--- KNOWN ISSUE (not asserted): revrec puts the unscheduled 600.00 in
--- noncurrent_portion (current 0.00).  The line's service period ends 2053-09-30,
--- within 12 months; nothing says it will be recognized after 12 months (SPEC 6:
--- non-current = the part recognized after 12 months).
 SELECT line_id, invoiced, recognized, balance, remaining, age_bucket
+  FROM revrec.deferred_revenue(as_of => '2053-06-30', currency => 'USD', customer_id => 'C3', product_id => 'PS');
+-- Its 600.00 has no date (Build is not completed): it is expected by the end of
+-- the line's service period, 2053-09-30, which is within 12 months of as_of
+-- (by 2054-06-30): current 600.00, non-current 0.00.
+SELECT line_id, service_end, remaining, current_portion, noncurrent_portion
   FROM revrec.deferred_revenue(as_of => '2053-06-30', currency => 'USD', customer_id => 'C3', product_id => 'PS');
 -- The manual journal is a group of its own: nothing invoiced, 100.00 taken out of
 -- recognized (so the report's recognized total is the recognized account's), no
