@@ -423,11 +423,91 @@ END $$;
 --     new column: dropped and created again).
 --   deferred_revenue (C): an undated amount is current when the service period
 --     ends within 12 months of as_of.
+--   journal_report: exclude_fully_recognized keeps the groups whose deferred or
+--     unbilled balance is still open (revrec._group_open).
 DROP FUNCTION revrec._posting_summary(revrec.posting, date, date);
 CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
     OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
     OUT future_near bigint, OUT future_far bigint, OUT undated bigint)
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_summary';
+
+CREATE FUNCTION revrec._group_open(p_customer text, p_source text, p_doc text, p_line text, p_day date,
+    p_as_of timestamptz)
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_deferred bigint;
+    v_unbilled bigint;
+    v_schedule text;
+BEGIN
+    -- the group's postings: its document's (an invoice's or a billing
+    -- schedule line's) and its credit notes' (through the two indexes)
+    IF EXISTS (SELECT 1 FROM revrec.posting q
+                WHERE q.customer_id = p_customer AND q.line_id = p_line
+                  AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
+                       OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
+                  AND coalesce(q.invoice_id, q.source_id) = p_doc
+                  AND (p_as_of IS NULL OR q.recorded_at <= p_as_of)
+                  AND q.last_date > p_day) THEN
+        RETURN true;
+    END IF;
+    SELECT coalesce(sum(x.deferred), 0), coalesce(sum(x.unbilled), 0) INTO v_deferred, v_unbilled
+      FROM revrec.posting q
+     CROSS JOIN LATERAL revrec._posting_summary(q, p_day, p_day) x
+     WHERE q.customer_id = p_customer AND q.line_id = p_line
+       AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
+            OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
+       AND coalesce(q.invoice_id, q.source_id) = p_doc
+       AND (p_as_of IS NULL OR q.recorded_at <= p_as_of);
+    IF v_deferred <> 0 THEN
+        RETURN true;
+    ELSIF v_unbilled = 0 THEN
+        RETURN false;
+    END IF;
+    -- the billing schedule line this group is, or bills
+    IF p_source = 'billing_schedule' THEN
+        v_schedule := p_doc;
+    ELSE
+        SELECT l.schedule_line_id INTO v_schedule
+          FROM revrec.invoice_line l WHERE l.line_id = p_line AND l.invoice_id = p_doc;
+    END IF;
+    IF v_schedule IS NULL THEN
+        RETURN true;
+    END IF;
+    SELECT coalesce(sum(x.unbilled), 0) INTO v_unbilled
+      FROM (SELECT r FROM revrec.billing_schedule_line b
+              JOIN revrec.posting r ON r.customer_id = b.customer_id AND r.source = 'billing_schedule'
+                                   AND r.source_id = b.schedule_line_id
+             WHERE b.schedule_line_id = v_schedule
+            UNION ALL
+            SELECT r FROM revrec.invoice_line l
+              JOIN revrec.posting r ON r.customer_id = l.customer_id AND r.invoice_id = l.invoice_id
+                                   AND r.line_id = coalesce(l.group_id, l.line_id)
+             WHERE l.schedule_line_id = v_schedule) z
+     CROSS JOIN LATERAL revrec._posting_summary(z.r, p_day, p_day) x
+     WHERE p_as_of IS NULL OR (z.r).recorded_at <= p_as_of;
+    RETURN v_unbilled <> 0;
+END $$;
+
+CREATE OR REPLACE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+    p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
+    p_exclude_fully_recognized boolean)
+    RETURNS SETOF revrec.posting
+    LANGUAGE sql STABLE AS $$
+    SELECT p.* FROM revrec.posting p
+     WHERE p.first_date <= p_to AND p.last_date >= p_from
+       AND (p_currency IS NULL OR p.currency = p_currency)
+       AND (p_as_of IS NULL OR p.recorded_at <= p_as_of)
+       AND (p_journal_type IS NULL OR p.journal_type = p_journal_type)
+       AND (p_source IS NULL OR p.source = p_source)
+       AND (p_customer IS NULL OR p.customer_id = p_customer)
+       AND (p_product IS NULL OR p.product_id = p_product)
+       AND (p_invoice IS NULL OR p.invoice_id = p_invoice)
+       AND (p_credit_note IS NULL OR p.credit_note_id = p_credit_note)
+       -- exclude_fully_recognized: hide the groups complete by the as-of day
+       AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR p.last_date > coalesce(p_as_of, now())::date
+            OR revrec._group_open(p.customer_id, p.source, coalesce(p.invoice_id, p.source_id), p.line_id,
+                                  coalesce(p_as_of, now())::date, p_as_of)) $$;
 
 CREATE OR REPLACE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text, p_product text)
     RETURNS SETOF revrec.waterfall_row
@@ -477,6 +557,7 @@ CREATE OR REPLACE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NU
 COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
     'per customer and product: booked, recognized to date, remaining, the amount of each future month and the undated amount (month NULL)';
 GRANT EXECUTE ON FUNCTION revrec._posting_summary(revrec.posting, date, date) TO revrec_reader;
+GRANT EXECUTE ON FUNCTION revrec._group_open(text, text, text, text, date, timestamptz) TO revrec_reader;
 
 -- 0.2: deferred revenue grouped in C (src/reports.c), rows in report order.
 CREATE OR REPLACE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_customer text, p_product text)

@@ -66,6 +66,75 @@ BEGIN
     RETURN true;
 END $$;
 
+-- Whether a group (performance obligation: a customer's document and line)
+-- is still open on day p_day, as the ledger stood at p_as_of (null: now),
+-- for journal_report's exclude_fully_recognized (SPEC 6 hides the groups
+-- "whose recognition was complete by the as-of date").  Open: one of its
+-- postings has an entry dated after p_day (recognition, billing in arrears,
+-- a credit or void), or at p_day it still has a deferred balance (billed,
+-- not yet recognized: a milestone not completed has no date at all) or an
+-- unbilled one (recognized, not yet billed).  A billing schedule line and
+-- the invoice line that bills it (schedule_line_id) move one unbilled
+-- amount between two groups: their unbilled balances count together, so the
+-- schedule is open until it is billed, and neither is once it is.
+CREATE FUNCTION revrec._group_open(p_customer text, p_source text, p_doc text, p_line text, p_day date,
+    p_as_of timestamptz)
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_deferred bigint;
+    v_unbilled bigint;
+    v_schedule text;
+BEGIN
+    -- the group's postings: its document's (an invoice's or a billing
+    -- schedule line's) and its credit notes' (through the two indexes)
+    IF EXISTS (SELECT 1 FROM revrec.posting q
+                WHERE q.customer_id = p_customer AND q.line_id = p_line
+                  AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
+                       OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
+                  AND coalesce(q.invoice_id, q.source_id) = p_doc
+                  AND (p_as_of IS NULL OR q.recorded_at <= p_as_of)
+                  AND q.last_date > p_day) THEN
+        RETURN true;
+    END IF;
+    SELECT coalesce(sum(x.deferred), 0), coalesce(sum(x.unbilled), 0) INTO v_deferred, v_unbilled
+      FROM revrec.posting q
+     CROSS JOIN LATERAL revrec._posting_summary(q, p_day, p_day) x
+     WHERE q.customer_id = p_customer AND q.line_id = p_line
+       AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
+            OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
+       AND coalesce(q.invoice_id, q.source_id) = p_doc
+       AND (p_as_of IS NULL OR q.recorded_at <= p_as_of);
+    IF v_deferred <> 0 THEN
+        RETURN true;
+    ELSIF v_unbilled = 0 THEN
+        RETURN false;
+    END IF;
+    -- the billing schedule line this group is, or bills
+    IF p_source = 'billing_schedule' THEN
+        v_schedule := p_doc;
+    ELSE
+        SELECT l.schedule_line_id INTO v_schedule
+          FROM revrec.invoice_line l WHERE l.line_id = p_line AND l.invoice_id = p_doc;
+    END IF;
+    IF v_schedule IS NULL THEN
+        RETURN true;
+    END IF;
+    SELECT coalesce(sum(x.unbilled), 0) INTO v_unbilled
+      FROM (SELECT r FROM revrec.billing_schedule_line b
+              JOIN revrec.posting r ON r.customer_id = b.customer_id AND r.source = 'billing_schedule'
+                                   AND r.source_id = b.schedule_line_id
+             WHERE b.schedule_line_id = v_schedule
+            UNION ALL
+            SELECT r FROM revrec.invoice_line l
+              JOIN revrec.posting r ON r.customer_id = l.customer_id AND r.invoice_id = l.invoice_id
+                                   AND r.line_id = coalesce(l.group_id, l.line_id)
+             WHERE l.schedule_line_id = v_schedule) z
+     CROSS JOIN LATERAL revrec._posting_summary(z.r, p_day, p_day) x
+     WHERE p_as_of IS NULL OR (z.r).recorded_at <= p_as_of;
+    RETURN v_unbilled <> 0;
+END $$;
+
 -- The postings a report reads.  A plain SQL function, so the planner inlines
 -- it and the report streams (a year of daily entries never sits in memory).
 CREATE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text, p_as_of timestamptz,
@@ -83,13 +152,10 @@ CREATE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text,
        AND (p_product IS NULL OR p.product_id = p_product)
        AND (p_invoice IS NULL OR p.invoice_id = p_invoice)
        AND (p_credit_note IS NULL OR p.credit_note_id = p_credit_note)
-       -- exclude_fully_recognized: the group has nothing dated after the as-of day
-       AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR EXISTS (
-               SELECT 1 FROM revrec.posting q
-                WHERE q.customer_id = p.customer_id AND q.line_id = p.line_id
-                  AND coalesce(q.invoice_id, q.source_id) = coalesce(p.invoice_id, p.source_id)
-                  AND q.last_date > coalesce(p_as_of, now())::date
-                  AND (p_as_of IS NULL OR q.recorded_at <= p_as_of))) $$;
+       -- exclude_fully_recognized: hide the groups complete by the as-of day
+       AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR p.last_date > coalesce(p_as_of, now())::date
+            OR revrec._group_open(p.customer_id, p.source, coalesce(p.invoice_id, p.source_id), p.line_id,
+                                  coalesce(p_as_of, now())::date, p_as_of)) $$;
 
 -- Daily rows of the report.
 CREATE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_as_of timestamptz,

@@ -304,12 +304,27 @@ SELECT pg_temp.filter_works('credit_note_id', (SELECT array_agg(credit_note_id) 
     UNION ALL (SELECT credit_note_id FROM revrec.credit_note ORDER BY credit_note_id LIMIT 4)) z));
 SELECT pg_temp.filter_works('source', ARRAY['invoice', 'credit_note', 'billing_schedule', 'standalone']);
 SELECT pg_temp.filter_works('journal_type', ARRAY['system', 'manual']);
--- 19. exclude_fully_recognized hides exactly the groups with no recognition
---     after the as-of date (today); entries outside a group are kept.
+-- 19. exclude_fully_recognized hides exactly the groups complete by the as-of
+--     date (today): nothing dated after it, no deferred balance (billed, not
+--     recognized: an open milestone) and no unbilled one (earned, not billed;
+--     a billing schedule line and the invoice line billing it count together).
+--     Entries outside a group are kept.
 SELECT pg_temp.none($$
-    WITH open_groups AS (
-        SELECT DISTINCT customer_id, coalesce(invoice_id, source_id) AS doc, line_id FROM je
-         WHERE account = 'recognized' AND entry_date > current_date),
+    WITH g AS (
+        SELECT je.customer_id, coalesce(je.invoice_id, je.source_id) AS doc, je.line_id,
+               coalesce(CASE WHEN je.source = 'billing_schedule' THEN je.source_id END, il.schedule_line_id,
+                        coalesce(je.invoice_id, je.source_id) || '/' || je.line_id) AS unbilled_key,
+               bool_or(je.entry_date > current_date) AS later,
+               coalesce(sum(je.signed) FILTER (WHERE je.account = 'deferred' AND je.entry_date <= current_date), 0) AS deferred,
+               coalesce(sum(je.signed) FILTER (WHERE je.account = 'unbilled' AND je.entry_date <= current_date), 0) AS unbilled
+          FROM je LEFT JOIN revrec.invoice_line il ON je.source <> 'billing_schedule' AND il.line_id = je.line_id
+                                                  AND il.invoice_id = je.invoice_id
+         WHERE je.line_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4),
+    open_groups AS (
+        SELECT customer_id, doc, line_id FROM g
+         WHERE later OR deferred <> 0
+            OR (unbilled <> 0 AND (SELECT sum(g2.unbilled) FROM g g2 WHERE g2.unbilled_key = g.unbilled_key) <> 0)),
     f AS (SELECT r.* FROM cur, LATERAL revrec.journal_report(from_date => '2023-01-01', to_date => '2027-12-31',
               currency => cur.code, exclude_fully_recognized => true, granularity => 'day') r),
     u AS (SELECT r.* FROM rep_day r
