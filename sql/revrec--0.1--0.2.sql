@@ -425,6 +425,8 @@ END $$;
 --     ends within 12 months of as_of.
 --   journal_report: exclude_fully_recognized keeps the groups whose deferred or
 --     unbilled balance is still open (revrec._group_open).
+--   waterfall_csv: one call of the waterfall pivoted in one pass, an
+--     Unscheduled column, every amount with its currency's decimals.
 DROP FUNCTION revrec._posting_summary(revrec.posting, date, date);
 CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
     OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
@@ -556,6 +558,59 @@ CREATE OR REPLACE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NU
      ORDER BY customer_id, product_id, month NULLS LAST $$;
 COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
     'per customer and product: booked, recognized to date, remaining, the amount of each future month and the undated amount (month NULL)';
+
+CREATE OR REPLACE FUNCTION revrec.waterfall_csv(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+    product_id text DEFAULT NULL, months integer DEFAULT 24)
+    RETURNS TABLE (line text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    first_month date := date_trunc('month', as_of)::date;
+    first_index integer := extract(year FROM as_of)::integer * 12 + extract(month FROM as_of)::integer;
+BEGIN
+    IF months IS NULL OR months < 0 OR months > 12000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV006',
+            MESSAGE = format('months must be between 0 and 12000, not %s', coalesce(months::text, 'null'));
+    END IF;
+    line := concat_ws(',', 'Customer ID,Customer name,Product ID,Product name,Currency,Booked,Recognized,Remaining',
+                      nullif(array_to_string(ARRAY(SELECT to_char(first_month + make_interval(months => i), 'YYYY-MM')
+                                                     FROM generate_series(0, months - 1) i ORDER BY i), ','), ''),
+                      'Later,Unscheduled');
+    RETURN NEXT;
+    RETURN QUERY
+    -- the column of each waterfall row: 0 .. months-1 a month, months Later,
+    -- months+1 Unscheduled (a row with month and amount NULL has no amount)
+    WITH w AS (
+        SELECT w.customer_id, w.product_id, w.currency, w.booked, w.recognized, w.remaining, w.amount,
+               CASE WHEN w.month IS NULL THEN months + 1
+                    ELSE least(extract(year FROM w.month)::integer * 12 + extract(month FROM w.month)::integer
+                               - first_index, months) END AS col,
+               row_number() OVER (PARTITION BY w.customer_id, w.currency, w.product_id) = 1 AS head
+          FROM revrec.waterfall(waterfall_csv.as_of, waterfall_csv.currency,
+                                waterfall_csv.customer_id, waterfall_csv.product_id) w),
+    -- each column's amount per product and per customer (its total row)
+    c AS (
+        SELECT w.customer_id, w.currency, w.product_id, grouping(w.product_id) = 0 AS is_product, w.col,
+               sum(w.booked) FILTER (WHERE w.head) AS booked, sum(w.recognized) FILTER (WHERE w.head) AS recognized,
+               sum(w.remaining) FILTER (WHERE w.head) AS remaining, sum(w.amount) AS amount
+          FROM w GROUP BY GROUPING SETS ((w.customer_id, w.currency, w.product_id, w.col),
+                                         (w.customer_id, w.currency, w.col))),
+    -- one line each: its columns that have an amount, and the amounts
+    l AS (
+        SELECT c.customer_id, c.currency, c.product_id, c.is_product, sum(c.booked) AS booked,
+               sum(c.recognized) AS recognized, sum(c.remaining) AS remaining,
+               array_agg(c.col) FILTER (WHERE c.amount IS NOT NULL) AS cols,
+               array_agg(c.amount) FILTER (WHERE c.amount IS NOT NULL) AS amounts,
+               revrec.from_minor_units(0, c.currency) AS zero
+          FROM c GROUP BY c.customer_id, c.currency, c.product_id, c.is_product)
+    SELECT concat_ws(',', revrec._csv(l.customer_id), revrec._csv(cu.name), revrec._csv(l.product_id),
+                     revrec._csv(pr.name), l.currency, l.booked, l.recognized, l.remaining,
+                     array_to_string(ARRAY(SELECT coalesce(l.amounts[array_position(l.cols, i)], l.zero)
+                                             FROM generate_series(0, months + 1) i), ','))
+      FROM l
+      LEFT JOIN revrec.customer cu ON cu.customer_id = l.customer_id
+      LEFT JOIN revrec.product pr ON pr.product_id = l.product_id AND l.is_product
+     ORDER BY l.customer_id, l.currency, l.is_product, l.product_id;
+END $$;
 GRANT EXECUTE ON FUNCTION revrec._posting_summary(revrec.posting, date, date) TO revrec_reader;
 GRANT EXECUTE ON FUNCTION revrec._group_open(text, text, text, text, date, timestamptz) TO revrec_reader;
 

@@ -486,13 +486,16 @@ SELECT line FROM revrec.waterfall_csv('2053-03-15', currency => 'USD', customer_
 --     Oct 16-31 51.77, Nov and Dec 100.22, Later 2803.98 - 252.21 = 2,551.77;
 --     total 4,700.00 / 1,896.02 / 2,803.98, the same months.
 SELECT line FROM revrec.waterfall_csv('2053-10-15', currency => 'USD', months => 3);
--- KNOWN BUG (not asserted): waterfall_csv('2053-06-30', currency => 'USD',
--- months => 6) gives Acme's product-less row (the manual journal; waterfall
--- says booked -100.00, remaining 0.00 and no month) the month amounts of all
--- of Acme's products: ",,,USD,-100.00,-100.00,0.00,0,1000.00,1000.00,1000.00,
--- 1000.00,1000.00,-5000.00" instead of "...,0,0,0,0,0,0,0.00", and Acme's total
--- row counts those months twice (2000.00 a month, Later -4000.00 instead of
--- 1000.00 a month and Later 1000.00).
+-- USD as of 2053-06-30, six months (Jun holds nothing: no day after Jun 30):
+--   C1: SETUP 250 / 250 / 0; SUB 13,080.00 / 7,080.00 / 6,000.00, Jul-Nov
+--     1,000.00 each, Later (Dec) 1,000.00; the manual journal (no product)
+--     -100.00 / -100.00 / 0 with no month; total 13,230.00 / 7,230.00 /
+--     6,000.00, the same months.
+--   C3: API 100 / 100 / 0; PS 1,000.00 / 400.00 / 600.00, all Unscheduled (the
+--     Build milestone); SUB 3,600.00 / 446.91 (46.03 + 4 x 100.22) / 3,153.09,
+--     Jul-Nov 100.22, Later 3153.09 - 5 x 100.22 = 2,651.99; total 4,700.00 /
+--     946.91 / 3,753.09 (501.10 + 2,651.99 + 600.00).
+SELECT line FROM revrec.waterfall_csv('2053-06-30', currency => 'USD', months => 6);
 
 -------------------------------------------------------------------------------
 -- 4. A lock date (SPEC 5.2): December 2053 closed, then INV8 arrives:
