@@ -555,6 +555,93 @@ SELECT customer_id, product_id, booked, recognized, remaining, month, amount
 SELECT line FROM revrec.waterfall_csv('2054-01-15', currency => 'EUR', months => 3);
 
 -------------------------------------------------------------------------------
+-- 4b. Amounts with no date yet, and a billing schedule: Hooli (C4).
+--   INV10, GBP, 2054-02-01: a £900.00 project over 2054-02-01..2055-12-31 by
+--     milestones: A £300.00 completed 2054-03-10, B £600.00 open.
+--   INV11, BHD (3 decimals), 2054-02-01: BHD 500.000 of milestones, no service
+--     period, milestone C open.
+--   BS1, GBP: £310.00 of seats earned over January 2054 (£10.00 a day) before
+--     any invoice (unbilled -> recognized); INV12 bills it on 2054-03-01
+--     (billed 310.00 / unbilled 310.00, nothing to true up).
+-------------------------------------------------------------------------------
+INSERT INTO revrec.customer VALUES ('C4', 'Hooli plc');
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+VALUES ('INV10', '4001', 'C4', 'GBP', '2054-02-01'), ('INV11', '4002', 'C4', 'BHD', '2054-02-01');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end) VALUES
+  ('INV10-1', 'INV10', 'PS', 900.00, '2054-02-01', '2055-12-31'), ('INV11-1', 'INV11', 'PS', 500.000, NULL, NULL);
+INSERT INTO revrec.milestone (milestone_id, line_id, name, amount, completed_on) VALUES
+  ('M3', 'INV10-1', 'A', 300.00, '2054-03-10'), ('M4', 'INV10-1', 'B', 600.00, NULL),
+  ('M5', 'INV11-1', 'C', 500.000, NULL);
+INSERT INTO revrec.billing_schedule_line (schedule_line_id, customer_id, product_id, currency, amount, service_start, service_end)
+VALUES ('BS1', 'C4', 'SEAT', 'GBP', 310.00, '2054-01-01', '2054-01-31');
+COMMIT;
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+VALUES ('INV12', '4003', 'C4', 'GBP', '2054-03-01');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end, schedule_line_id)
+VALUES ('INV12-1', 'INV12', 'SEAT', 310.00, '2054-01-01', '2054-01-31', 'BS1');
+COMMIT;
+-- exclude_fully_recognized, GBP, January-March 2054, as of 2054-02-15: BS1 has
+-- recognized all of its 310.00 by Jan 31, but it is not billed yet (unbilled
+-- 310.00 open): shown.  INV10 has 600.00 deferred with no date and A on Mar 10;
+-- INV12 bills on Mar 1: shown.  Every row is there:
+--   BS1 January 310.00 unbilled -> recognized; INV10 February billed 900.00 ->
+--   deferred, March 300.00 deferred -> recognized; INV12 March 310.00 billed ->
+--   unbilled.
+SELECT journal_number, entry_date, account, direction, amount
+  FROM revrec.journal_report(from_date => '2054-01-01', to_date => '2054-03-31', currency => 'GBP',
+                             as_of => '2054-02-15 12:00+00', exclude_fully_recognized => true)
+ ORDER BY entry_date, journal_number, account, direction;
+-- ... as of 2054-03-15 INV12 has billed BS1: the unbilled 310.00 that BS1
+-- debited, INV12 credited, so neither has a balance open, nothing of them is
+-- dated after Mar 15: both hidden.  INV10 (600.00 still deferred) stays.
+SELECT journal_number, entry_date, account, direction, amount
+  FROM revrec.journal_report(from_date => '2054-01-01', to_date => '2054-03-31', currency => 'GBP',
+                             as_of => '2054-03-15 12:00+00', exclude_fully_recognized => true)
+ ORDER BY entry_date, journal_number, account, direction;
+-- Deferred revenue as of 2054-06-30 (horizon 2055-06-30):
+--   GBP INV10-1: 900.00 invoiced, 300.00 recognized, 600.00 deferred with no
+--     date; the service period ends 2055-12-31, after the horizon: non-current
+--     600.00.  Posted 2054-02-01: 149 days, 91-180.
+--   GBP BS1 (billing schedule): nothing invoiced, 310.00 recognized, balance
+--     -310.00, nothing deferred; 2054-01-01: 180 days.  INV12-1: 310.00
+--     invoiced (billed out of unbilled), nothing recognized, nothing deferred;
+--     2054-03-01: 121 days.
+--   BHD INV11-1: 500.000 deferred with no date and no service period, so no
+--     date to expect it by: non-current.  149 days.
+SELECT customer_id, product_id, source, source_id, line_id, method, service_start, service_end, invoiced,
+       recognized, balance, remaining, current_portion, noncurrent_portion, age_bucket, currency
+  FROM unnest('{GBP,BHD}'::text[]) c, LATERAL revrec.deferred_revenue(as_of => '2054-06-30', currency => c) r
+ ORDER BY currency DESC, customer_id, product_id, source_id, line_id;
+-- As of 2055-01-15 (horizon 2056-01-15) INV10's service period ends within 12
+-- months: its 600.00 is current.  INV11 stays non-current.
+SELECT r.line_id, r.service_end, r.remaining, r.current_portion, r.noncurrent_portion
+  FROM unnest('{GBP,BHD}'::text[]) c, LATERAL revrec.deferred_revenue(as_of => '2055-01-15', currency => c, product_id => 'PS') r
+ ORDER BY r.line_id;
+-- The waterfall as of 2054-06-30: PS £900.00 booked, £300.00 recognized,
+-- £600.00 remaining, all undated (month NULL); SEAT: BS1's 310.00 booked and
+-- recognized (INV12 recognizes nothing more).  BHD: 500.000 booked, none
+-- recognized, 500.000 undated.  Remaining = the deferred account: £600.00 and
+-- BHD 500.000.
+SELECT currency, customer_id, product_id, booked, recognized, remaining, month, amount
+  FROM unnest('{GBP,BHD}'::text[]) c, LATERAL revrec.waterfall(as_of => '2054-06-30', currency => c) r
+ ORDER BY currency DESC, customer_id, product_id, month;
+SELECT c AS currency,
+       (SELECT sum(remaining) FROM (SELECT DISTINCT customer_id, product_id, remaining
+                                      FROM revrec.waterfall(as_of => '2054-06-30', currency => c)) w) AS waterfall_remaining,
+       (SELECT sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) FROM revrec.journal_entry
+         WHERE account = 'deferred' AND currency = c AND entry_date <= '2054-06-30') AS deferred_account
+  FROM unnest('{GBP,BHD}'::text[]) c ORDER BY c DESC;
+-- Pivoted, two months: the undated amounts in Unscheduled; amounts with their
+-- currency's decimals (BHD three).
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'GBP', months => 2);
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'BHD', months => 2);
+-- months: zero gives only Later and Unscheduled; a negative count is an error (RV006).
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'GBP', months => 0);
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'GBP', months => -1);
+
+-------------------------------------------------------------------------------
 -- 5. The convenience views read current_date: a fresh ledger with documents
 --    dated last month and this month, in USD and GBP.
 -------------------------------------------------------------------------------
