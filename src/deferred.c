@@ -55,7 +55,8 @@ typedef struct DrGroup
 	int64		billed,
 				deferred,
 				recognized,
-				near;
+				near,
+				undated;		/* deferred once every entry has run: no date yet */
 } DrGroup;
 
 typedef struct DrLine
@@ -304,9 +305,37 @@ dr_line_periods(const DrList *groups, MemoryContext cxt)
 	return lines;
 }
 
+/*
+ * The current portion of what g still holds in deferred revenue (SPEC 6:
+ * what is recognized within 12 months of as_of, up to the horizon):
+ *   - the dated part (remaining less the undated amount) is current as far
+ *     as the schedule recognizes it by the horizon;
+ *   - an undated amount (billed, no entry recognizes it yet: a milestone not
+ *     completed) is expected by the end of the service period: current when
+ *     the period ends by the horizon (or has ended already), non-current when
+ *     it ends later or the schedule has no end date.
+ * A negative remaining (more recognized than billed) is all current, as
+ * before.  With remaining >= 0 the result is within [0, remaining].
+ */
+static int64
+dr_current(const DrGroup *g, int64 remaining, bool has_end, DateADT end, DateADT horizon)
+{
+	int64		dated,
+				cur = 0;
+
+	if (remaining <= 0)
+		return remaining;
+	dated = rr_add_minor(remaining, -g->undated);
+	if (dated > 0)
+		cur = Min(dated, Max(g->near, 0));
+	if (g->undated > 0 && has_end && end <= horizon)
+		cur = rr_add_minor(cur, g->undated);
+	return Min(cur, remaining);
+}
+
 /* One report row of schedule g. */
 static void
-dr_emit(ReturnSetInfo *rsinfo, const DrGroup *g, HTAB *lines, DateADT as_of, int exponent)
+dr_emit(ReturnSetInfo *rsinfo, const DrGroup *g, HTAB *lines, DateADT as_of, DateADT horizon, int exponent)
 {
 	Datum		values[17];
 	bool		nulls[17];
@@ -317,8 +346,6 @@ dr_emit(ReturnSetInfo *rsinfo, const DrGroup *g, HTAB *lines, DateADT as_of, int
 
 	memset(nulls, 0, sizeof(nulls));
 	remaining = -rr_check_minor(g->deferred);
-	/* current: what the next 12 months recognize, at most what is deferred */
-	cur = remaining > 0 ? Min(remaining, Max(g->near, 0)) : remaining;
 	if (!g->has_sstart && g->field[3] != NULL && strcmp(g->field[1], "invoice") == 0)
 	{
 		DrKey		k;
@@ -355,6 +382,8 @@ dr_emit(ReturnSetInfo *rsinfo, const DrGroup *g, HTAB *lines, DateADT as_of, int
 		nulls[7] = l == NULL || l->null_end;
 		values[7] = nulls[7] ? (Datum) 0 : DateADTGetDatum(l->end);
 	}
+	/* current: what the next 12 months recognize, at most what is deferred */
+	cur = dr_current(g, remaining, !nulls[7], nulls[7] ? 0 : DatumGetDateADT(values[7]), horizon);
 	values[8] = NumericGetDatum(rr_minor_to_numeric(g->billed, exponent));
 	values[9] = NumericGetDatum(rr_minor_to_numeric(-rr_check_minor(g->recognized), exponent));
 	values[10] = NumericGetDatum(rr_minor_to_numeric(rr_add_minor(g->billed, g->recognized), exponent));
@@ -513,7 +542,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 				g->product_id = g->method = NULL;
 				g->has_sstart = g->has_send = false;
 				g->since = DATEVAL_NOEND;
-				g->billed = g->deferred = g->recognized = g->near = 0;
+				g->billed = g->deferred = g->recognized = g->near = g->undated = 0;
 			}
 
 			issue = strcmp(TextDatumGetCString(v[c_reason]), "issue") == 0;
@@ -544,6 +573,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 			g->deferred = rr_add_minor(g->deferred, s.acct[RR_ACCT_DEFERRED]);
 			g->recognized = rr_add_minor(g->recognized, s.acct[RR_ACCT_RECOGNIZED]);
 			g->near = rr_add_minor(g->near, s.near);
+			g->undated = rr_add_minor(g->undated, s.undated);
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(rowcxt);
 		}
@@ -571,7 +601,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 			cur_exp = rr_currency_exponent(g->field[4], "currency");
 			strlcpy(cur_code, g->field[4], sizeof(cur_code));
 		}
-		dr_emit(rsinfo, g, lines, as_of, cur_exp);
+		dr_emit(rsinfo, g, lines, as_of, horizon, cur_exp);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(rowcxt);
 	}

@@ -35,11 +35,15 @@ summary_cb(void *arg, const RrEntry *e)
 		else
 			s->far = rr_add_minor(s->far, -e->amount);
 	}
+	else if (e->account == RR_ACCT_DEFERRED)
+		s->deferred_later = rr_add_minor(s->deferred_later, e->amount);
 }
 
 /*
- * Balances of p up to as_of, and what it recognizes after as_of (up to the
- * horizon, and after it).  Month totals are emitted on the first day of
+ * Balances of p up to as_of, what it recognizes after as_of (up to the
+ * horizon, and after it), and the deferred balance its entries leave at the
+ * end: billed revenue that no entry recognizes (a milestone not completed
+ * yet), summed over a group's postings.  Month totals are emitted on the first day of
  * their part of the range, so each side of as_of (and of the horizon) is
  * expanded separately: a month that as_of cuts in two must not count wholly
  * on one side.
@@ -58,13 +62,15 @@ rr_summarize(const RrPosting *p, DateADT as_of, DateADT horizon, Summary *s)
 	}
 	else if (!DATE_IS_NOEND(as_of))
 		rr_posting_expand(p, as_of + 1, DATEVAL_NOEND, true, summary_cb, s);
+	s->undated = -rr_add_minor(s->acct[RR_ACCT_DEFERRED], s->deferred_later);
 }
 
 /*
  * revrec._posting_summary(p revrec.posting, as_of date, horizon date)
- *   returns (billed, deferred, recognized, unbilled, other, future_near, future_far bigint)
+ *   returns (billed, deferred, recognized, unbilled, other, future_near, future_far, undated bigint)
  * Balances are signed (debit positive) over entries dated up to as_of; the
- * futures are recognized revenue (credit positive) after as_of.
+ * futures are recognized revenue (credit positive) after as_of; undated is
+ * the deferred balance (credit positive) once every entry has run.
  */
 PG_FUNCTION_INFO_V1(revrec_posting_summary);
 Datum
@@ -73,8 +79,8 @@ revrec_posting_summary(PG_FUNCTION_ARGS)
 	RrPosting	p;
 	Summary		s;
 	TupleDesc	td;
-	Datum		values[7];
-	bool		nulls[7] = {false, false, false, false, false, false, false};
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
 	rr_posting_from_arg(fcinfo, 0, &p);
 	rr_summarize(&p, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2), &s);
@@ -88,6 +94,7 @@ revrec_posting_summary(PG_FUNCTION_ARGS)
 	values[4] = Int64GetDatum(s.acct[0]);
 	values[5] = Int64GetDatum(s.near);
 	values[6] = Int64GetDatum(s.far);
+	values[7] = Int64GetDatum(s.undated);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 

@@ -2,7 +2,7 @@
 
 CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
     OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
-    OUT future_near bigint, OUT future_far bigint)
+    OUT future_near bigint, OUT future_far bigint, OUT undated bigint)
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_summary';
 CREATE FUNCTION revrec._recognition_by_month(p revrec.posting, from_date date, to_date date)
     RETURNS TABLE (month date, amount bigint)
@@ -66,6 +66,75 @@ BEGIN
     RETURN true;
 END $$;
 
+-- Whether a group (performance obligation: a customer's document and line)
+-- is still open on day p_day, as the ledger stood at p_as_of (null: now),
+-- for journal_report's exclude_fully_recognized (SPEC 6 hides the groups
+-- "whose recognition was complete by the as-of date").  Open: one of its
+-- postings has an entry dated after p_day (recognition, billing in arrears,
+-- a credit or void), or at p_day it still has a deferred balance (billed,
+-- not yet recognized: a milestone not completed has no date at all) or an
+-- unbilled one (recognized, not yet billed).  A billing schedule line and
+-- the invoice line that bills it (schedule_line_id) move one unbilled
+-- amount between two groups: their unbilled balances count together, so the
+-- schedule is open until it is billed, and neither is once it is.
+CREATE FUNCTION revrec._group_open(p_customer text, p_source text, p_doc text, p_line text, p_day date,
+    p_as_of timestamptz)
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_deferred bigint;
+    v_unbilled bigint;
+    v_schedule text;
+BEGIN
+    -- the group's postings: its document's (an invoice's or a billing
+    -- schedule line's) and its credit notes' (through the two indexes)
+    IF EXISTS (SELECT 1 FROM revrec.posting q
+                WHERE q.customer_id = p_customer AND q.line_id = p_line
+                  AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
+                       OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
+                  AND coalesce(q.invoice_id, q.source_id) = p_doc
+                  AND (p_as_of IS NULL OR q.recorded_at <= p_as_of)
+                  AND q.last_date > p_day) THEN
+        RETURN true;
+    END IF;
+    SELECT coalesce(sum(x.deferred), 0), coalesce(sum(x.unbilled), 0) INTO v_deferred, v_unbilled
+      FROM revrec.posting q
+     CROSS JOIN LATERAL revrec._posting_summary(q, p_day, p_day) x
+     WHERE q.customer_id = p_customer AND q.line_id = p_line
+       AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
+            OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
+       AND coalesce(q.invoice_id, q.source_id) = p_doc
+       AND (p_as_of IS NULL OR q.recorded_at <= p_as_of);
+    IF v_deferred <> 0 THEN
+        RETURN true;
+    ELSIF v_unbilled = 0 THEN
+        RETURN false;
+    END IF;
+    -- the billing schedule line this group is, or bills
+    IF p_source = 'billing_schedule' THEN
+        v_schedule := p_doc;
+    ELSE
+        SELECT l.schedule_line_id INTO v_schedule
+          FROM revrec.invoice_line l WHERE l.line_id = p_line AND l.invoice_id = p_doc;
+    END IF;
+    IF v_schedule IS NULL THEN
+        RETURN true;
+    END IF;
+    SELECT coalesce(sum(x.unbilled), 0) INTO v_unbilled
+      FROM (SELECT r FROM revrec.billing_schedule_line b
+              JOIN revrec.posting r ON r.customer_id = b.customer_id AND r.source = 'billing_schedule'
+                                   AND r.source_id = b.schedule_line_id
+             WHERE b.schedule_line_id = v_schedule
+            UNION ALL
+            SELECT r FROM revrec.invoice_line l
+              JOIN revrec.posting r ON r.customer_id = l.customer_id AND r.invoice_id = l.invoice_id
+                                   AND r.line_id = coalesce(l.group_id, l.line_id)
+             WHERE l.schedule_line_id = v_schedule) z
+     CROSS JOIN LATERAL revrec._posting_summary(z.r, p_day, p_day) x
+     WHERE p_as_of IS NULL OR (z.r).recorded_at <= p_as_of;
+    RETURN v_unbilled <> 0;
+END $$;
+
 -- The postings a report reads.  A plain SQL function, so the planner inlines
 -- it and the report streams (a year of daily entries never sits in memory).
 CREATE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text, p_as_of timestamptz,
@@ -83,13 +152,10 @@ CREATE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text,
        AND (p_product IS NULL OR p.product_id = p_product)
        AND (p_invoice IS NULL OR p.invoice_id = p_invoice)
        AND (p_credit_note IS NULL OR p.credit_note_id = p_credit_note)
-       -- exclude_fully_recognized: the group has nothing dated after the as-of day
-       AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR EXISTS (
-               SELECT 1 FROM revrec.posting q
-                WHERE q.customer_id = p.customer_id AND q.line_id = p.line_id
-                  AND coalesce(q.invoice_id, q.source_id) = coalesce(p.invoice_id, p.source_id)
-                  AND q.last_date > coalesce(p_as_of, now())::date
-                  AND (p_as_of IS NULL OR q.recorded_at <= p_as_of))) $$;
+       -- exclude_fully_recognized: hide the groups complete by the as-of day
+       AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR p.last_date > coalesce(p_as_of, now())::date
+            OR revrec._group_open(p.customer_id, p.source, coalesce(p.invoice_id, p.source_id), p.line_id,
+                                  coalesce(p_as_of, now())::date, p_as_of)) $$;
 
 -- Daily rows of the report.
 CREATE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_as_of timestamptz,
@@ -198,6 +264,12 @@ CREATE TYPE revrec.waterfall_row AS (
     customer_id text, product_id text, booked numeric, recognized numeric, remaining numeric,
     month date, amount numeric, currency text);
 
+-- Per customer, product and currency: recognized to date; remaining = what
+-- the postings begun by as_of recognize after it (one row per month, month =
+-- its first day; the as-of month holds the days after as_of) plus what they
+-- leave in the deferred account with no date to recognize it (one row with
+-- month NULL and that amount: a milestone not completed yet).  A product with
+-- nothing remaining has one row, month and amount NULL.
 CREATE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text, p_product text)
     RETURNS SETOF revrec.waterfall_row
     LANGUAGE sql STABLE AS $$
@@ -207,23 +279,34 @@ CREATE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text
            AND (p_currency IS NULL OR p.currency = p_currency)
            AND (p_customer IS NULL OR p.customer_id = p_customer)
            AND (p_product IS NULL OR p.product_id = p_product)),
-    t AS (
-        SELECT p.customer_id, p.product_id, p.currency,
-               sum(-x.recognized) AS recognized, sum(x.future_near + x.future_far) AS remaining
+    -- month NULL: the totals of each posting; else its recognition in a future month
+    r AS (
+        SELECT p.customer_id, p.product_id, p.currency, NULL::date AS month, -x.recognized AS recognized,
+               x.future_near + x.future_far AS scheduled, x.undated, NULL::bigint AS amount
           FROM p, LATERAL revrec._posting_summary(p, p_as_of, 'infinity') x
-         GROUP BY 1, 2, 3),
-    m AS (
-        SELECT p.customer_id, p.product_id, p.currency, r.month, sum(r.amount) AS amount
-          FROM p, LATERAL revrec._recognition_by_month(p, p_as_of + 1, NULL) r
-         GROUP BY 1, 2, 3, 4
-        HAVING sum(r.amount) <> 0)
+        UNION ALL
+        SELECT p.customer_id, p.product_id, p.currency, m.month, 0, 0, 0, m.amount
+          FROM p, LATERAL revrec._recognition_by_month(p, p_as_of + 1, NULL) m),
+    g AS (
+        SELECT customer_id, product_id, currency, month, sum(recognized) AS recognized, sum(scheduled) AS scheduled,
+               sum(undated) AS undated, sum(amount) AS amount
+          FROM r GROUP BY 1, 2, 3, 4),
+    t AS (
+        SELECT g.*, sum(g.recognized) OVER w AS t_recognized, sum(g.scheduled) OVER w AS t_scheduled,
+               sum(g.undated) OVER w AS t_undated,
+               count(*) FILTER (WHERE g.month IS NOT NULL AND g.amount <> 0) OVER w AS months
+          FROM g WINDOW w AS (PARTITION BY g.customer_id, g.product_id, g.currency))
     SELECT nullif(t.customer_id, ''), t.product_id,
-           revrec.from_minor_units((t.recognized + t.remaining)::bigint, t.currency),
-           revrec.from_minor_units(t.recognized::bigint, t.currency),
-           revrec.from_minor_units(t.remaining::bigint, t.currency),
-           m.month, revrec.from_minor_units(m.amount::bigint, t.currency), t.currency
-      FROM t LEFT JOIN m USING (customer_id, product_id, currency)
-     WHERE t.recognized <> 0 OR t.remaining <> 0 $$;
+           revrec.from_minor_units((t.t_recognized + t.t_scheduled + t.t_undated)::bigint, t.currency),
+           revrec.from_minor_units(t.t_recognized::bigint, t.currency),
+           revrec.from_minor_units((t.t_scheduled + t.t_undated)::bigint, t.currency),
+           t.month,
+           revrec.from_minor_units(CASE WHEN t.month IS NOT NULL THEN t.amount
+                                        WHEN t.undated <> 0 THEN t.undated END::bigint, t.currency),
+           t.currency
+      FROM t
+     WHERE (t.t_recognized <> 0 OR t.t_scheduled <> 0 OR t.t_undated <> 0)
+       AND CASE WHEN t.month IS NOT NULL THEN t.amount <> 0 ELSE t.undated <> 0 OR t.months = 0 END $$;
 
 CREATE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL)
@@ -231,53 +314,68 @@ CREATE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, custome
     LANGUAGE sql STABLE AS $$
     SELECT * FROM revrec._waterfall($1, $2, $3, $4)
      WHERE revrec._check_currency($2, '-infinity', $1)
-     ORDER BY customer_id, product_id, month NULLS FIRST $$;
+     ORDER BY customer_id, product_id, month NULLS LAST $$;
 COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
-    'per customer and product: booked, recognized to date, remaining, and the amount of each future month';
+    'per customer and product: booked, recognized to date, remaining, the amount of each future month and the undated amount (month NULL)';
 
 -- The waterfall pivoted for a spreadsheet: one CSV line per row, a column per
--- month; each customer's total row is followed by its product rows.
+-- month from the as-of month, then Later (dated after the last month
+-- column) and Unscheduled (no date yet, the waterfall's month NULL row), so
+-- that the months, Later and Unscheduled sum to Remaining; each customer's
+-- total row is followed by its product rows.  Amounts have their currency's
+-- decimals.  One call of the waterfall, pivoted in one pass.
 --   COPY (SELECT line FROM revrec.waterfall_csv('2025-06-30')) TO STDOUT;
 CREATE FUNCTION revrec.waterfall_csv(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, months integer DEFAULT 24)
     RETURNS TABLE (line text)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    ms date[];
     first_month date := date_trunc('month', as_of)::date;
+    first_index integer := extract(year FROM as_of)::integer * 12 + extract(month FROM as_of)::integer;
 BEGIN
-    SELECT array_agg((first_month + make_interval(months => i))::date ORDER BY i) INTO ms
-      FROM generate_series(0, months - 1) i;
-    line := 'Customer ID,Customer name,Product ID,Product name,Currency,Booked,Recognized,Remaining,'
-            || array_to_string(ARRAY(SELECT to_char(m, 'YYYY-MM') FROM unnest(ms) m), ',') || ',Later';
+    IF months IS NULL OR months < 0 OR months > 12000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV006',
+            MESSAGE = format('months must be between 0 and 12000, not %s', coalesce(months::text, 'null'));
+    END IF;
+    line := concat_ws(',', 'Customer ID,Customer name,Product ID,Product name,Currency,Booked,Recognized,Remaining',
+                      nullif(array_to_string(ARRAY(SELECT to_char(first_month + make_interval(months => i), 'YYYY-MM')
+                                                     FROM generate_series(0, months - 1) i ORDER BY i), ','), ''),
+                      'Later,Unscheduled');
     RETURN NEXT;
     RETURN QUERY
-    WITH w AS (SELECT * FROM revrec.waterfall(waterfall_csv.as_of, waterfall_csv.currency,
-                                             waterfall_csv.customer_id, waterfall_csv.product_id)),
-    rows AS (
-        SELECT w.customer_id, w.product_id, w.currency, min(w.booked) AS booked, min(w.recognized) AS recognized,
-               min(w.remaining) AS remaining,
-               ARRAY(SELECT coalesce(sum(w2.amount), 0) FROM unnest(ms) m
-                       LEFT JOIN revrec.waterfall(waterfall_csv.as_of, waterfall_csv.currency, w.customer_id, w.product_id) w2
-                         ON w2.month = m GROUP BY m ORDER BY m) AS amounts
-          FROM w GROUP BY 1, 2, 3),
-    lines AS (
-        SELECT r.customer_id, 1 AS lvl, NULL::text AS product_id, r.currency, sum(r.booked) AS booked,
-               sum(r.recognized) AS recognized, sum(r.remaining) AS remaining,
-               ARRAY(SELECT sum(a[i]) FROM (SELECT amounts AS a FROM rows r2 WHERE r2.customer_id = r.customer_id
-                                                                                AND r2.currency = r.currency) z,
-                                            generate_subscripts(ms, 1) i GROUP BY i ORDER BY i) AS amounts
-          FROM rows r GROUP BY r.customer_id, r.currency
-        UNION ALL
-        SELECT r.customer_id, 2, r.product_id, r.currency, r.booked, r.recognized, r.remaining, r.amounts FROM rows r)
-    SELECT concat_ws(',', revrec._csv(l.customer_id), revrec._csv(c.name), revrec._csv(l.product_id),
+    -- the column of each waterfall row: 0 .. months-1 a month, months Later,
+    -- months+1 Unscheduled (a row with month and amount NULL has no amount)
+    WITH w AS (
+        SELECT w.customer_id, w.product_id, w.currency, w.booked, w.recognized, w.remaining, w.amount,
+               CASE WHEN w.month IS NULL THEN months + 1
+                    ELSE least(extract(year FROM w.month)::integer * 12 + extract(month FROM w.month)::integer
+                               - first_index, months) END AS col,
+               row_number() OVER (PARTITION BY w.customer_id, w.currency, w.product_id) = 1 AS head
+          FROM revrec.waterfall(waterfall_csv.as_of, waterfall_csv.currency,
+                                waterfall_csv.customer_id, waterfall_csv.product_id) w),
+    -- each column's amount per product and per customer (its total row)
+    c AS (
+        SELECT w.customer_id, w.currency, w.product_id, grouping(w.product_id) = 0 AS is_product, w.col,
+               sum(w.booked) FILTER (WHERE w.head) AS booked, sum(w.recognized) FILTER (WHERE w.head) AS recognized,
+               sum(w.remaining) FILTER (WHERE w.head) AS remaining, sum(w.amount) AS amount
+          FROM w GROUP BY GROUPING SETS ((w.customer_id, w.currency, w.product_id, w.col),
+                                         (w.customer_id, w.currency, w.col))),
+    -- one line each: its columns that have an amount, and the amounts
+    l AS (
+        SELECT c.customer_id, c.currency, c.product_id, c.is_product, sum(c.booked) AS booked,
+               sum(c.recognized) AS recognized, sum(c.remaining) AS remaining,
+               array_agg(c.col) FILTER (WHERE c.amount IS NOT NULL) AS cols,
+               array_agg(c.amount) FILTER (WHERE c.amount IS NOT NULL) AS amounts,
+               revrec.from_minor_units(0, c.currency) AS zero
+          FROM c GROUP BY c.customer_id, c.currency, c.product_id, c.is_product)
+    SELECT concat_ws(',', revrec._csv(l.customer_id), revrec._csv(cu.name), revrec._csv(l.product_id),
                      revrec._csv(pr.name), l.currency, l.booked, l.recognized, l.remaining,
-                     array_to_string(l.amounts, ','),
-                     l.remaining - (SELECT sum(x) FROM unnest(l.amounts) x))
-      FROM lines l
-      LEFT JOIN revrec.customer c ON c.customer_id = l.customer_id
-      LEFT JOIN revrec.product pr ON pr.product_id = l.product_id
-     ORDER BY l.customer_id, l.currency, l.lvl, l.product_id;
+                     array_to_string(ARRAY(SELECT coalesce(l.amounts[array_position(l.cols, i)], l.zero)
+                                             FROM generate_series(0, months + 1) i), ','))
+      FROM l
+      LEFT JOIN revrec.customer cu ON cu.customer_id = l.customer_id
+      LEFT JOIN revrec.product pr ON pr.product_id = l.product_id AND l.is_product
+     ORDER BY l.customer_id, l.currency, l.is_product, l.product_id;
 END $$;
 
 -- CSV field quoting (RFC 4180).

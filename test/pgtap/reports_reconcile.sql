@@ -134,7 +134,7 @@ BEGIN
 END $$;
 
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 -- deferred revenue ------------------------------------------------------------
 -- 1. Per schedule, remaining = the deferred account balance of its entries up to as_of.
@@ -191,6 +191,46 @@ SELECT pg_temp.none($$
     UNION ALL
     (SELECT 'waterfall', * FROM rep EXCEPT ALL SELECT 'waterfall', * FROM led) $$,
     'waterfall: each future month = the ledger''s recognition that month');
+-- 6b. What the postings begun by as_of leave in the deferred account once all
+--     their entries have run (billed, never recognized: open milestones, a
+--     manual deferral) is the waterfall's undated row (month NULL).
+SELECT pg_temp.none($$
+    WITH led AS (SELECT a.d AS as_of, je.currency, coalesce(je.customer_id, '') AS c, coalesce(je.product_id, '') AS p,
+                        -sum(je.signed) AS amount
+                   FROM as_of_dates a JOIN je ON je.posting_start <= a.d AND je.account = 'deferred'
+                  GROUP BY 1, 2, 3, 4 HAVING sum(je.signed) <> 0),
+    rep AS (SELECT as_of, currency, coalesce(customer_id, '') AS c, coalesce(product_id, '') AS p, amount
+              FROM wf WHERE month IS NULL AND amount IS NOT NULL)
+    (SELECT 'ledger' AS side, * FROM led EXCEPT ALL SELECT 'ledger', * FROM rep)
+    UNION ALL
+    (SELECT 'waterfall', * FROM rep EXCEPT ALL SELECT 'waterfall', * FROM led)
+    UNION ALL
+    SELECT 'no undated amount at all', NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM rep) $$,
+    'waterfall: the undated row = what the deferred account keeps once every entry has run');
+-- 6c. The waterfall's remaining total is the deferred account's balance at
+--     as_of, plus what the postings begun by as_of still bill and move through
+--     unbilled after it (in arrears, billing schedules: revenue to come that is
+--     not deferred yet); where they do neither, exactly the deferred balance
+--     (SPEC 6: the reports reconcile).
+SELECT pg_temp.none($$
+    SELECT a.d, cur.code, w.remaining AS waterfall, l.deferred, l.later AS billed_or_unbilled_later
+      FROM as_of_dates a CROSS JOIN cur,
+           LATERAL (SELECT coalesce(sum(remaining), 0) AS remaining
+                      FROM (SELECT DISTINCT customer_id, product_id, remaining FROM wf
+                             WHERE wf.as_of = a.d AND wf.currency = cur.code) z) w,
+           LATERAL (SELECT coalesce(-sum(signed) FILTER (WHERE account = 'deferred' AND entry_date <= a.d), 0) AS deferred,
+                           coalesce(sum(signed) FILTER (WHERE account NOT IN ('deferred', 'recognized')
+                                                          AND entry_date > a.d AND posting_start <= a.d), 0) AS later
+                      FROM je WHERE je.currency = cur.code) l
+     WHERE w.remaining <> l.deferred + l.later
+    UNION ALL
+    SELECT NULL, 'no as_of where the remaining total is exactly the deferred balance', NULL, NULL, NULL
+     WHERE NOT EXISTS (
+           SELECT 1 FROM as_of_dates a CROSS JOIN cur
+            WHERE NOT EXISTS (SELECT 1 FROM je WHERE je.currency = cur.code AND je.posting_start <= a.d AND je.entry_date > a.d
+                                 AND je.account NOT IN ('deferred', 'recognized'))
+              AND EXISTS (SELECT 1 FROM wf WHERE wf.as_of = a.d AND wf.currency = cur.code AND wf.remaining <> 0)) $$,
+    'waterfall: remaining total = deferred balance at as_of + what is still billed or moved through unbilled, per currency');
 -- 7. Recognized to date: waterfall total = deferred_revenue total = ledger.
 SELECT pg_temp.none($$
     SELECT a.d, cur.code, w.recognized AS waterfall, d.recognized AS deferred_revenue, l.recognized AS ledger
@@ -264,12 +304,27 @@ SELECT pg_temp.filter_works('credit_note_id', (SELECT array_agg(credit_note_id) 
     UNION ALL (SELECT credit_note_id FROM revrec.credit_note ORDER BY credit_note_id LIMIT 4)) z));
 SELECT pg_temp.filter_works('source', ARRAY['invoice', 'credit_note', 'billing_schedule', 'standalone']);
 SELECT pg_temp.filter_works('journal_type', ARRAY['system', 'manual']);
--- 19. exclude_fully_recognized hides exactly the groups with no recognition
---     after the as-of date (today); entries outside a group are kept.
+-- 19. exclude_fully_recognized hides exactly the groups complete by the as-of
+--     date (today): nothing dated after it, no deferred balance (billed, not
+--     recognized: an open milestone) and no unbilled one (earned, not billed;
+--     a billing schedule line and the invoice line billing it count together).
+--     Entries outside a group are kept.
 SELECT pg_temp.none($$
-    WITH open_groups AS (
-        SELECT DISTINCT customer_id, coalesce(invoice_id, source_id) AS doc, line_id FROM je
-         WHERE account = 'recognized' AND entry_date > current_date),
+    WITH g AS (
+        SELECT je.customer_id, coalesce(je.invoice_id, je.source_id) AS doc, je.line_id,
+               coalesce(CASE WHEN je.source = 'billing_schedule' THEN je.source_id END, il.schedule_line_id,
+                        coalesce(je.invoice_id, je.source_id) || '/' || je.line_id) AS unbilled_key,
+               bool_or(je.entry_date > current_date) AS later,
+               coalesce(sum(je.signed) FILTER (WHERE je.account = 'deferred' AND je.entry_date <= current_date), 0) AS deferred,
+               coalesce(sum(je.signed) FILTER (WHERE je.account = 'unbilled' AND je.entry_date <= current_date), 0) AS unbilled
+          FROM je LEFT JOIN revrec.invoice_line il ON je.source <> 'billing_schedule' AND il.line_id = je.line_id
+                                                  AND il.invoice_id = je.invoice_id
+         WHERE je.line_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4),
+    open_groups AS (
+        SELECT customer_id, doc, line_id FROM g
+         WHERE later OR deferred <> 0
+            OR (unbilled <> 0 AND (SELECT sum(g2.unbilled) FROM g g2 WHERE g2.unbilled_key = g.unbilled_key) <> 0)),
     f AS (SELECT r.* FROM cur, LATERAL revrec.journal_report(from_date => '2023-01-01', to_date => '2027-12-31',
               currency => cur.code, exclude_fully_recognized => true, granularity => 'day') r),
     u AS (SELECT r.* FROM rep_day r

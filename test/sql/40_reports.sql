@@ -233,11 +233,15 @@ SELECT pg_temp.jn(journal_number) AS journal_number, entry_date, account, direct
   FROM revrec.journal_report(from_date => '2053-05-01', to_date => '2053-06-30', currency => 'USD', customer_id => 'C1',
                              as_of => '2053-06-29 12:00+00', exclude_fully_recognized => true)
  ORDER BY entry_date, journal_number, account, direction;
--- KNOWN BUG (not asserted here): the same report for C3 as of 2053-06-30 hides
--- INV6 (milestones), whose Build milestone ($600.00) is not completed yet: its
--- recognition is not complete, so SPEC 6 keeps it (May: deferred debit /
--- recognized credit 400.00 should be listed).  revrec hides it because nothing
--- is dated after Jun 30 yet.
+-- C3 as of 2053-06-30: nothing of INV6 (milestones) is dated after Jun 30 yet,
+-- but its Build milestone ($600.00) is not completed: 600.00 is still deferred,
+-- its recognition is not complete, so it is shown (May: Design's 400.00,
+-- deferred debit / recognized credit).  INV5 ended in March (no rows in range);
+-- INV7 100.22 a month.
+SELECT journal_number, entry_date, account, direction, amount
+  FROM revrec.journal_report(from_date => '2053-05-01', to_date => '2053-06-30', currency => 'USD', customer_id => 'C3',
+                             as_of => '2053-06-30 12:00+00', exclude_fully_recognized => true)
+ ORDER BY entry_date, journal_number, account, direction;
 -- Without as_of the as-of day is today; every group of this company recognizes
 -- after today, so nothing is hidden: the same 10 rows as without the option.
 SELECT (SELECT count(*) FROM revrec.journal_report(from_date => '2053-05-01', to_date => '2053-06-30', currency => 'USD',
@@ -351,11 +355,12 @@ SELECT customer_id, product_id, source, source_id, line_id, method, service_star
  ORDER BY customer_id, product_id, source_id, line_id;
 -- INV6-1 (milestones): 1,000.00 invoiced, Design 400.00 recognized: balance and
 -- remaining 600.00; 2053-04-01 -> 90 days: 31-90 (the bucket's upper bound).
--- KNOWN ISSUE (not asserted): revrec puts the unscheduled 600.00 in
--- noncurrent_portion (current 0.00).  The line's service period ends 2053-09-30,
--- within 12 months; nothing says it will be recognized after 12 months (SPEC 6:
--- non-current = the part recognized after 12 months).
 SELECT line_id, invoiced, recognized, balance, remaining, age_bucket
+  FROM revrec.deferred_revenue(as_of => '2053-06-30', currency => 'USD', customer_id => 'C3', product_id => 'PS');
+-- Its 600.00 has no date (Build is not completed): it is expected by the end of
+-- the line's service period, 2053-09-30, which is within 12 months of as_of
+-- (by 2054-06-30): current 600.00, non-current 0.00.
+SELECT line_id, service_end, remaining, current_portion, noncurrent_portion
   FROM revrec.deferred_revenue(as_of => '2053-06-30', currency => 'USD', customer_id => 'C3', product_id => 'PS');
 -- The manual journal is a group of its own: nothing invoiced, 100.00 taken out of
 -- recognized (so the report's recognized total is the recognized account's), no
@@ -443,12 +448,21 @@ SELECT customer_id, product_id, source_id, line_id, method, invoiced, recognized
 SELECT customer_id, product_id, booked, recognized, remaining, month, amount
   FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD', customer_id => 'C1')
  ORDER BY customer_id, product_id, month;
--- KNOWN BUG (not asserted): as of 2053-06-30 (the Build milestone, completed on
--- 2053-08-29, is after it), revrec.waterfall gives C3 / PS booked 400.00,
--- recognized 400.00, remaining 0.00: the 600.00 still deferred (deferred_revenue
--- above: remaining 600.00 for INV6-1) is missing, so waterfall and
--- deferred_revenue do not reconcile (SPEC 6).  Expected: booked 1,000.00,
--- recognized 400.00, remaining 600.00.
+-- C3's milestones as of 2053-06-30 (the Build milestone, completed on
+-- 2053-08-29, is after it): booked 1,000.00, recognized 400.00 (Design),
+-- remaining 600.00 still deferred with no date: one row with month NULL and
+-- amount 600.00 (the months and that row sum to remaining).
+SELECT customer_id, product_id, booked, recognized, remaining, month, amount
+  FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD', customer_id => 'C3', product_id => 'PS')
+ ORDER BY customer_id, product_id, month;
+-- So the USD waterfall's remaining total is the deferred account's balance at
+-- as_of (deferred_revenue above): C1 SUB 6,000.00 + C3 PS 600.00 + C3 SUB
+-- 3,153.09 = 9,753.09; the month rows and the undated rows sum to it too.
+SELECT (SELECT sum(remaining) FROM (SELECT DISTINCT customer_id, product_id, remaining
+                                      FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD')) w) AS waterfall_remaining,
+       (SELECT sum(amount) FROM revrec.waterfall(as_of => '2053-06-30', currency => 'USD')) AS waterfall_amounts,
+       (SELECT sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) FROM revrec.journal_entry
+         WHERE account = 'deferred' AND currency = 'USD' AND entry_date <= '2053-06-30') AS deferred_account;
 -- As of 2053-10-15 (credit note posted): SUB booked 1,080.00 + 9,000.00 =
 -- 10,080.00, all recognized, no future month.
 SELECT customer_id, product_id, booked, recognized, remaining, month, amount
@@ -472,13 +486,16 @@ SELECT line FROM revrec.waterfall_csv('2053-03-15', currency => 'USD', customer_
 --     Oct 16-31 51.77, Nov and Dec 100.22, Later 2803.98 - 252.21 = 2,551.77;
 --     total 4,700.00 / 1,896.02 / 2,803.98, the same months.
 SELECT line FROM revrec.waterfall_csv('2053-10-15', currency => 'USD', months => 3);
--- KNOWN BUG (not asserted): waterfall_csv('2053-06-30', currency => 'USD',
--- months => 6) gives Acme's product-less row (the manual journal; waterfall
--- says booked -100.00, remaining 0.00 and no month) the month amounts of all
--- of Acme's products: ",,,USD,-100.00,-100.00,0.00,0,1000.00,1000.00,1000.00,
--- 1000.00,1000.00,-5000.00" instead of "...,0,0,0,0,0,0,0.00", and Acme's total
--- row counts those months twice (2000.00 a month, Later -4000.00 instead of
--- 1000.00 a month and Later 1000.00).
+-- USD as of 2053-06-30, six months (Jun holds nothing: no day after Jun 30):
+--   C1: SETUP 250 / 250 / 0; SUB 13,080.00 / 7,080.00 / 6,000.00, Jul-Nov
+--     1,000.00 each, Later (Dec) 1,000.00; the manual journal (no product)
+--     -100.00 / -100.00 / 0 with no month; total 13,230.00 / 7,230.00 /
+--     6,000.00, the same months.
+--   C3: API 100 / 100 / 0; PS 1,000.00 / 400.00 / 600.00, all Unscheduled (the
+--     Build milestone); SUB 3,600.00 / 446.91 (46.03 + 4 x 100.22) / 3,153.09,
+--     Jul-Nov 100.22, Later 3153.09 - 5 x 100.22 = 2,651.99; total 4,700.00 /
+--     946.91 / 3,753.09 (501.10 + 2,651.99 + 600.00).
+SELECT line FROM revrec.waterfall_csv('2053-06-30', currency => 'USD', months => 6);
 
 -------------------------------------------------------------------------------
 -- 4. A lock date (SPEC 5.2): December 2053 closed, then INV8 arrives:
@@ -536,6 +553,93 @@ SELECT customer_id, product_id, booked, recognized, remaining, month, amount
 -- 310 + 180 + 4437.70 = 4,927.70, remaining 1,092.30; Jan 187.30, Feb 362.50,
 -- Mar 362.50, Later 1092.30 - 912.30 = 180.00 (Apr-Jun 3 x 60.00).
 SELECT line FROM revrec.waterfall_csv('2054-01-15', currency => 'EUR', months => 3);
+
+-------------------------------------------------------------------------------
+-- 4b. Amounts with no date yet, and a billing schedule: Hooli (C4).
+--   INV10, GBP, 2054-02-01: a £900.00 project over 2054-02-01..2055-12-31 by
+--     milestones: A £300.00 completed 2054-03-10, B £600.00 open.
+--   INV11, BHD (3 decimals), 2054-02-01: BHD 500.000 of milestones, no service
+--     period, milestone C open.
+--   BS1, GBP: £310.00 of seats earned over January 2054 (£10.00 a day) before
+--     any invoice (unbilled -> recognized); INV12 bills it on 2054-03-01
+--     (billed 310.00 / unbilled 310.00, nothing to true up).
+-------------------------------------------------------------------------------
+INSERT INTO revrec.customer VALUES ('C4', 'Hooli plc');
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+VALUES ('INV10', '4001', 'C4', 'GBP', '2054-02-01'), ('INV11', '4002', 'C4', 'BHD', '2054-02-01');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end) VALUES
+  ('INV10-1', 'INV10', 'PS', 900.00, '2054-02-01', '2055-12-31'), ('INV11-1', 'INV11', 'PS', 500.000, NULL, NULL);
+INSERT INTO revrec.milestone (milestone_id, line_id, name, amount, completed_on) VALUES
+  ('M3', 'INV10-1', 'A', 300.00, '2054-03-10'), ('M4', 'INV10-1', 'B', 600.00, NULL),
+  ('M5', 'INV11-1', 'C', 500.000, NULL);
+INSERT INTO revrec.billing_schedule_line (schedule_line_id, customer_id, product_id, currency, amount, service_start, service_end)
+VALUES ('BS1', 'C4', 'SEAT', 'GBP', 310.00, '2054-01-01', '2054-01-31');
+COMMIT;
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+VALUES ('INV12', '4003', 'C4', 'GBP', '2054-03-01');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end, schedule_line_id)
+VALUES ('INV12-1', 'INV12', 'SEAT', 310.00, '2054-01-01', '2054-01-31', 'BS1');
+COMMIT;
+-- exclude_fully_recognized, GBP, January-March 2054, as of 2054-02-15: BS1 has
+-- recognized all of its 310.00 by Jan 31, but it is not billed yet (unbilled
+-- 310.00 open): shown.  INV10 has 600.00 deferred with no date and A on Mar 10;
+-- INV12 bills on Mar 1: shown.  Every row is there:
+--   BS1 January 310.00 unbilled -> recognized; INV10 February billed 900.00 ->
+--   deferred, March 300.00 deferred -> recognized; INV12 March 310.00 billed ->
+--   unbilled.
+SELECT journal_number, entry_date, account, direction, amount
+  FROM revrec.journal_report(from_date => '2054-01-01', to_date => '2054-03-31', currency => 'GBP',
+                             as_of => '2054-02-15 12:00+00', exclude_fully_recognized => true)
+ ORDER BY entry_date, journal_number, account, direction;
+-- ... as of 2054-03-15 INV12 has billed BS1: the unbilled 310.00 that BS1
+-- debited, INV12 credited, so neither has a balance open, nothing of them is
+-- dated after Mar 15: both hidden.  INV10 (600.00 still deferred) stays.
+SELECT journal_number, entry_date, account, direction, amount
+  FROM revrec.journal_report(from_date => '2054-01-01', to_date => '2054-03-31', currency => 'GBP',
+                             as_of => '2054-03-15 12:00+00', exclude_fully_recognized => true)
+ ORDER BY entry_date, journal_number, account, direction;
+-- Deferred revenue as of 2054-06-30 (horizon 2055-06-30):
+--   GBP INV10-1: 900.00 invoiced, 300.00 recognized, 600.00 deferred with no
+--     date; the service period ends 2055-12-31, after the horizon: non-current
+--     600.00.  Posted 2054-02-01: 149 days, 91-180.
+--   GBP BS1 (billing schedule): nothing invoiced, 310.00 recognized, balance
+--     -310.00, nothing deferred; 2054-01-01: 180 days.  INV12-1: 310.00
+--     invoiced (billed out of unbilled), nothing recognized, nothing deferred;
+--     2054-03-01: 121 days.
+--   BHD INV11-1: 500.000 deferred with no date and no service period, so no
+--     date to expect it by: non-current.  149 days.
+SELECT customer_id, product_id, source, source_id, line_id, method, service_start, service_end, invoiced,
+       recognized, balance, remaining, current_portion, noncurrent_portion, age_bucket, currency
+  FROM unnest('{GBP,BHD}'::text[]) c, LATERAL revrec.deferred_revenue(as_of => '2054-06-30', currency => c) r
+ ORDER BY currency DESC, customer_id, product_id, source_id, line_id;
+-- As of 2055-01-15 (horizon 2056-01-15) INV10's service period ends within 12
+-- months: its 600.00 is current.  INV11 stays non-current.
+SELECT r.line_id, r.service_end, r.remaining, r.current_portion, r.noncurrent_portion
+  FROM unnest('{GBP,BHD}'::text[]) c, LATERAL revrec.deferred_revenue(as_of => '2055-01-15', currency => c, product_id => 'PS') r
+ ORDER BY r.line_id;
+-- The waterfall as of 2054-06-30: PS £900.00 booked, £300.00 recognized,
+-- £600.00 remaining, all undated (month NULL); SEAT: BS1's 310.00 booked and
+-- recognized (INV12 recognizes nothing more).  BHD: 500.000 booked, none
+-- recognized, 500.000 undated.  Remaining = the deferred account: £600.00 and
+-- BHD 500.000.
+SELECT currency, customer_id, product_id, booked, recognized, remaining, month, amount
+  FROM unnest('{GBP,BHD}'::text[]) c, LATERAL revrec.waterfall(as_of => '2054-06-30', currency => c) r
+ ORDER BY currency DESC, customer_id, product_id, month;
+SELECT c AS currency,
+       (SELECT sum(remaining) FROM (SELECT DISTINCT customer_id, product_id, remaining
+                                      FROM revrec.waterfall(as_of => '2054-06-30', currency => c)) w) AS waterfall_remaining,
+       (SELECT sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) FROM revrec.journal_entry
+         WHERE account = 'deferred' AND currency = c AND entry_date <= '2054-06-30') AS deferred_account
+  FROM unnest('{GBP,BHD}'::text[]) c ORDER BY c DESC;
+-- Pivoted, two months: the undated amounts in Unscheduled; amounts with their
+-- currency's decimals (BHD three).
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'GBP', months => 2);
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'BHD', months => 2);
+-- months: zero gives only Later and Unscheduled; a negative count is an error (RV006).
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'GBP', months => 0);
+SELECT line FROM revrec.waterfall_csv('2054-06-30', currency => 'GBP', months => -1);
 
 -------------------------------------------------------------------------------
 -- 5. The convenience views read current_date: a fresh ledger with documents
