@@ -63,7 +63,7 @@ INSERT INTO revrec.credit_note VALUES ('CN-GOODWILL', 'CN-2026-0011',
   (SELECT customer_id FROM revrec.invoice WHERE currency = 'USD' ORDER BY invoice_id LIMIT 1), NULL, 'USD', '2026-10-28');
 INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, product_id, amount)
 VALUES ('CN-GOODWILL-1', 'CN-GOODWILL', 'SUPPORT', 150.00);
-UPDATE revrec.invoice SET status = 'void', void_date = '2026-10-10'
+UPDATE revrec.invoice SET status = 'void', void_date = '2026-10-30'
  WHERE invoice_id = (SELECT invoice_id FROM revrec.invoice WHERE currency = 'USD' AND accounting_date >= '2026-10-01'
                       ORDER BY invoice_id LIMIT 1);
 

@@ -110,6 +110,162 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- 0.2: export_to_files without NOTICEs about its scratch tables.
+CREATE OR REPLACE FUNCTION revrec.export_to_files(
+    format text, directory text, from_date date, to_date date, currency text DEFAULT NULL,
+    as_of timestamptz DEFAULT NULL, journal_type text DEFAULT NULL, source text DEFAULT NULL,
+    customer_id text DEFAULT NULL, product_id text DEFAULT NULL, invoice_id text DEFAULT NULL,
+    credit_note_id text DEFAULT NULL, exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT NULL,
+    max_rows integer DEFAULT NULL)
+    RETURNS TABLE (file_name text, "rows" bigint, sha256 text)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    call     text;
+    lim      integer;
+    cols     text;
+    j        record;
+    starts   bigint[] := '{}';
+    in_file  bigint := 0;
+    total    bigint;
+    i        integer;
+    base     text;
+BEGIN
+    call := revrec._export_call(export_to_files.format, from_date, to_date, currency, as_of, journal_type, source,
+                                customer_id, product_id, invoice_id, credit_note_id, exclude_fully_recognized,
+                                granularity);
+    lim := revrec._export_file_limit(export_to_files.format);
+    IF max_rows IS NOT NULL THEN
+        IF max_rows < 1 OR max_rows > lim THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV006',
+                MESSAGE = pg_catalog.format('max_rows must be between 1 and %s for %s', lim, export_to_files.format);
+        END IF;
+        lim := max_rows;
+    END IF;
+    IF directory IS NULL OR directory !~ '^/' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV006',
+            MESSAGE = pg_catalog.format('directory must be an absolute path on the server, not "%s"', directory);
+    END IF;
+    directory := rtrim(directory, '/');
+    base := pg_catalog.format('%s/revrec_%s_%s_%s_', directory, export_to_files.format, to_char(from_date, 'YYYY-MM-DD'),
+                              to_char(to_date, 'YYYY-MM-DD'));
+
+    -- left by an earlier call in this transaction (no IF EXISTS: its NOTICEs are noise)
+    IF to_regclass('pg_temp._revrec_export_rows') IS NOT NULL THEN
+        DROP TABLE pg_temp._revrec_export_rows;
+    END IF;
+    IF to_regclass('pg_temp._revrec_export_journals') IS NOT NULL THEN
+        DROP TABLE pg_temp._revrec_export_journals;
+    END IF;
+    EXECUTE pg_catalog.format('CREATE TEMP TABLE _revrec_export_rows ON COMMIT DROP AS
+                                SELECT t.*, %s AS _key FROM %s WITH ORDINALITY AS t',
+                              revrec._export_journal_key(export_to_files.format), call);
+    CREATE INDEX ON pg_temp._revrec_export_rows (ordinality);
+    ANALYZE pg_temp._revrec_export_rows;
+    CREATE TEMP TABLE _revrec_export_journals ON COMMIT DROP AS
+        SELECT min(r.ordinality) AS first_row, count(*) AS n FROM pg_temp._revrec_export_rows r GROUP BY r._key;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+      FROM pg_attribute a
+     WHERE a.attrelid = 'pg_temp._revrec_export_rows'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname NOT IN ('ordinality', '_key');
+    SELECT count(*) INTO total FROM pg_temp._revrec_export_rows;
+
+    -- greedy: a journal goes into the current file if it fits, else it opens a new one
+    FOR j IN SELECT * FROM pg_temp._revrec_export_journals ORDER BY first_row LOOP
+        IF cardinality(starts) = 0 OR in_file + j.n > lim THEN
+            starts := starts || j.first_row;
+            in_file := 0;
+        END IF;
+        IF j.n > lim THEN
+            RAISE WARNING USING ERRCODE = '01000',
+                MESSAGE = pg_catalog.format('a journal of %s rows is larger than the %s limit of %s rows per file: it goes alone in file %s',
+                                            j.n, export_to_files.format, lim, cardinality(starts)),
+                HINT = 'Split the export by day (granularity => ''day'') or import that file in parts by hand.';
+        END IF;
+        in_file := in_file + j.n;
+    END LOOP;
+
+    FOR i IN 1 .. cardinality(starts) LOOP
+        file_name := base || lpad(i::text, 3, '0') || '.csv';
+        EXECUTE pg_catalog.format('COPY (SELECT %s FROM pg_temp._revrec_export_rows
+                                          WHERE ordinality >= %s AND ordinality < %s ORDER BY ordinality)
+                                   TO %L (FORMAT csv, HEADER)',
+                                  cols, starts[i], coalesce(starts[i + 1], total + 1), file_name);
+        "rows" := coalesce(starts[i + 1], total + 1) - starts[i];
+        sha256 := encode(pg_catalog.sha256(pg_read_binary_file(file_name)), 'hex');
+        RETURN NEXT;
+    END LOOP;
+    DROP TABLE pg_temp._revrec_export_rows, pg_temp._revrec_export_journals;
+END $$;
+
+-- 0.2: a void is never dated before the document it reverses (RV014).
+CREATE OR REPLACE FUNCTION revrec._invoice_upd() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    posted boolean := revrec._invoice_posted(OLD.customer_id, OLD.invoice_id);
+BEGIN
+    IF OLD.status = 'void' AND NEW IS DISTINCT FROM OLD THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('invoice %s is void and cannot change', OLD.invoice_id);
+    END IF;
+    IF posted AND ((NEW.invoice_id, NEW.invoice_number, NEW.customer_id, NEW.currency, NEW.accounting_date)
+                   IS DISTINCT FROM (OLD.invoice_id, OLD.invoice_number, OLD.customer_id, OLD.currency, OLD.accounting_date)
+                   OR NEW.status = 'draft') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('invoice %s is posted: its amounts, dates and lines cannot change', OLD.invoice_id),
+            HINT = 'Correct it with a credit note, a void (status = ''void'') or a manual journal.';
+    END IF;
+    IF NEW.status = 'void' AND OLD.status <> 'void' THEN
+        -- a void reverses the invoice: never before the invoice itself
+        NEW.void_date := coalesce(NEW.void_date, greatest(current_date, NEW.accounting_date));
+        IF NEW.void_date < NEW.accounting_date THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV014',
+                MESSAGE = format('invoice %s cannot be voided on %s, before its accounting date %s',
+                                 NEW.invoice_id, NEW.void_date, NEW.accounting_date),
+                HINT = 'Date the void on or after the accounting date (or leave void_date out).';
+        END IF;
+    END IF;
+    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        VALUES (NEW.customer_id, 'invoice', NEW.invoice_id);
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION revrec._credit_note_upd() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    posted boolean := revrec._credit_note_posted(OLD.customer_id, OLD.credit_note_id);
+BEGIN
+    IF OLD.status = 'void' AND NEW IS DISTINCT FROM OLD THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('credit note %s is void and cannot change', OLD.credit_note_id);
+    END IF;
+    IF posted AND ((NEW.credit_note_id, NEW.credit_note_number, NEW.customer_id, NEW.invoice_id, NEW.currency, NEW.credit_date)
+                   IS DISTINCT FROM (OLD.credit_note_id, OLD.credit_note_number, OLD.customer_id, OLD.invoice_id, OLD.currency, OLD.credit_date)
+                   OR NEW.status = 'draft') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('credit note %s is posted: its amounts, dates and lines cannot change', OLD.credit_note_id),
+            HINT = 'Void it (status = ''void'') and issue a new one.';
+    END IF;
+    IF NEW.status = 'void' AND OLD.status <> 'void' THEN
+        -- a void reverses the credit note: never before the credit note itself
+        NEW.void_date := coalesce(NEW.void_date, greatest(current_date, NEW.credit_date));
+        IF NEW.void_date < NEW.credit_date THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV014',
+                MESSAGE = format('credit note %s cannot be voided on %s, before its credit date %s',
+                                 NEW.credit_note_id, NEW.void_date, NEW.credit_date),
+                HINT = 'Date the void on or after the credit date (or leave void_date out).';
+        END IF;
+    END IF;
+    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        VALUES (NEW.customer_id, 'credit_note', NEW.credit_note_id);
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NEW;
+END $$;
+
 -- 0.2: voids of invoices and credit notes share one function; the flush uses it.
 CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
     p_labels text[], fl date)
@@ -699,7 +855,7 @@ CREATE OR REPLACE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency tex
     RETURNS SETOF revrec.deferred_revenue_row
     LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'revrec_deferred_revenue';
 COMMENT ON FUNCTION revrec._deferred_revenue(date, text, text, text) IS
-    'deferred revenue rows in report order (customer, product, source_id, line_id; src/reports.c)';
+    'deferred revenue rows in report order (customer, product, source_id, line_id; src/deferred.c)';
 
 CREATE OR REPLACE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL)

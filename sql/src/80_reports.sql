@@ -246,7 +246,7 @@ CREATE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_custom
     RETURNS SETOF revrec.deferred_revenue_row
     LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'revrec_deferred_revenue';
 COMMENT ON FUNCTION revrec._deferred_revenue(date, text, text, text) IS
-    'deferred revenue rows in report order (customer, product, source_id, line_id; src/reports.c)';
+    'deferred revenue rows in report order (customer, product, source_id, line_id; src/deferred.c)';
 
 CREATE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL)

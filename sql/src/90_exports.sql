@@ -288,7 +288,13 @@ BEGIN
     base := pg_catalog.format('%s/revrec_%s_%s_%s_', directory, export_to_files.format, to_char(from_date, 'YYYY-MM-DD'),
                               to_char(to_date, 'YYYY-MM-DD'));
 
-    DROP TABLE IF EXISTS pg_temp._revrec_export_rows, pg_temp._revrec_export_journals;
+    -- left by an earlier call in this transaction (no IF EXISTS: its NOTICEs are noise)
+    IF to_regclass('pg_temp._revrec_export_rows') IS NOT NULL THEN
+        DROP TABLE pg_temp._revrec_export_rows;
+    END IF;
+    IF to_regclass('pg_temp._revrec_export_journals') IS NOT NULL THEN
+        DROP TABLE pg_temp._revrec_export_journals;
+    END IF;
     EXECUTE pg_catalog.format('CREATE TEMP TABLE _revrec_export_rows ON COMMIT DROP AS
                                 SELECT t.*, %s AS _key FROM %s WITH ORDINALITY AS t',
                               revrec._export_journal_key(export_to_files.format), call);

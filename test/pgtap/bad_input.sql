@@ -1,7 +1,7 @@
 -- Bad input (SPEC 8, issue 9): a table of bad inputs; each must fail with its
 -- SQLSTATE and leave documents and ledger exactly as they were.
 BEGIN;
-SELECT plan(152);
+SELECT plan(156);
 
 INSERT INTO revrec.customer VALUES ('C1', 'Acme'), ('C2', 'Globex');
 INSERT INTO revrec.product VALUES ('SUB', 'Subscription', 'straight_line'), ('SETUP', 'Setup', 'point_in_time'),
@@ -115,6 +115,10 @@ SELECT pg_temp.bad(stmt, state, what) FROM (VALUES
   ($$INSERT INTO revrec.invoice VALUES ('X', 'x', 'C1', 'USD', '2025-01-01');
      INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('X1', 'X', 'API', 10)$$, 'RV004', 'usage line without service_end'),
   ($$INSERT INTO revrec.usage (line_id, usage_date, amount) VALUES ('L2', '2025-03-02', 100.01)$$, 'RV014', 'usage over the line amount'),
+  ($$UPDATE revrec.invoice SET status = 'void', void_date = '2025-02-28' WHERE invoice_id = 'I2'$$, 'RV014', 'invoice voided before its accounting date'),
+  ($$INSERT INTO revrec.credit_note VALUES ('CX', 'cx', 'C1', 'I1', 'USD', '2025-02-01');
+     INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CX1', 'CX', 'L1', 10);
+     UPDATE revrec.credit_note SET status = 'void', void_date = '2025-01-31' WHERE credit_note_id = 'CX'$$, 'RV014', 'credit note voided before its credit date'),
   ($$INSERT INTO revrec.usage (line_id, usage_date, amount) VALUES ('L2', '2025-03-02', 0.001)$$, 'RV002', 'usage with too many decimals'),
   ($$INSERT INTO revrec.milestone (milestone_id, line_id, name, amount) VALUES ('M9', 'L1', 'late', 1)$$, 'RV013', 'milestone added to a posted invoice'),
   ($$UPDATE revrec.milestone SET amount = 400 WHERE milestone_id = 'M5'$$, 'RV013', 'milestone amount changed after posting'),
