@@ -19,11 +19,12 @@ SELECT account, sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) AS
  GROUP BY account ORDER BY account;
 
 \echo '=== 3. Deferred revenue at 31 October: current / non-current (USD) ==='
-SELECT count(*) AS open_schedules, sum(invoiced) AS invoiced, sum(recognized) AS recognized,
+SELECT count(*) FILTER (WHERE remaining <> 0) AS open_schedules, count(*) AS all_schedules, sum(invoiced) AS invoiced, sum(recognized) AS recognized,
        sum(remaining) AS deferred, sum(current_portion) AS current, sum(noncurrent_portion) AS noncurrent
   FROM revrec.deferred_revenue(as_of => :close_to, currency => 'USD');
-SELECT age_bucket, count(*) AS schedules, sum(remaining) AS deferred
+SELECT age_bucket, count(*) AS open_schedules, sum(remaining) AS deferred
   FROM revrec.deferred_revenue(as_of => :close_to, currency => 'USD')
+ WHERE remaining <> 0
  GROUP BY age_bucket ORDER BY min(deferred_since) DESC;
 
 \echo '=== 4. Top 10 deferred balances (USD) ==='
@@ -37,6 +38,11 @@ SELECT to_char(month, 'YYYY-MM') AS month, sum(amount) AS to_recognize
   FROM revrec.waterfall(as_of => :close_to, currency => 'USD')
  WHERE month IS NOT NULL AND month < date '2026-11-01' + interval '12 months'
  GROUP BY month ORDER BY month;
+\echo 'Deferred with no date yet (milestones not completed): recognized only when they are completed,'
+\echo 'so it stays in the deferred balance (the flat end of the chart''s deferred line) until then.'
+SELECT sum(amount) AS undated_milestones, count(DISTINCT (customer_id, product_id)) AS customer_products
+  FROM revrec.waterfall(as_of => :close_to, currency => 'USD')
+ WHERE month IS NULL AND amount IS NOT NULL;
 
 \echo '=== 6. Reconciliation ==='
 SELECT (SELECT sum(remaining) FROM revrec.deferred_revenue(as_of => :close_to, currency => 'USD')) AS deferred_report,
