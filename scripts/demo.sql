@@ -7,11 +7,13 @@ SET client_min_messages = warning;
 
 \echo
 \echo '=== 1. October journal report: totals by account and source (USD) ==='
-SELECT source, account, direction, count(*) AS journals_x_accounts, sum(amount) AS amount
+SELECT coalesce(source, 'total') AS source, account, count(*) AS journals_x_accounts,
+       sum(amount) FILTER (WHERE direction = 'debit') AS debits,
+       sum(amount) FILTER (WHERE direction = 'credit') AS credits
   FROM revrec.journal_report(from_date => :close_from, to_date => :close_to, currency => 'USD')
- GROUP BY ROLLUP (source, account, direction)
-HAVING GROUPING(direction) = 0 OR GROUPING(source) = 1
- ORDER BY source NULLS LAST, account, direction;
+ GROUP BY ROLLUP (source, account)
+HAVING GROUPING(account) = 0 OR GROUPING(source) = 1
+ ORDER BY source = 'total' OR source IS NULL, source, account;
 
 \echo '=== 2. Trial balance of the subledger at 31 October (USD) ==='
 SELECT account, sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) AS debit_balance
@@ -56,5 +58,7 @@ SELECT (SELECT sum(remaining) FROM revrec.deferred_revenue(as_of => :close_to, c
 SELECT action, count(*) AS runs, sum(entries) AS entries FROM revrec.activity_log GROUP BY 1 ORDER BY 1;
 
 -- close the month
+\set QUIET 1
 UPDATE revrec.settings SET lock_date = :close_to;
+\set QUIET 0
 \echo 'October 2026 is closed: revrec.settings.lock_date = 2026-10-31.'

@@ -67,7 +67,7 @@ UPDATE revrec.invoice SET status = 'void', void_date = '2026-10-30'
  WHERE invoice_id = (SELECT invoice_id FROM revrec.invoice WHERE currency = 'USD' AND accounting_date >= '2026-10-01'
                       ORDER BY invoice_id LIMIT 1);
 
--- Manual journals: a reclassification and an accrual reversal.
+-- A manual journal: a reclassification.
 INSERT INTO revrec.ledger_account (code, name, normal_balance) VALUES ('services', 'Services revenue', 'credit')
     ON CONFLICT (code) DO NOTHING;
 INSERT INTO revrec.gl_account_map (target, account_code, external_account)
