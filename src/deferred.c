@@ -118,21 +118,34 @@ dr_enter(HTAB *h, const char *data, int len, MemoryContext cxt, bool *found)
 	return e;
 }
 
+/* A schedule without a spread of its own (usage, point in time, milestones) takes its line's period. */
+static bool
+dr_needs_line_period(const DrGroup *g)
+{
+	return !g->has_sstart && g->field[3] != NULL && strcmp(g->field[1], "invoice") == 0;
+}
+
+static void
+key_append_bytes(StringInfo buf, const char *s, int len)
+{
+	appendStringInfoChar(buf, 'V');
+	appendBinaryStringInfo(buf, s, len);
+	appendStringInfoChar(buf, '\0');
+}
+
 static void
 key_append(StringInfo buf, Datum v, bool isnull)
 {
+	text	   *t;
+
 	if (isnull)
 	{
 		appendStringInfoChar(buf, 'N');
+		appendStringInfoChar(buf, '\0');
+		return;
 	}
-	else
-	{
-		text	   *t = DatumGetTextPP(v);
-
-		appendStringInfoChar(buf, 'V');
-		appendBinaryStringInfo(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-	}
-	appendStringInfoChar(buf, '\0');
+	t = DatumGetTextPP(v);
+	key_append_bytes(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
 /* min() of text by the database's collation, as SQL's min(text) would. */
@@ -277,7 +290,7 @@ dr_line_periods(const DrList *groups, MemoryContext cxt)
 	{
 		DrGroup    *g = groups->g[i];
 
-		if (!g->has_sstart && g->field[3] != NULL && strcmp(g->field[1], "invoice") == 0)
+		if (dr_needs_line_period(g))
 		{
 			accumArrayResult(ids, CStringGetTextDatum(g->field[3]), false, TEXTOID, CurrentMemoryContext);
 			any = true;
@@ -346,7 +359,7 @@ dr_emit(ReturnSetInfo *rsinfo, const DrGroup *g, HTAB *lines, DateADT as_of, Dat
 
 	memset(nulls, 0, sizeof(nulls));
 	remaining = -rr_check_minor(g->deferred);
-	if (!g->has_sstart && g->field[3] != NULL && strcmp(g->field[1], "invoice") == 0)
+	if (dr_needs_line_period(g))
 	{
 		DrKey		k;
 		bool		found;
@@ -523,7 +536,10 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 
 			resetStringInfo(&key);
 			key_append(&key, v[c_customer], n[c_customer]);
-			key_append(&key, inv ? CStringGetTextDatum("invoice") : v[c_source], !inv && n[c_source]);
+			if (inv)
+				key_append_bytes(&key, "invoice", 7);
+			else
+				key_append(&key, v[c_source], n[c_source]);
 			key_append(&key, inv ? v[c_invoice] : v[cols.source_id], inv ? false : n[cols.source_id]);
 			key_append(&key, v[c_line], n[c_line]);
 			key_append(&key, v[cols.currency], n[cols.currency]);
@@ -545,7 +561,11 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 				g->billed = g->deferred = g->recognized = g->near = g->undated = 0;
 			}
 
-			issue = strcmp(TextDatumGetCString(v[c_reason]), "issue") == 0;
+			{
+				text	   *reason = DatumGetTextPP(v[c_reason]);
+
+				issue = VARSIZE_ANY_EXHDR(reason) == 5 && memcmp(VARDATA_ANY(reason), "issue", 5) == 0;
+			}
 			text_min(&g->product_id, v[cols.product_id], n[cols.product_id], gcxt);
 			first = DatumGetDateADT(v[c_first]);
 			if (first < g->since)
