@@ -69,6 +69,8 @@ printf '  %-62s %12s  %s\n' figure value target
 for size in ${R[posting.sizes]:-}; do
     t=">= 20,000 at 1M lines"; [ "$size" -ge 1000000 ] && t="$t: $(fails_target "$(get "posting.$size.lines_per_s")" 20000 '>=')"
     row "posting: lines/s ($(num "$size") lines, COPY + COMMIT)" "$(num "$(get "posting.$size.lines_per_s")")" "$t"
+    row "  baseline: the same COPY, revrec's triggers off" "$(get "posting.$size.baseline_s") s"
+    row "  revrec's own work: lines / (total - baseline)" "$(num "$(get "posting.$size.own_lines_per_s")")"
     row "posting: bytes per line (posting + activity)" "$(get "posting.$size.bytes_per_line")" \
         "< 1024: $(fails_target "$(get "posting.$size.bytes_per_line")" 1024 '<')"
     row "posting: unbalanced journals (of $(num "$(get "posting.$size.journals_checked")") checked)" "$(get "posting.$size.unbalanced")" "0"

@@ -11,6 +11,11 @@
 # already holds the files for this SEED and SIZE, generation is skipped, so
 # repeated loads (benchmarks) read the same files.
 #
+# LOAD_BASELINE=1: the same COPY with revrec's triggers off
+# (session_replication_role = replica, superuser only): what loading the
+# documents alone costs, the floor the posting benchmark compares against.
+# Nothing is posted then.
+#
 # Prints one line:  load lines=N copy_s=X commit_s=Y total_s=Z
 #   copy_s   the COPY statements (with revrec's statement-level checks)
 #   commit_s the COMMIT, where revrec.flush() posts everything
@@ -49,6 +54,7 @@ fi
 
 {
     echo "SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset"
+    [ -z "${LOAD_BASELINE:-}" ] || echo "SET session_replication_role = replica;"
     echo "BEGIN;"
     while IFS='|' read -r t cols; do
         echo "\\copy revrec.$t ($cols) FROM '$CSV/$t.csv' (FORMAT csv)"
