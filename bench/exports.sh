@@ -6,6 +6,8 @@
 # GRANULARITY (default day) applies to all four formats, so every format
 # writes the same daily entries; GL_GRANULARITY=month measures the GLs at
 # their default granularity instead.  Target: Sequence >= 1,000,000 rows/s.
+# A baseline prints side by side: COPY of the same Sequence rows from a plain
+# table, the floor any implementation of the export meets.
 # BENCH_RESULTS=FILE also appends the medians as key=value lines.
 source "$(dirname "$0")/../scripts/common.sh"
 
@@ -58,6 +60,25 @@ SQL
     done
 done
 
+# Baseline for the Sequence format: the same rows, materialized once into a
+# plain table of the same 12 text columns, written with COPY the same way.
+# No export can beat it: it is the cost of COPY's CSV output alone.
+BASE_MS=""
+if [[ " $FORMATS " == *" sequence "* ]]; then
+    psql_q -c "CREATE UNLOGGED TABLE bench_sequence AS SELECT * FROM revrec.export_sequence(from_date => '2025-01-01', to_date => '2025-12-31', granularity => '$GRANULARITY')"
+    psql_q -c 'VACUUM ANALYZE bench_sequence'
+    for run in $(seq "$RUNS"); do
+        out=$(as_pg psql -X -v ON_ERROR_STOP=1 <<SQL
+\timing on
+COPY (SELECT * FROM bench_sequence) TO '/dev/null' (FORMAT csv, HEADER);
+SQL
+)
+        ms=$(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')
+        BASE_MS="$BASE_MS $ms"
+        log "run $run baseline (plain table, sequence rows): $(echo "$out" | sed -n 's/^COPY \([0-9]*\)$/\1/p') rows in $ms ms"
+    done
+fi
+
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 echo
 echo "GL export benchmark: $LINES annual invoice lines, year 2025, median of $RUNS runs"
@@ -71,5 +92,13 @@ for f in $FORMATS; do
         printf 'exports.%s.%s=%s\n' "$f" rows_per_s "$rps" "$f" rows "${N[$f]}" "$f" granularity "$g" >>"$BENCH_RESULTS"
     fi
 done
+if [ -n "$BASE_MS" ]; then
+    ms=$(echo "$BASE_MS" | median)
+    brps=$(awk -v n="${N[sequence]}" -v ms="$ms" 'BEGIN {printf "%.0f", n / (ms / 1000)}')
+    srps=$(awk -v n="${N[sequence]}" -v ms="$(echo "${MS[sequence]}" | median)" 'BEGIN {printf "%.0f", n / (ms / 1000)}')
+    printf '  %-12s %-6s %12d %10.0f %14.0f\n' "baseline" "$GRANULARITY" "${N[sequence]}" "$ms" "$brps"
+    echo "  baseline: the Sequence rows from a plain table (COPY's own cost); sequence/baseline = $(awk -v a="$srps" -v b="$brps" 'BEGIN {printf "%.2f", a / b}')"
+    [ -z "${BENCH_RESULTS:-}" ] || printf 'exports.baseline.rows_per_s=%s\n' "$brps" >>"$BENCH_RESULTS"
+fi
 [ -z "${BENCH_RESULTS:-}" ] || printf 'exports.lines=%s\nexports.formats=%s\nexports.runs=%s\n' "$LINES" "$FORMATS" "$RUNS" >>"$BENCH_RESULTS"
 echo "  target: sequence >= 1,000,000 rows/s"

@@ -90,6 +90,7 @@ for f in ${R[exports.formats]:-}; do
     row "export $f rows/s ($(get "exports.$f.granularity"), $(num "$(get exports.lines)") annual lines)" \
         "$(num "$(get "exports.$f.rows_per_s")")" "$t"
 done
+[ -z "${R[exports.baseline.rows_per_s]:-}" ] || row "  baseline: the Sequence rows copied from a plain table" "$(num "$(get exports.baseline.rows_per_s)")"
 if [ -n "${R[schedule.periods]:-}" ]; then
     row "schedule: revrec.schedule rows/s ($(num "${R[schedule.periods]}") annual periods)" "$(num "$(get schedule.revrec.rows_per_s)")"
     row "schedule: plain SQL rows/s" "$(num "$(get schedule.plain.rows_per_s)")"
