@@ -3,7 +3,7 @@
 EXTENSION  = revrec
 EXTVERSION = 0.2
 MODULE_big = revrec
-OBJS       = src/revrec.o src/money.o src/schedule.o src/ledger.o src/posting.o src/reports.o src/deferred.o src/export_worker.o src/exports.o
+OBJS       = src/revrec.o src/money.o src/schedule.o src/ledger.o src/posting.o src/reports.o src/deferred.o src/export_worker.o src/exports.o src/keyhash.o src/activity.o
 
 # The install script of the current version is assembled from the numbered
 # parts in sql/src so that each concept keeps its own file.  Released

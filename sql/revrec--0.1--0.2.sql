@@ -266,6 +266,10 @@ BEGIN
     RETURN NEW;
 END $$;
 
+-- 0.2: the activity log of a flush is one pass in C (src/activity.c).
+CREATE OR REPLACE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'revrec_log_postings';
+
 -- 0.2: voids of invoices and credit notes share one function; the flush uses it.
 CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
     p_labels text[], fl date)

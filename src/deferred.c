@@ -9,11 +9,11 @@
 #include "ledger.h"
 #include "money.h"
 #include "reports.h"
+#include "keyhash.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -35,15 +35,10 @@
  * the fields can be read back from it as C strings.
  */
 #define DR_NKEY 5
-typedef struct DrKey
-{
-	char	   *data;
-	int			len;
-} DrKey;
 
 typedef struct DrGroup
 {
-	DrKey		key;			/* hash key: must be first */
+	RrKey		key;			/* hash key: must be first */
 	const char *field[DR_NKEY]; /* customer, source, source_id, line_id, currency */
 	char	   *product_id;		/* min(product_id) */
 	char	   *method;			/* min(method) of the issue postings */
@@ -61,62 +56,13 @@ typedef struct DrGroup
 
 typedef struct DrLine
 {
-	DrKey		key;			/* line_id */
+	RrKey		key;			/* line_id */
 	bool		null_start,
 				null_end;
 	DateADT		start,
 				end;
 } DrLine;
 
-static uint32
-dr_hash(const void *key, Size keysize)
-{
-	const DrKey *k = (const DrKey *) key;
-
-	return hash_bytes((const unsigned char *) k->data, k->len);
-}
-
-static int
-dr_match(const void *a, const void *b, Size keysize)
-{
-	const DrKey *x = (const DrKey *) a;
-	const DrKey *y = (const DrKey *) b;
-
-	return (x->len == y->len && memcmp(x->data, y->data, x->len) == 0) ? 0 : 1;
-}
-
-static HTAB *
-dr_table(const char *name, Size entrysize, MemoryContext cxt)
-{
-	HASHCTL		ctl;
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(DrKey);
-	ctl.entrysize = entrysize;
-	ctl.hash = dr_hash;
-	ctl.match = dr_match;
-	ctl.hcxt = cxt;
-	return hash_create(name, 1024, &ctl, HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-}
-
-/* Insert or find key; a new entry gets its own copy of the key bytes. */
-static void *
-dr_enter(HTAB *h, const char *data, int len, MemoryContext cxt, bool *found)
-{
-	DrKey		k;
-	DrKey	   *e;
-
-	k.data = (char *) data;
-	k.len = len;
-	e = (DrKey *) hash_search(h, &k, HASH_ENTER, found);
-	if (!*found)
-	{
-		e->data = MemoryContextAlloc(cxt, len);
-		memcpy(e->data, data, len);
-		e->len = len;
-	}
-	return e;
-}
 
 /* A schedule without a spread of its own (usage, point in time, milestones) takes its line's period. */
 static bool
@@ -279,7 +225,7 @@ static HTAB *
 dr_line_periods(const DrList *groups, MemoryContext cxt)
 {
 	ArrayBuildState *ids = initArrayResult(TEXTOID, CurrentMemoryContext, false);
-	HTAB	   *lines = dr_table("revrec deferred lines", sizeof(DrLine), cxt);
+	HTAB	   *lines = rr_key_table("revrec deferred lines", sizeof(DrLine), cxt);
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		args[1];
 	bool		any = false;
@@ -310,7 +256,7 @@ dr_line_periods(const DrList *groups, MemoryContext cxt)
 		TupleDesc	td = SPI_tuptable->tupdesc;
 		char	   *id = SPI_getvalue(t, td, 1);
 		bool		found;
-		DrLine	   *l = dr_enter(lines, id, strlen(id) + 1, cxt, &found);
+		DrLine	   *l = rr_key_enter(lines, id, strlen(id) + 1, cxt, &found);
 
 		l->start = DatumGetDateADT(SPI_getbinval(t, td, 2, &l->null_start));
 		l->end = DatumGetDateADT(SPI_getbinval(t, td, 3, &l->null_end));
@@ -361,7 +307,7 @@ dr_emit(ReturnSetInfo *rsinfo, const DrGroup *g, HTAB *lines, DateADT as_of, Dat
 	remaining = -rr_check_minor(g->deferred);
 	if (dr_needs_line_period(g))
 	{
-		DrKey		k;
+		RrKey		k;
 		bool		found;
 
 		k.data = (char *) g->field[3];
@@ -531,7 +477,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 				}
 				resetStringInfo(&customer);
 				appendBinaryStringInfo(&customer, VARDATA_ANY(cust), VARSIZE_ANY_EXHDR(cust));
-				groups = dr_table("revrec deferred customer", sizeof(DrGroup), custcxt);
+				groups = rr_key_table("revrec deferred customer", sizeof(DrGroup), custcxt);
 			}
 
 			resetStringInfo(&key);
@@ -544,7 +490,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 			key_append(&key, v[c_line], n[c_line]);
 			key_append(&key, v[cols.currency], n[cols.currency]);
 			/* key bytes in gcxt: the rows kept point into them */
-			g = (DrGroup *) dr_enter(groups, key.data, key.len, gcxt, &found);
+			g = (DrGroup *) rr_key_enter(groups, key.data, key.len, gcxt, &found);
 			if (!found)
 			{
 				int			pos = 0;

@@ -881,36 +881,47 @@ stats_from(const RrPosting *p, DateADT lo, StatsState *st)
 	}
 }
 
+/* see ledger.h */
+void
+rr_posting_stats(const RrPosting *p, int64 *count, int64 *debits)
+{
+	StatsState	st = {0, 0};
+
+	if (p->has_floor)
+	{
+		/* the floor day (catch-ups and its own entries) day by day, later days from month amounts */
+		rr_posting_expand(p, p->floor, p->floor, false, stats_cb, &st);
+		if (!DATE_IS_NOEND(p->floor))
+			stats_from(p, p->floor + 1, &st);
+	}
+	else
+		stats_from(p, DATEVAL_NOBEGIN, &st);
+	*count = st.count;
+	*debits = st.debits;
+}
+
 /*
  * revrec._posting_stats(p revrec.posting) returns table(entries bigint, debits bigint):
- * how many entries a posting expands to and the sum of its debits, without
- * materializing them (for the activity log).
+ * rr_posting_stats of one posting, for SQL (tests check the log against it).
  */
 PG_FUNCTION_INFO_V1(revrec_posting_stats);
 Datum
 revrec_posting_stats(PG_FUNCTION_ARGS)
 {
 	RrPosting	p;
-	StatsState	st = {0, 0};
+	int64		count,
+				debits;
 	TupleDesc	td;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
 	posting_from_arg(fcinfo, 0, &p);
-	if (p.has_floor)
-	{
-		/* the floor day (catch-ups and its own entries) day by day, later days from month amounts */
-		rr_posting_expand(&p, p.floor, p.floor, false, stats_cb, &st);
-		if (!DATE_IS_NOEND(p.floor))
-			stats_from(&p, p.floor + 1, &st);
-	}
-	else
-		stats_from(&p, DATEVAL_NOBEGIN, &st);
+	rr_posting_stats(&p, &count, &debits);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "revrec._posting_stats must return a composite");
 	td = BlessTupleDesc(td);
-	values[0] = Int64GetDatum(st.count);
-	values[1] = Int64GetDatum(st.debits);
+	values[0] = Int64GetDatum(count);
+	values[1] = Int64GetDatum(debits);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 

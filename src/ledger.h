@@ -96,6 +96,12 @@ typedef struct RrPostingCols
 extern void rr_posting_cols(TupleDesc td, RrPostingCols *c);
 extern void rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c, RrPosting *p);
 
+/*
+ * How many entries a posting expands to and the sum of its debits, without
+ * materializing them (the activity log).
+ */
+extern void rr_posting_stats(const RrPosting *p, int64 *count, int64 *debits);
+
 /* Read the revrec.posting row passed as argument argno of fcinfo. */
 extern void rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p);
 

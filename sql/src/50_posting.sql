@@ -48,17 +48,10 @@ CREATE VIEW revrec.activity_log AS
 SELECT activity_id, at, who, action, source, document_id, customer_id, entries, amount, currency, detail
   FROM revrec.activity;
 
+-- One row per document and action posted by this transaction after posting
+-- p_from (src/activity.c: one pass over the new postings).
 CREATE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
-    LANGUAGE sql AS $$
-    INSERT INTO revrec.activity (action, source, document_id, customer_id, entries, amount, currency)
-    SELECT coalesce(p_action, p.reason), p.source, p.source_id, nullif(p.customer_id, ''),
-           sum(st.n_entries), revrec.from_minor_units(sum(st.debits)::bigint, p.currency), p.currency
-      FROM revrec.posting p,
-           LATERAL revrec._posting_stats(p) st
-     WHERE p.posting_id > p_from
-       AND p.recorded_xid = pg_current_xact_id()
-     GROUP BY 1, p.source, p.source_id, p.customer_id, p.currency
-$$;
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'revrec_log_postings';
 
 CREATE FUNCTION revrec._enqueue() RETURNS void
     LANGUAGE sql AS $$

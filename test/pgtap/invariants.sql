@@ -63,7 +63,7 @@ SELECT g.customer_id, g.invoice_id, g.line_id, i.status, i.accounting_date, i.vo
           l.product_id, l.schedule_line_id, l.service_start, l.service_end, l.recognize_on;
 
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 -- 1. The generator wrote what it claims to: every kind of document and event.
 SELECT pg_temp.none($$
@@ -227,6 +227,18 @@ SELECT pg_temp.none($$
      WHERE NOT EXISTS (SELECT 1 FROM revrec.activity_log a WHERE a.action = 'lock'
                           AND a.detail LIKE '%-> ' || l.lock_date || ',%' AND a.at <= l.set_at) $$,
     'each lock change is in the activity log');
+
+-- 12b. The activity log counts what was posted: per document, its runs'
+--      entries and debits add up to the document's journal entries.
+SELECT pg_temp.none($$
+    WITH a AS (SELECT source, document_id, currency, sum(entries) AS n, sum(amount) AS dr
+                 FROM revrec.activity_log WHERE source IS NOT NULL GROUP BY 1, 2, 3),
+         j AS (SELECT source, source_id AS document_id, currency, count(*) AS n,
+                      sum(amount) FILTER (WHERE direction = 'debit') AS dr
+                 FROM je GROUP BY 1, 2, 3)
+    SELECT * FROM a FULL JOIN j USING (source, document_id, currency)
+     WHERE a.n IS DISTINCT FROM j.n OR coalesce(a.dr, 0) <> coalesce(j.dr, 0) $$,
+    'the activity log''s entries and amounts per document match the journal');
 
 -- 13. Amounts are positive with exactly the currency's decimals.
 SELECT pg_temp.none($$
