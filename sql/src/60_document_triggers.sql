@@ -118,9 +118,14 @@ BEGIN
                              bad.line_id, bad.ncust, bad.invoice_id, bad.icust);
     END IF;
     -- queue the invoices (their customer is the lines' own, checked above);
-    -- the flush posts only those issued and not posted yet
+    -- the flush posts only those issued and not posted yet.  An invoice this
+    -- transaction inserted or issued is queued already (by its own trigger,
+    -- until a flush takes it): a bulk load queues each invoice once, not
+    -- once more per COPY of its lines.
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.customer_id IS NOT NULL;
+    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n
+     WHERE n.customer_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM revrec.pending q WHERE q.doc_kind = 'invoice' AND q.doc_id = n.invoice_id);
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
