@@ -43,19 +43,34 @@ DROP INDEX revrec.invoice_line_invoice;
 CREATE OR REPLACE FUNCTION revrec._check_reference() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    col    text := TG_ARGV[0];
-    parent text := TG_ARGV[1];
-    pcol   text := TG_ARGV[2];
-    bad    text;
+    col     text := TG_ARGV[0];
+    parent  text := TG_ARGV[1];
+    pcol    text := TG_ARGV[2];
+    bad     text;
+    others  bigint;
+    locked  bigint;
 BEGIN
-    -- rows this transaction wrote itself need no lock: nobody else sees them
-    EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n)
-                       AND NOT (p.xmin = pg_current_xact_id()::xid) FOR KEY SHARE OF p',
-                   parent, pcol, col);
-    -- each distinct key once (a COPY of usage repeats its line ids)
-    EXECUTE format('SELECT d.k FROM (SELECT DISTINCT n.%I AS k FROM new_rows n WHERE n.%I IS NOT NULL) d
-                     WHERE NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = d.k) LIMIT 1',
-                   col, col, parent, pcol) INTO bad;
+    -- one pass over the distinct keys: a key with no parent, and how many
+    -- parents other transactions wrote (rows this transaction wrote itself
+    -- need no lock: nobody else sees them; in a bulk load that is all of them)
+    EXECUTE format('SELECT min(d.k) FILTER (WHERE p.%4$I IS NULL),
+                           count(*) FILTER (WHERE p.%4$I IS NOT NULL AND NOT (p.xmin = pg_current_xact_id()::xid))
+                      FROM (SELECT DISTINCT n.%1$I AS k FROM new_rows n WHERE n.%1$I IS NOT NULL) d
+                      LEFT JOIN revrec.%3$I p ON p.%4$I = d.k',
+                   col, col, parent, pcol) INTO bad, others;
+    IF bad IS NULL AND others > 0 THEN
+        -- lock them as a foreign key would; one deleted meanwhile (committed
+        -- after our snapshot) is skipped by the lock: find it again
+        EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n)
+                           AND NOT (p.xmin = pg_current_xact_id()::xid) FOR KEY SHARE OF p',
+                       parent, pcol, col);
+        GET DIAGNOSTICS locked = ROW_COUNT;
+        IF locked < others THEN
+            EXECUTE format('SELECT d.k FROM (SELECT DISTINCT n.%I AS k FROM new_rows n WHERE n.%I IS NOT NULL) d
+                             WHERE NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = d.k) LIMIT 1',
+                           col, col, parent, pcol) INTO bad;
+        END IF;
+    END IF;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '23503',
             MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"', TG_TABLE_NAME, TG_ARGV[3]),
