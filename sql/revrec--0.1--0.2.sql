@@ -96,11 +96,16 @@ BEGIN
         OR (n.ssp IS NOT NULL AND revrec.to_minor_units(n.ssp, i.currency) IS NULL)
      LIMIT 1;
     IF NOT FOUND THEN
+        -- an issued invoice still in this transaction's queue is not posted
+        -- yet (only a flush posts, and it empties the queue): a bulk load
+        -- probes the ledger for none of its invoices
         SELECT min(n.line_id) AS line_id, i.invoice_id, true AS posted INTO bad
           FROM (SELECT DISTINCT invoice_id FROM new_rows) d
           JOIN revrec.invoice i ON i.invoice_id = d.invoice_id
           JOIN new_rows n ON n.invoice_id = d.invoice_id
-         WHERE EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+         WHERE NOT (i.status = 'issued'
+                    AND EXISTS (SELECT 1 FROM revrec.pending q WHERE q.doc_kind = 'invoice' AND q.doc_id = i.invoice_id))
+           AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
                           AND p.source_id = i.invoice_id AND p.reason = 'issue')
          GROUP BY i.invoice_id
          LIMIT 1;
