@@ -234,32 +234,31 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 		l->has_ssp = true;
 		l->ssp = rr_numeric_to_minor(DatumGetNumeric(d), inv->exponent, "invoice_line.ssp");
 	}
-	/* usage rows: dates and amounts */
+	/*
+	 * usage rows: one {day number, amount} pair per row (one scan of the
+	 * line's usage instead of one for the dates and one for the amounts; a
+	 * date's day number counts from 2000-01-01, as DateADT does)
+	 */
 	d = SPI_getbinval(t, td, 17, &isnull);
 	if (!isnull)
 	{
-		Datum	   *de,
-				   *ae;
-		bool	   *dn,
-				   *an;
+		Datum	   *e;
+		bool	   *en;
 		int			n,
-					n2,
 					i;
 
-		deconstruct_array(DatumGetArrayTypeP(d), DATEOID, 4, true, TYPALIGN_INT, &de, &dn, &n);
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, td, 18, &isnull)), NUMERICOID, -1, false,
-						  TYPALIGN_INT, &ae, &an, &n2);
-		l->nusage = n;
-		l->udate = palloc(sizeof(DateADT) * n);
-		l->uamount = palloc(sizeof(int64) * n);
-		for (i = 0; i < n; i++)
+		deconstruct_array(DatumGetArrayTypeP(d), NUMERICOID, -1, false, TYPALIGN_INT, &e, &en, &n);
+		l->nusage = n / 2;
+		l->udate = palloc(sizeof(DateADT) * Max(n / 2, 1));
+		l->uamount = palloc(sizeof(int64) * Max(n / 2, 1));
+		for (i = 0; i < n / 2; i++)
 		{
-			l->udate[i] = DatumGetDateADT(de[i]);
-			l->uamount[i] = rr_numeric_to_minor(DatumGetNumeric(ae[i]), inv->exponent, "usage.amount");
+			l->udate[i] = (DateADT) DatumGetInt32(DirectFunctionCall1(numeric_int4, e[2 * i]));
+			l->uamount[i] = rr_numeric_to_minor(DatumGetNumeric(e[2 * i + 1]), inv->exponent, "usage.amount");
 		}
 	}
 	/* milestones: amounts and completion dates (null when not completed) */
-	d = SPI_getbinval(t, td, 19, &isnull);
+	d = SPI_getbinval(t, td, 18, &isnull);
 	if (!isnull)
 	{
 		Datum	   *ae,
@@ -271,7 +270,7 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 					i;
 
 		deconstruct_array(DatumGetArrayTypeP(d), NUMERICOID, -1, false, TYPALIGN_INT, &ae, &an, &n);
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, td, 20, &isnull)), DATEOID, 4, true,
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, td, 19, &isnull)), DATEOID, 4, true,
 						  TYPALIGN_INT, &de, &dn, &n2);
 		l->nms = n;
 		l->ms_amount = palloc(sizeof(int64) * n);
@@ -284,7 +283,7 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 			l->ms_date[i] = dn[i] ? 0 : DatumGetDateADT(de[i]);
 		}
 	}
-	d = SPI_getbinval(t, td, 21, &isnull);
+	d = SPI_getbinval(t, td, 20, &isnull);
 	l->bs_recognized = isnull ? 0 : DatumGetInt64(d);
 }
 
@@ -584,9 +583,8 @@ static const char *const line_query =
 "       coalesce(l.recognition_method, p.recognition_method, 'straight_line'),"
 "       l.recognize_on, l.schedule_line_id, l.ssp,"
 "       CASE WHEN coalesce(l.recognition_method, p.recognition_method) = 'usage' THEN"
-"         (SELECT array_agg(x.usage_date ORDER BY x.usage_date, x.usage_id) FROM revrec.usage x WHERE x.line_id = l.line_id) END,"
-"       CASE WHEN coalesce(l.recognition_method, p.recognition_method) = 'usage' THEN"
-"         (SELECT array_agg(x.amount ORDER BY x.usage_date, x.usage_id) FROM revrec.usage x WHERE x.line_id = l.line_id) END,"
+"         (SELECT array_agg(ARRAY[(x.usage_date - date '2000-01-01')::numeric, x.amount] ORDER BY x.usage_date, x.usage_id)"
+"            FROM revrec.usage x WHERE x.line_id = l.line_id) END,"
 "       CASE WHEN coalesce(l.recognition_method, p.recognition_method) = 'milestone' THEN"
 "         (SELECT array_agg(x.amount ORDER BY x.milestone_id) FROM revrec.milestone x WHERE x.line_id = l.line_id) END,"
 "       CASE WHEN coalesce(l.recognition_method, p.recognition_method) = 'milestone' THEN"
