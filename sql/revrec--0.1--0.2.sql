@@ -223,6 +223,22 @@ BEGIN
 END $$;
 
 -- 0.2: a void is never dated before the document it reverses (RV014).
+-- The day a void of a document takes effect: the one given, or today (never
+-- before the document's own date); a void dated before the document is refused.
+-- what: 'invoice' / 'credit note'; date_name: what the document's date is called.
+CREATE FUNCTION revrec._void_day(what text, doc_id text, void_date date, doc_date date, date_name text)
+    RETURNS date LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF void_date < doc_date THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV014',
+            MESSAGE = format('%s %s cannot be voided on %s, before its %s %s', what, doc_id, void_date, date_name, doc_date),
+            HINT = format('Date the void on or after the %s (or leave void_date out).', date_name);
+    END IF;
+    RETURN coalesce(void_date, greatest(current_date, doc_date));
+END $$;
+REVOKE EXECUTE ON FUNCTION revrec._void_day(text, text, date, date, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION revrec._void_day(text, text, date, date, text) TO revrec_reader;
+
 CREATE OR REPLACE FUNCTION revrec._invoice_upd() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -241,13 +257,7 @@ BEGIN
     END IF;
     IF NEW.status = 'void' AND OLD.status <> 'void' THEN
         -- a void reverses the invoice: never before the invoice itself
-        NEW.void_date := coalesce(NEW.void_date, greatest(current_date, NEW.accounting_date));
-        IF NEW.void_date < NEW.accounting_date THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV014',
-                MESSAGE = format('invoice %s cannot be voided on %s, before its accounting date %s',
-                                 NEW.invoice_id, NEW.void_date, NEW.accounting_date),
-                HINT = 'Date the void on or after the accounting date (or leave void_date out).';
-        END IF;
+        NEW.void_date := revrec._void_day('invoice', NEW.invoice_id, NEW.void_date, NEW.accounting_date, 'accounting date');
     END IF;
     IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
@@ -275,13 +285,7 @@ BEGIN
     END IF;
     IF NEW.status = 'void' AND OLD.status <> 'void' THEN
         -- a void reverses the credit note: never before the credit note itself
-        NEW.void_date := coalesce(NEW.void_date, greatest(current_date, NEW.credit_date));
-        IF NEW.void_date < NEW.credit_date THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV014',
-                MESSAGE = format('credit note %s cannot be voided on %s, before its credit date %s',
-                                 NEW.credit_note_id, NEW.void_date, NEW.credit_date),
-                HINT = 'Date the void on or after the credit date (or leave void_date out).';
-        END IF;
+        NEW.void_date := revrec._void_day('credit note', NEW.credit_note_id, NEW.void_date, NEW.credit_date, 'credit date');
     END IF;
     IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
@@ -867,8 +871,10 @@ BEGIN
                array_agg(c.amount) FILTER (WHERE c.amount IS NOT NULL) AS amounts,
                revrec.from_minor_units(0, c.currency) AS zero
           FROM c GROUP BY c.customer_id, c.currency, c.product_id, c.is_product)
+    -- a customer's total line says so in the product name column: a line of
+    -- lines without a product has both product columns empty
     SELECT concat_ws(',', revrec._csv(l.customer_id), revrec._csv(cu.name), revrec._csv(l.product_id),
-                     revrec._csv(pr.name), l.currency, l.booked, l.recognized, l.remaining,
+                     CASE WHEN l.is_product THEN revrec._csv(pr.name) ELSE 'Total' END, l.currency, l.booked, l.recognized, l.remaining,
                      array_to_string(ARRAY(SELECT coalesce(l.amounts[array_position(l.cols, i)], l.zero)
                                              FROM generate_series(0, months + 1) i), ','))
       FROM l

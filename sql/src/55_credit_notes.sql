@@ -311,13 +311,7 @@ BEGIN
     END IF;
     IF NEW.status = 'void' AND OLD.status <> 'void' THEN
         -- a void reverses the credit note: never before the credit note itself
-        NEW.void_date := coalesce(NEW.void_date, greatest(current_date, NEW.credit_date));
-        IF NEW.void_date < NEW.credit_date THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV014',
-                MESSAGE = format('credit note %s cannot be voided on %s, before its credit date %s',
-                                 NEW.credit_note_id, NEW.void_date, NEW.credit_date),
-                HINT = 'Date the void on or after the credit date (or leave void_date out).';
-        END IF;
+        NEW.void_date := revrec._void_day('credit note', NEW.credit_note_id, NEW.void_date, NEW.credit_date, 'credit date');
     END IF;
     IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)

@@ -39,13 +39,7 @@ BEGIN
     END IF;
     IF NEW.status = 'void' AND OLD.status <> 'void' THEN
         -- a void reverses the invoice: never before the invoice itself
-        NEW.void_date := coalesce(NEW.void_date, greatest(current_date, NEW.accounting_date));
-        IF NEW.void_date < NEW.accounting_date THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV014',
-                MESSAGE = format('invoice %s cannot be voided on %s, before its accounting date %s',
-                                 NEW.invoice_id, NEW.void_date, NEW.accounting_date),
-                HINT = 'Date the void on or after the accounting date (or leave void_date out).';
-        END IF;
+        NEW.void_date := revrec._void_day('invoice', NEW.invoice_id, NEW.void_date, NEW.accounting_date, 'accounting date');
     END IF;
     IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)

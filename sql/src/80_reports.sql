@@ -368,8 +368,10 @@ BEGIN
                array_agg(c.amount) FILTER (WHERE c.amount IS NOT NULL) AS amounts,
                revrec.from_minor_units(0, c.currency) AS zero
           FROM c GROUP BY c.customer_id, c.currency, c.product_id, c.is_product)
+    -- a customer's total line says so in the product name column: a line of
+    -- lines without a product has both product columns empty
     SELECT concat_ws(',', revrec._csv(l.customer_id), revrec._csv(cu.name), revrec._csv(l.product_id),
-                     revrec._csv(pr.name), l.currency, l.booked, l.recognized, l.remaining,
+                     CASE WHEN l.is_product THEN revrec._csv(pr.name) ELSE 'Total' END, l.currency, l.booked, l.recognized, l.remaining,
                      array_to_string(ARRAY(SELECT coalesce(l.amounts[array_position(l.cols, i)], l.zero)
                                              FROM generate_series(0, months + 1) i), ','))
       FROM l
