@@ -5,7 +5,7 @@
 # to $BENCH_RESULTS.  Exits non-zero if any of them fails.
 #
 #   make bench                      the sizes: 1,000,000 lines for
-#                                   posting and reports (long: most of an hour)
+#                                   posting and reports (long: about 25 minutes)
 #   BENCH_QUICK=1 make bench        quick, for development: 10,000 company
 #                                   lines, 300 export lines, 10,000 periods
 #   BENCH_ONLY="posting reports"    run only these bench/*.sh
@@ -14,8 +14,8 @@
 # Sizes can also be set one by one: SIZE (posting and reports, generated
 # company lines), LINES (exports), PERIODS (schedule), RUNS (all, default 3).
 # exports.sh writes a year of daily entries per annual line (730 rows each)
-# and some formats run at ~20,000 rows/s, so make bench uses LINES=3,000
-# (2.2 million rows per format and run, ~13 minutes for the 4 formats x 3
+# and some formats run at ~30,000 rows/s, so make bench uses LINES=3,000
+# (2.2 million rows per format and run, ~9 minutes for the 4 formats x 3
 # runs), not exports.sh's own default of 100,000 (hours).
 # The figures are kept in $BENCH_OUT (default ./out/bench-results.txt).
 set -uo pipefail
