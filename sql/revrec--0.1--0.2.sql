@@ -46,31 +46,36 @@ DECLARE
     col     text := TG_ARGV[0];
     parent  text := TG_ARGV[1];
     pcol    text := TG_ARGV[2];
+    -- optional 5th argument: SHARE where the child must also keep the parent
+    -- from changing until it commits (an invoice's lines vs its issue)
+    lockmode text := coalesce(TG_ARGV[4], 'KEY SHARE');
     bad     text;
     others  bigint;
     locked  bigint;
 BEGIN
+    IF lockmode NOT IN ('KEY SHARE', 'SHARE') THEN
+        RAISE EXCEPTION USING ERRCODE = 'internal_error',
+            MESSAGE = format('revrec._check_reference: lock mode must be KEY SHARE or SHARE, not %s', lockmode);
+    END IF;
     -- one pass over the distinct keys: a key with no parent, and how many
     -- parents other transactions wrote (rows this transaction wrote itself
-    -- need no lock: nobody else sees them; in a bulk load that is all of them)
-    EXECUTE format('SELECT min(d.k) FILTER (WHERE p.%4$I IS NULL),
-                           count(*) FILTER (WHERE p.%4$I IS NOT NULL AND NOT (p.xmin = pg_current_xact_id()::xid))
-                      FROM (SELECT DISTINCT n.%1$I AS k FROM new_rows n WHERE n.%1$I IS NOT NULL) d
-                      LEFT JOIN revrec.%3$I p ON p.%4$I = d.k',
-                   col, col, parent, pcol) INTO bad, others;
-    IF bad IS NULL AND others > 0 THEN
-        -- lock them as a foreign key would; one deleted meanwhile (committed
-        -- after our snapshot) is skipped by the lock: find it again
+    -- need no lock: nobody else sees them; in a bulk load that is all of them).
+    -- Then lock those; fewer locked than found means one was deleted (or
+    -- re-keyed) by a transaction that committed meanwhile: look again, with
+    -- a new snapshot, until every parent found is locked or one is missing.
+    LOOP
+        EXECUTE format('SELECT min(d.k) FILTER (WHERE p.%4$I IS NULL),
+                               count(*) FILTER (WHERE p.%4$I IS NOT NULL AND NOT (p.xmin = pg_current_xact_id()::xid))
+                          FROM (SELECT DISTINCT n.%1$I AS k FROM new_rows n WHERE n.%1$I IS NOT NULL) d
+                          LEFT JOIN revrec.%3$I p ON p.%4$I = d.k',
+                       col, col, parent, pcol) INTO bad, others;
+        EXIT WHEN bad IS NOT NULL OR others = 0;
         EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n)
-                           AND NOT (p.xmin = pg_current_xact_id()::xid) FOR KEY SHARE OF p',
-                       parent, pcol, col);
+                           AND NOT (p.xmin = pg_current_xact_id()::xid) FOR %s OF p',
+                       parent, pcol, col, lockmode);
         GET DIAGNOSTICS locked = ROW_COUNT;
-        IF locked < others THEN
-            EXECUTE format('SELECT d.k FROM (SELECT DISTINCT n.%I AS k FROM new_rows n WHERE n.%I IS NOT NULL) d
-                             WHERE NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = d.k) LIMIT 1',
-                           col, col, parent, pcol) INTO bad;
-        END IF;
-    END IF;
+        EXIT WHEN locked >= others;
+    END LOOP;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '23503',
             MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"', TG_TABLE_NAME, TG_ARGV[3]),
@@ -96,16 +101,15 @@ BEGIN
         OR (n.ssp IS NOT NULL AND revrec.to_minor_units(n.ssp, i.currency) IS NULL)
      LIMIT 1;
     IF NOT FOUND THEN
-        -- an issued invoice still in this transaction's queue is not posted
-        -- yet (only a flush posts, and it empties the queue): a bulk load
-        -- probes the ledger for none of its invoices
+        -- the invoice_line_invoice_* trigger, fired before this one, locked
+        -- the invoices other transactions wrote (FOR SHARE): none can be
+        -- issued and posted under us now, and this query's snapshot sees one
+        -- that was posted while we waited for the lock
         SELECT min(n.line_id) AS line_id, i.invoice_id, true AS posted INTO bad
           FROM (SELECT DISTINCT invoice_id FROM new_rows) d
           JOIN revrec.invoice i ON i.invoice_id = d.invoice_id
           JOIN new_rows n ON n.invoice_id = d.invoice_id
-         WHERE NOT (i.status = 'issued'
-                    AND EXISTS (SELECT 1 FROM revrec.pending q WHERE q.doc_kind = 'invoice' AND q.doc_id = i.invoice_id))
-           AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+         WHERE EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
                           AND p.source_id = i.invoice_id AND p.reason = 'issue')
          GROUP BY i.invoice_id
          LIMIT 1;
@@ -121,14 +125,10 @@ BEGIN
                              bad.line_id, bad.ncust, bad.invoice_id, bad.icust);
     END IF;
     -- queue the invoices (their customer is the lines' own, checked above);
-    -- the flush posts only those issued and not posted yet.  An invoice this
-    -- transaction inserted or issued is queued already (by its own trigger,
-    -- until a flush takes it): a bulk load queues each invoice once, not
-    -- once more per COPY of its lines.
+    -- the flush posts only those issued and not posted yet (and reads each
+    -- once however often it was queued)
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n
-     WHERE n.customer_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM revrec.pending q WHERE q.doc_kind = 'invoice' AND q.doc_id = n.invoice_id);
+    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.customer_id IS NOT NULL;
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -298,6 +298,17 @@ END $$;
 -- 0.2: the activity log of a flush is one pass in C (src/activity.c).
 CREATE OR REPLACE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'revrec_log_postings';
+
+-- 0.2: a statement of lines locks the invoices other transactions wrote FOR
+-- SHARE (not only FOR KEY SHARE), before the "already posted" check, so an
+-- invoice cannot be issued and posted under lines being added to it.
+DROP TRIGGER invoice_line_invoice_ins ON revrec.invoice_line;
+DROP TRIGGER invoice_line_invoice_upd ON revrec.invoice_line;
+CREATE TRIGGER invoice_line_invoice_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
+CREATE TRIGGER invoice_line_invoice_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
+ALTER TRIGGER invoice_line_ins ON revrec.invoice_line RENAME TO invoice_line_queue_ins;
 
 -- 0.2: voids of invoices and credit notes share one function; the flush uses it.
 CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],

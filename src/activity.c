@@ -7,8 +7,8 @@
  * their debits.  It runs once per flush, over every posting of a bulk load,
  * so it is one pass in C: each posting row is read once, its entries are
  * counted from month amounts (rr_posting_stats, no day loop), the documents
- * are grouped in a hash table in the order they were first posted, and the
- * log rows go in with one INSERT of arrays.
+ * are grouped in a hash table, and the log rows go in, in the order the
+ * documents were first posted, with one INSERT of arrays.
  */
 #include "revrec.h"
 #include "keyhash.h"
@@ -30,7 +30,7 @@
 typedef struct LogDoc
 {
 	RrKey		key;			/* hash key: must be first */
-	int			order;			/* first appearance */
+	int64		first;			/* its smallest posting_id: the log's order */
 	int64		entries;
 	int64		debits;
 } LogDoc;
@@ -83,11 +83,20 @@ text_array(Datum *v, bool *n, int count)
 	return construct_md_array(v, n, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
+static int
+doc_cmp(const void *a, const void *b)
+{
+	int64		x = (*(LogDoc *const *) a)->first;
+	int64		y = (*(LogDoc *const *) b)->first;
+
+	return (x > y) - (x < y);
+}
+
 PG_FUNCTION_INFO_V1(revrec_log_postings);
 Datum
 revrec_log_postings(PG_FUNCTION_ARGS)
 {
-	int64		from = PG_GETARG_INT64(0);
+	int64		from;
 	char	   *action = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	MemoryContext cxt,
 				rowcxt,
@@ -103,10 +112,16 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	RrPostingCols cols;
 	int			att_reason = -1,
-				att_customer = -1;
+				att_customer = -1,
+				att_id = -1;
 	Datum	   *values = NULL;
 	bool	   *nulls = NULL;
 	bool		first = true;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("revrec._log_postings: the posting_id to start after must not be null")));
+	from = PG_GETARG_INT64(0);
 
 	/* everything kept across batches lives here; the caller's context outlives SPI's */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "revrec activity log", ALLOCSET_DEFAULT_SIZES);
@@ -140,8 +155,9 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 			/* 0-based, as RrPostingCols */
 			att_reason = SPI_fnumber(td, "reason") - 1;
 			att_customer = SPI_fnumber(td, "customer_id") - 1;
-			if (att_reason < 0 || att_customer < 0)
-				elog(ERROR, "revrec.posting lacks reason or customer_id");
+			att_id = SPI_fnumber(td, "posting_id") - 1;
+			if (att_reason < 0 || att_customer < 0 || att_id < 0)
+				elog(ERROR, "revrec.posting lacks reason, customer_id or posting_id");
 			values = MemoryContextAlloc(cxt, sizeof(Datum) * td->natts);
 			nulls = MemoryContextAlloc(cxt, sizeof(bool) * td->natts);
 			first = false;
@@ -181,11 +197,12 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 					byorder = byorder ? repalloc(byorder, sizeof(LogDoc *) * maxdocs)
 						: MemoryContextAlloc(cxt, sizeof(LogDoc *) * maxdocs);
 				}
-				d->order = ndocs;
+				d->first = DatumGetInt64(values[att_id]);
 				d->entries = 0;
 				d->debits = 0;
 				byorder[ndocs++] = d;
 			}
+			d->first = Min(d->first, DatumGetInt64(values[att_id]));
 			d->entries += count;
 			d->debits = rr_add_minor(d->debits, debits);
 			MemoryContextReset(rowcxt);
@@ -193,6 +210,14 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+
+	/*
+	 * Log rows in the order the documents were posted (the cursor reads the
+	 * heap in physical order, which space reused after a rollback can make
+	 * differ from posting order)
+	 */
+	if (ndocs > 1)
+		qsort(byorder, ndocs, sizeof(LogDoc *), doc_cmp);
 
 	if (ndocs > 0)
 	{
@@ -232,7 +257,15 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 													  rr_currency_exponent(field[4], "currency")));
 		}
 		for (f = 0; f < LOG_NKEY; f++)
+		{
 			arrays[f] = PointerGetDatum(text_array(v[f], n[f], ndocs));
+			/* the array holds its own copies: free the texts as we go */
+			for (i = 0; i < ndocs; i++)
+				if (!n[f][i])
+					pfree(DatumGetPointer(v[f][i]));
+			pfree(v[f]);
+			pfree(n[f]);
+		}
 		arrays[LOG_NKEY] = PointerGetDatum(construct_md_array(ents, NULL, 1, dims, lbs, INT8OID, 8,
 															  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		arrays[LOG_NKEY + 1] = PointerGetDatum(construct_md_array(amts, amtnull, 1, dims, lbs, NUMERICOID,

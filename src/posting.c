@@ -248,6 +248,8 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 					i;
 
 		deconstruct_array(DatumGetArrayTypeP(d), NUMERICOID, -1, false, TYPALIGN_INT, &e, &en, &n);
+		if (n % 2 != 0)
+			elog(ERROR, "revrec: usage of line %s read as %d values, not pairs", l->line_id, n);
 		l->nusage = n / 2;
 		l->udate = palloc(sizeof(DateADT) * Max(n / 2, 1));
 		l->uamount = palloc(sizeof(int64) * Max(n / 2, 1));

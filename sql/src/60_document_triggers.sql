@@ -92,16 +92,15 @@ BEGIN
         OR (n.ssp IS NOT NULL AND revrec.to_minor_units(n.ssp, i.currency) IS NULL)
      LIMIT 1;
     IF NOT FOUND THEN
-        -- an issued invoice still in this transaction's queue is not posted
-        -- yet (only a flush posts, and it empties the queue): a bulk load
-        -- probes the ledger for none of its invoices
+        -- the invoice_line_invoice_* trigger, fired before this one, locked
+        -- the invoices other transactions wrote (FOR SHARE): none can be
+        -- issued and posted under us now, and this query's snapshot sees one
+        -- that was posted while we waited for the lock
         SELECT min(n.line_id) AS line_id, i.invoice_id, true AS posted INTO bad
           FROM (SELECT DISTINCT invoice_id FROM new_rows) d
           JOIN revrec.invoice i ON i.invoice_id = d.invoice_id
           JOIN new_rows n ON n.invoice_id = d.invoice_id
-         WHERE NOT (i.status = 'issued'
-                    AND EXISTS (SELECT 1 FROM revrec.pending q WHERE q.doc_kind = 'invoice' AND q.doc_id = i.invoice_id))
-           AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+         WHERE EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
                           AND p.source_id = i.invoice_id AND p.reason = 'issue')
          GROUP BY i.invoice_id
          LIMIT 1;
@@ -117,20 +116,19 @@ BEGIN
                              bad.line_id, bad.ncust, bad.invoice_id, bad.icust);
     END IF;
     -- queue the invoices (their customer is the lines' own, checked above);
-    -- the flush posts only those issued and not posted yet.  An invoice this
-    -- transaction inserted or issued is queued already (by its own trigger,
-    -- until a flush takes it): a bulk load queues each invoice once, not
-    -- once more per COPY of its lines.
+    -- the flush posts only those issued and not posted yet (and reads each
+    -- once however often it was queued)
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n
-     WHERE n.customer_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM revrec.pending q WHERE q.doc_kind = 'invoice' AND q.doc_id = n.invoice_id);
+    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.customer_id IS NOT NULL;
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER invoice_line_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+-- Named to fire after invoice_line_invoice_ins (triggers of one event fire in
+-- name order): that one finds missing invoices and locks the others' invoices
+-- FOR SHARE, which the "already posted" check above relies on.
+CREATE TRIGGER invoice_line_queue_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._invoice_line_ins();
 
 -- Lines (and usage, milestones' amounts) of a posted invoice never change.

@@ -17,31 +17,36 @@ DECLARE
     col     text := TG_ARGV[0];
     parent  text := TG_ARGV[1];
     pcol    text := TG_ARGV[2];
+    -- optional 5th argument: SHARE where the child must also keep the parent
+    -- from changing until it commits (an invoice's lines vs its issue)
+    lockmode text := coalesce(TG_ARGV[4], 'KEY SHARE');
     bad     text;
     others  bigint;
     locked  bigint;
 BEGIN
+    IF lockmode NOT IN ('KEY SHARE', 'SHARE') THEN
+        RAISE EXCEPTION USING ERRCODE = 'internal_error',
+            MESSAGE = format('revrec._check_reference: lock mode must be KEY SHARE or SHARE, not %s', lockmode);
+    END IF;
     -- one pass over the distinct keys: a key with no parent, and how many
     -- parents other transactions wrote (rows this transaction wrote itself
-    -- need no lock: nobody else sees them; in a bulk load that is all of them)
-    EXECUTE format('SELECT min(d.k) FILTER (WHERE p.%4$I IS NULL),
-                           count(*) FILTER (WHERE p.%4$I IS NOT NULL AND NOT (p.xmin = pg_current_xact_id()::xid))
-                      FROM (SELECT DISTINCT n.%1$I AS k FROM new_rows n WHERE n.%1$I IS NOT NULL) d
-                      LEFT JOIN revrec.%3$I p ON p.%4$I = d.k',
-                   col, col, parent, pcol) INTO bad, others;
-    IF bad IS NULL AND others > 0 THEN
-        -- lock them as a foreign key would; one deleted meanwhile (committed
-        -- after our snapshot) is skipped by the lock: find it again
+    -- need no lock: nobody else sees them; in a bulk load that is all of them).
+    -- Then lock those; fewer locked than found means one was deleted (or
+    -- re-keyed) by a transaction that committed meanwhile: look again, with
+    -- a new snapshot, until every parent found is locked or one is missing.
+    LOOP
+        EXECUTE format('SELECT min(d.k) FILTER (WHERE p.%4$I IS NULL),
+                               count(*) FILTER (WHERE p.%4$I IS NOT NULL AND NOT (p.xmin = pg_current_xact_id()::xid))
+                          FROM (SELECT DISTINCT n.%1$I AS k FROM new_rows n WHERE n.%1$I IS NOT NULL) d
+                          LEFT JOIN revrec.%3$I p ON p.%4$I = d.k',
+                       col, col, parent, pcol) INTO bad, others;
+        EXIT WHEN bad IS NOT NULL OR others = 0;
         EXECUTE format('SELECT 1 FROM revrec.%I p WHERE p.%I IN (SELECT DISTINCT n.%I FROM new_rows n)
-                           AND NOT (p.xmin = pg_current_xact_id()::xid) FOR KEY SHARE OF p',
-                       parent, pcol, col);
+                           AND NOT (p.xmin = pg_current_xact_id()::xid) FOR %s OF p',
+                       parent, pcol, col, lockmode);
         GET DIAGNOSTICS locked = ROW_COUNT;
-        IF locked < others THEN
-            EXECUTE format('SELECT d.k FROM (SELECT DISTINCT n.%I AS k FROM new_rows n WHERE n.%I IS NOT NULL) d
-                             WHERE NOT EXISTS (SELECT 1 FROM revrec.%I p WHERE p.%I = d.k) LIMIT 1',
-                           col, col, parent, pcol) INTO bad;
-        END IF;
-    END IF;
+        EXIT WHEN locked >= others;
+    END LOOP;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '23503',
             MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"', TG_TABLE_NAME, TG_ARGV[3]),
@@ -82,9 +87,9 @@ CREATE TRIGGER invoice_currency_ins AFTER INSERT ON revrec.invoice REFERENCING N
 CREATE TRIGGER invoice_currency_upd AFTER UPDATE ON revrec.invoice REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('currency', 'currency', 'code', 'invoice_currency_fkey');
 CREATE TRIGGER invoice_line_invoice_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey');
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
 CREATE TRIGGER invoice_line_invoice_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey');
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
 CREATE TRIGGER invoice_line_product_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('product_id', 'product', 'product_id', 'invoice_line_product_id_fkey');
 CREATE TRIGGER invoice_line_product_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows

@@ -46,7 +46,7 @@ functions() {
     q -d rr_upgrade -c "SELECT md5(string_agg(pg_get_functiondef(p.oid) || coalesce(p.proacl::text, ''), '|' ORDER BY p.oid::regprocedure::text))
                           FROM pg_proc p WHERE p.pronamespace = 'revrec'::regnamespace AND p.prokind <> 'a'"
 }
-# and the same indexes and constraints
+# and the same indexes, constraints and triggers (name, event, arguments)
 schema_shape() {
     q -d rr_upgrade -c "SELECT md5(coalesce(string_agg(x, '|' ORDER BY x), ''))
                           FROM (SELECT indexrelid::regclass::text || ' ' || pg_get_indexdef(indexrelid) AS x
@@ -54,7 +54,11 @@ schema_shape() {
                                  WHERE c.relnamespace = 'revrec'::regnamespace
                                 UNION ALL
                                 SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
-                                  FROM pg_constraint WHERE connamespace = 'revrec'::regnamespace) z"
+                                  FROM pg_constraint WHERE connamespace = 'revrec'::regnamespace
+                                UNION ALL
+                                SELECT pg_get_triggerdef(t.oid)
+                                  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                                 WHERE c.relnamespace = 'revrec'::regnamespace AND NOT t.tgisinternal) z"
 }
 upgraded=$(functions)
 upgraded_shape=$(schema_shape)
@@ -62,5 +66,5 @@ dropdb rr_upgrade; createdb rr_upgrade
 q -d rr_upgrade -c "CREATE EXTENSION revrec"
 check "fresh install is 0.2" "$(q -d rr_upgrade -c "SELECT extversion FROM pg_extension WHERE extname = 'revrec'")" "0.2"
 check "0.1 + upgrade has the same functions as a fresh 0.2" "$upgraded" "$(functions)"
-check "0.1 + upgrade has the same indexes and constraints as a fresh 0.2" "$upgraded_shape" "$(schema_shape)"
+check "0.1 + upgrade has the same indexes, constraints and triggers as a fresh 0.2" "$upgraded_shape" "$(schema_shape)"
 dropdb rr_upgrade
