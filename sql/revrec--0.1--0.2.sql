@@ -303,12 +303,92 @@ CREATE OR REPLACE FUNCTION revrec._log_postings(p_from bigint, p_action text) RE
 -- SHARE (not only FOR KEY SHARE), before the "already posted" check, so an
 -- invoice cannot be issued and posted under lines being added to it.
 DROP TRIGGER invoice_line_invoice_ins ON revrec.invoice_line;
-DROP TRIGGER invoice_line_invoice_upd ON revrec.invoice_line;
 CREATE TRIGGER invoice_line_invoice_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
-CREATE TRIGGER invoice_line_invoice_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
 ALTER TRIGGER invoice_line_ins ON revrec.invoice_line RENAME TO invoice_line_queue_ins;
+-- Changing a line, usage or milestone, and adding usage or milestones, hold
+-- the invoice FOR SHARE the same way before checking that it is not posted.
+CREATE OR REPLACE FUNCTION revrec._child_change() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    inv revrec.invoice;
+    lid text := CASE WHEN TG_TABLE_NAME = 'invoice_line' THEN NULL ELSE OLD.line_id END;
+BEGIN
+    -- FOR SHARE: the invoice cannot be issued and posted under this change;
+    -- one posted while we waited is seen by the posted check below (a new
+    -- statement, so a new snapshot)
+    IF TG_TABLE_NAME = 'invoice_line' THEN
+        SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = OLD.invoice_id FOR SHARE;
+    ELSE
+        SELECT i.* INTO inv FROM revrec.invoice i JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id
+         WHERE l.line_id = lid FOR SHARE OF i;
+    END IF;
+    IF TG_TABLE_NAME = 'milestone' AND TG_OP = 'UPDATE' THEN
+        -- completing / un-completing is what milestones are for
+        IF (to_jsonb(NEW) - 'completed_on') = (to_jsonb(OLD) - 'completed_on') THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    IF inv.invoice_id IS NOT NULL AND (inv.status = 'void' OR revrec._invoice_posted(inv.customer_id, inv.invoice_id)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('%s of %s on posted invoice %s is not allowed', TG_OP, TG_TABLE_NAME, inv.invoice_id),
+            HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+CREATE OR REPLACE FUNCTION revrec._usage_ins() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- amounts in the line's currency; usage of a posted invoice posts at commit
+    PERFORM revrec.to_minor_units(n.amount, i.currency)
+       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
+    -- the invoices other transactions wrote, FOR SHARE: none is issued and
+    -- posted under this usage unseen (the query below, a new snapshot, sees
+    -- one posted while we waited)
+    PERFORM 1 FROM revrec.invoice i
+     WHERE i.invoice_id IN (SELECT l.invoice_id FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id)
+       AND NOT (i.xmin = pg_current_xact_id()::xid)
+       FOR SHARE OF i;
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+    SELECT l.customer_id, 'usage', n.usage_id::text
+      FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+      JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+     WHERE i.status = 'issued'
+       -- usage of an invoice not posted yet is read when the invoice posts
+       -- (a visible line's invoice has committed: not posted means draft, or
+       -- issued in this very transaction and posting at its commit)
+       AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'issue');
+    IF FOUND THEN
+        PERFORM revrec._enqueue();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION revrec._milestone_ins() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad record;
+BEGIN
+    -- as for usage: hold the invoices others wrote, then check them afresh
+    PERFORM 1 FROM revrec.invoice i
+     WHERE i.invoice_id IN (SELECT l.invoice_id FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id)
+       AND NOT (i.xmin = pg_current_xact_id()::xid)
+       FOR SHARE OF i;
+    SELECT n.milestone_id, i.invoice_id INTO bad
+      FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+      JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+     WHERE i.status = 'void' OR revrec._invoice_posted(i.customer_id, i.invoice_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('invoice %s is posted: milestone %s cannot be added', bad.invoice_id, bad.milestone_id);
+    END IF;
+    PERFORM revrec.to_minor_units(n.amount, i.currency)
+       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
+    RETURN NULL;
+END $$;
 
 -- 0.2: voids of invoices and credit notes share one function; the flush uses it.
 CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],

@@ -138,11 +138,14 @@ DECLARE
     inv revrec.invoice;
     lid text := CASE WHEN TG_TABLE_NAME = 'invoice_line' THEN NULL ELSE OLD.line_id END;
 BEGIN
+    -- FOR SHARE: the invoice cannot be issued and posted under this change;
+    -- one posted while we waited is seen by the posted check below (a new
+    -- statement, so a new snapshot)
     IF TG_TABLE_NAME = 'invoice_line' THEN
-        SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = OLD.invoice_id;
+        SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = OLD.invoice_id FOR SHARE;
     ELSE
         SELECT i.* INTO inv FROM revrec.invoice i JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id
-         WHERE l.line_id = lid;
+         WHERE l.line_id = lid FOR SHARE OF i;
     END IF;
     IF TG_TABLE_NAME = 'milestone' AND TG_OP = 'UPDATE' THEN
         -- completing / un-completing is what milestones are for
@@ -179,6 +182,13 @@ BEGIN
     PERFORM revrec.to_minor_units(n.amount, i.currency)
        FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
        JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
+    -- the invoices other transactions wrote, FOR SHARE: none is issued and
+    -- posted under this usage unseen (the query below, a new snapshot, sees
+    -- one posted while we waited)
+    PERFORM 1 FROM revrec.invoice i
+     WHERE i.invoice_id IN (SELECT l.invoice_id FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id)
+       AND NOT (i.xmin = pg_current_xact_id()::xid)
+       FOR SHARE OF i;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
     SELECT l.customer_id, 'usage', n.usage_id::text
       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
@@ -205,6 +215,11 @@ CREATE FUNCTION revrec._milestone_ins() RETURNS trigger
 DECLARE
     bad record;
 BEGIN
+    -- as for usage: hold the invoices others wrote, then check them afresh
+    PERFORM 1 FROM revrec.invoice i
+     WHERE i.invoice_id IN (SELECT l.invoice_id FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id)
+       AND NOT (i.xmin = pg_current_xact_id()::xid)
+       FOR SHARE OF i;
     SELECT n.milestone_id, i.invoice_id INTO bad
       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id

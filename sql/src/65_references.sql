@@ -89,7 +89,7 @@ CREATE TRIGGER invoice_currency_upd AFTER UPDATE ON revrec.invoice REFERENCING N
 CREATE TRIGGER invoice_line_invoice_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
 CREATE TRIGGER invoice_line_invoice_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey');
 CREATE TRIGGER invoice_line_product_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('product_id', 'product', 'product_id', 'invoice_line_product_id_fkey');
 CREATE TRIGGER invoice_line_product_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
