@@ -158,6 +158,23 @@ BEGIN
             MESSAGE = format('%s of %s on posted invoice %s is not allowed', TG_OP, TG_TABLE_NAME, inv.invoice_id),
             HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
     END IF;
+    -- a line moved to another invoice: that one must not be posted either,
+    -- and is queued (posted at commit if it is issued and not posted yet)
+    -- (nested: NEW.invoice_id exists only on invoice_line)
+    IF TG_TABLE_NAME = 'invoice_line' AND TG_OP = 'UPDATE' THEN
+      IF NEW.invoice_id IS DISTINCT FROM OLD.invoice_id THEN
+        SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = NEW.invoice_id FOR SHARE;
+        IF inv.invoice_id IS NOT NULL AND (inv.status = 'void' OR revrec._invoice_posted(inv.customer_id, inv.invoice_id)) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV013',
+                MESSAGE = format('line %s cannot move to posted invoice %s', OLD.line_id, inv.invoice_id),
+                HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+        END IF;
+        IF inv.invoice_id IS NOT NULL THEN
+            INSERT INTO revrec.pending (customer_id, doc_kind, doc_id) VALUES (inv.customer_id, 'invoice', inv.invoice_id);
+            PERFORM revrec._enqueue();
+        END IF;
+      END IF;
+    END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 CREATE TRIGGER invoice_line_change BEFORE UPDATE OR DELETE ON revrec.invoice_line

@@ -1,7 +1,7 @@
 -- Bad input (SPEC 8, issue 9): a table of bad inputs; each must fail with its
 -- SQLSTATE and leave documents and ledger exactly as they were.
 BEGIN;
-SELECT plan(162);
+SELECT plan(164);
 
 INSERT INTO revrec.customer VALUES ('C1', 'Acme'), ('C2', 'Globex');
 INSERT INTO revrec.product VALUES ('SUB', 'Subscription', 'straight_line'), ('SETUP', 'Setup', 'point_in_time'),
@@ -131,6 +131,7 @@ SELECT pg_temp.bad(stmt, state, what) FROM (VALUES
   ($$DELETE FROM revrec.invoice_line WHERE line_id = 'L1'$$, 'RV013', 'deleting a posted line'),
   ($$UPDATE revrec.invoice SET status = 'draft' WHERE invoice_id = 'I1'$$, 'RV013', 'un-issuing a posted invoice'),
   ($$INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('X1', 'I1', 'SETUP', 10)$$, 'RV013', 'line added to a posted invoice'),
+  ($$UPDATE revrec.invoice_line SET invoice_id = 'I1' WHERE line_id = 'L4'$$, 'RV013', 'draft line moved onto a posted invoice'),
   ($$INSERT INTO revrec.invoice VALUES ('X', 'x', 'C1', 'USD', '2025-01-01');
      INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('X1', 'X', 'SETUP', 10);
      SELECT revrec.flush();
