@@ -1,69 +1,69 @@
 -- Posting (SPEC 4, 5): document triggers queue work; one deferred trigger per
 -- transaction posts everything queued in one set-based pass at commit.
-
-CREATE FUNCTION revrec._posting_sum(p revrec.posting, from_date date, to_date date)
+CREATE OR REPLACE FUNCTION revrec._posting_sum(p revrec.posting, from_date date, to_date date)
     RETURNS bigint LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_sum';
-CREATE FUNCTION revrec._posting_stats(p revrec.posting, OUT n_entries bigint, OUT debits bigint)
-    LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_stats';
-CREATE FUNCTION revrec._journal_number(source text, source_id text, product_id text, day date)
-    RETURNS text LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'revrec_journal_number';
-CREATE FUNCTION revrec._recognition_delta(t date, dates date[], amounts bigint[])
-    RETURNS bigint[] LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_recognition_delta';
-CREATE FUNCTION revrec._negate_amounts(entries bigint[])
-    RETURNS bigint[] LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_negate_amounts';
-CREATE FUNCTION revrec._account_sum(entries bigint[], account smallint)
-    RETURNS bigint LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_account_sum';
-CREATE FUNCTION revrec._d(d date) RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (d - date '2000-01-01')::bigint $$;
 
-CREATE FUNCTION revrec._post_invoices(p_ids text[], p_strategy text, p_floor date, p_floor_to_accounting boolean)
+CREATE OR REPLACE FUNCTION revrec._posting_stats(p revrec.posting, OUT n_entries bigint, OUT debits bigint)
+    LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_stats';
+
+CREATE OR REPLACE FUNCTION revrec._journal_number(source text, source_id text, product_id text, day date)
+    RETURNS text LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'revrec_journal_number';
+
+CREATE OR REPLACE FUNCTION revrec._recognition_delta(t date, dates date[], amounts bigint[])
+    RETURNS bigint[] LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_recognition_delta';
+
+CREATE OR REPLACE FUNCTION revrec._negate_amounts(entries bigint[])
+    RETURNS bigint[] LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_negate_amounts';
+
+CREATE OR REPLACE FUNCTION revrec._account_sum(entries bigint[], account smallint)
+    RETURNS bigint LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_account_sum';
+
+CREATE OR REPLACE FUNCTION revrec._d(d date) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+ SELECT (d - date '2000-01-01')::bigint;
+END;
+
+CREATE OR REPLACE FUNCTION revrec._post_invoices(p_ids text[], p_strategy text, p_floor date, p_floor_to_accounting boolean)
     RETURNS TABLE (customer_id text, source text, source_id text, invoice_id text, invoice_number text,
                    credit_note_id text, line_id text, product_id text, currency text, method text,
                    journal_type text, reason text, ref_id text, narrative text, floor_date date,
                    entries bigint[], sched_start date, sched_end date, sched_amount bigint,
                    sched_strategy smallint, sched_months bigint[], sched_split date,
                    sched_before smallint, sched_after smallint, sched_credit smallint)
-    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'revrec_post_invoices';
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_invoices';
 
--- Activity log (SPEC 5.4).
-CREATE TABLE revrec.activity (
-    activity_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    at          timestamptz NOT NULL DEFAULT clock_timestamp(),
-    who         text NOT NULL DEFAULT session_user,
-    action      text NOT NULL,
-    source      text,
-    document_id text,
-    customer_id text,
-    entries     bigint NOT NULL DEFAULT 0,
-    amount      numeric,
-    currency    text,
-    detail      text
-);
-CREATE TRIGGER activity_no_update BEFORE UPDATE OR DELETE ON revrec.activity
+CREATE OR REPLACE TRIGGER activity_no_update BEFORE UPDATE OR DELETE ON revrec.activity
     FOR EACH ROW EXECUTE FUNCTION revrec._ledger_immutable();
-CREATE TRIGGER activity_no_truncate BEFORE TRUNCATE ON revrec.activity
-    FOR EACH STATEMENT EXECUTE FUNCTION revrec._ledger_immutable();
 
-CREATE VIEW revrec.activity_log AS
+CREATE OR REPLACE TRIGGER activity_no_truncate BEFORE TRUNCATE ON revrec.activity
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._ledger_immutable();
+ALTER TABLE revrec.activity ENABLE ALWAYS TRIGGER activity_no_update;
+ALTER TABLE revrec.activity ENABLE ALWAYS TRIGGER activity_no_truncate;
+
+CREATE OR REPLACE VIEW revrec.activity_log AS
 SELECT activity_id, at, who, action, source, document_id, customer_id, entries, amount, currency, detail
   FROM revrec.activity;
 
 -- One row per document and action posted by this transaction after posting
 -- p_from (src/activity.c: one pass over the new postings).
-CREATE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
-    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'revrec_log_postings';
+CREATE OR REPLACE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_log_postings';
 
-CREATE FUNCTION revrec._enqueue() RETURNS void
-    LANGUAGE sql AS $$
-    INSERT INTO revrec.pending_flush VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING $$;
+CREATE OR REPLACE FUNCTION revrec._enqueue() RETURNS void
+    LANGUAGE sql
+BEGIN ATOMIC
+    INSERT INTO revrec.pending_flush VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
+END;
 
 -- The flush: everything this transaction queued, in one pass.
 -- A void: a negated copy of every posting of the documents, floored on the
 -- void day, so what was dated before it is reversed on it and later days on
 -- their own dates.  Shared by invoice and credit-note voids.
-CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
+CREATE OR REPLACE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
     p_labels text[], fl date)
-    RETURNS void LANGUAGE sql AS $$
+    RETURNS void LANGUAGE sql
+BEGIN ATOMIC
     INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
                                 line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
                                 floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
@@ -80,11 +80,12 @@ CREATE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs 
      WHERE p.reason <> 'void'
        AND NOT EXISTS (SELECT 1 FROM revrec.posting v WHERE v.customer_id = d.customer AND v.source = p_source
                           AND v.source_id = d.doc AND v.reason = 'void')
-     ORDER BY p.posting_id $$;
+     ORDER BY p.posting_id;
+END;
 
 -- jit off: the flush's queries are many and short, and their row estimates
 -- (transition tables, a just-filled queue) make JIT compile for nothing.
-CREATE FUNCTION revrec.flush() RETURNS void
+CREATE OR REPLACE FUNCTION revrec.flush() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     s         revrec.settings;
@@ -203,7 +204,7 @@ BEGIN
     DELETE FROM revrec.pending_flush WHERE xid = pg_current_xact_id();
 END $$;
 
-CREATE FUNCTION revrec._flush_usage(fl date, skip_invoices text[]) RETURNS void
+CREATE OR REPLACE FUNCTION revrec._flush_usage(fl date, skip_invoices text[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad record;
@@ -258,7 +259,7 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION revrec._flush_milestones(fl date, skip_invoices text[]) RETURNS void
+CREATE OR REPLACE FUNCTION revrec._flush_milestones(fl date, skip_invoices text[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'milestone'
@@ -291,7 +292,7 @@ BEGIN
                       AND p.source_id = i.invoice_id AND p.reason = 'issue');
 END $$;
 
-CREATE FUNCTION revrec._flush_billing_schedules(s revrec.settings, fl date) RETURNS void
+CREATE OR REPLACE FUNCTION revrec._flush_billing_schedules(s revrec.settings, fl date) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'billing_schedule' RETURNING doc_id),
@@ -320,11 +321,21 @@ BEGIN
      WHERE b.a <> 0;
 END $$;
 
-CREATE FUNCTION revrec._flush_trigger() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._flush_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     PERFORM revrec.flush();
     RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER flush_at_commit AFTER INSERT ON revrec.pending_flush
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION revrec._flush_trigger();
+
+-- (a constraint trigger cannot be CREATE OR REPLACEd: created once)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                    WHERE tgrelid = 'revrec.pending_flush'::pg_catalog.regclass AND tgname = 'flush_at_commit') THEN
+        CREATE CONSTRAINT TRIGGER flush_at_commit AFTER INSERT ON revrec.pending_flush
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION revrec._flush_trigger();
+    END IF;
+END
+$$;

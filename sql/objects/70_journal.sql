@@ -1,7 +1,7 @@
 -- Journal entries (SPEC 5), manual journals (5.3), privileges (8).
-
-CREATE FUNCTION revrec._narrative(p revrec.posting, catchup_from date, entry_date date) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION revrec._narrative(p revrec.posting, catchup_from date, entry_date date) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT CASE
         WHEN catchup_from IS NOT NULL AND p.reason = 'void' THEN
             format('Void of invoice %s: reverses entries dated %s to %s', coalesce(p.invoice_number, p.invoice_id),
@@ -23,9 +23,10 @@ CREATE FUNCTION revrec._narrative(p revrec.posting, catchup_from date, entry_dat
                    coalesce(p.product_id, p.line_id), p.reason)
         WHEN p.source = 'credit_note' THEN format('Credit note %s, %s', p.credit_note_id, coalesce(p.product_id, ''))
         ELSE p.reason
-    END $$;
+    END;
+END;
 
-CREATE VIEW revrec.journal_entry AS
+CREATE OR REPLACE VIEW revrec.journal_entry AS
 SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, '') AS customer_id,
        p.product_id, p.invoice_id, p.invoice_number, p.credit_note_id, p.line_id, a.code AS account,
        e.direction, e.amount, p.currency, p.method,
@@ -34,11 +35,12 @@ SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_
   FROM revrec.posting p
  CROSS JOIN LATERAL revrec._entries(p, NULL, NULL, false) e
   JOIN revrec.ledger_account a ON a.account_id = e.account_id;
+
 COMMENT ON VIEW revrec.journal_entry IS
     'every daily ledger entry, expanded from revrec.posting; amount > 0, direction debit or credit';
 
 -- Manual journals -------------------------------------------------------------
-CREATE FUNCTION revrec.post_manual_journal(
+CREATE OR REPLACE FUNCTION revrec.post_manual_journal(
     entry_date date, narrative text, lines jsonb, currency text,
     customer_id text DEFAULT NULL, product_id text DEFAULT NULL, invoice_id text DEFAULT NULL,
     adjusts text DEFAULT NULL) RETURNS text
@@ -128,19 +130,3 @@ BEGIN
     PERFORM revrec._log_postings(mark, 'manual journal');
     RETURN revrec._journal_number('standalone', jid, product_id, entry_date);
 END $$;
-
--- Privileges (SPEC 8) --------------------------------------------------------
-REVOKE ALL ON ALL TABLES IN SCHEMA revrec FROM PUBLIC;
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA revrec FROM PUBLIC;
-GRANT SELECT ON ALL TABLES IN SCHEMA revrec TO revrec_reader;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA revrec TO revrec_reader;
-REVOKE EXECUTE ON FUNCTION revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text) FROM revrec_reader;
-GRANT EXECUTE ON FUNCTION revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text) TO revrec_admin;
-REVOKE EXECUTE ON FUNCTION revrec.flush() FROM revrec_reader;
-GRANT EXECUTE ON FUNCTION revrec.flush() TO revrec_writer;
-GRANT SELECT, INSERT, UPDATE, DELETE ON revrec.pending, revrec.pending_flush TO revrec_writer;
-GRANT INSERT, UPDATE, DELETE ON revrec.customer, revrec.product, revrec.invoice, revrec.invoice_line,
-    revrec.usage, revrec.milestone, revrec.credit_grant, revrec.billing_schedule_line,
-    revrec.credit_note, revrec.credit_note_line TO revrec_writer;
-GRANT UPDATE ON revrec.settings TO revrec_admin;
-GRANT INSERT, UPDATE ON revrec.ledger_account TO revrec_admin;

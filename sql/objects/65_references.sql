@@ -11,7 +11,7 @@
 -- Arguments: child column, parent table, parent column, constraint name.
 -- SECURITY DEFINER like PostgreSQL's own foreign-key checks, which lock the
 -- referenced rows as the table owner (a writer has no UPDATE on customers).
-CREATE FUNCTION revrec._check_reference() RETURNS trigger
+CREATE OR REPLACE FUNCTION revrec._check_reference() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     col     text := TG_ARGV[0];
@@ -24,6 +24,7 @@ DECLARE
     others  bigint;
     locked  bigint;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF lockmode NOT IN ('KEY SHARE', 'SHARE') THEN
         RAISE EXCEPTION USING ERRCODE = 'internal_error',
             MESSAGE = format('revrec._check_reference: lock mode must be KEY SHARE or SHARE, not %s', lockmode);
@@ -57,7 +58,7 @@ END $$;
 
 -- AFTER DELETE (old_rows) or UPDATE (old_rows, new_rows) of a parent, FOR EACH STATEMENT.
 -- Arguments: parent column, child table, child column, constraint name.
-CREATE FUNCTION revrec._check_referenced() RETURNS trigger
+CREATE OR REPLACE FUNCTION revrec._check_referenced() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     pcol  text := TG_ARGV[0];
@@ -67,6 +68,7 @@ DECLARE
                        ELSE 'SELECT o.%1$I AS k FROM old_rows o EXCEPT SELECT n.%1$I FROM new_rows n' END;
     bad   text;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     EXECUTE format('SELECT g.k FROM (' || gone || ') g WHERE EXISTS (SELECT 1 FROM revrec.%2$I c WHERE c.%3$I = g.k) LIMIT 1',
                    pcol, child, col) INTO bad;
     IF bad IS NOT NULL THEN
@@ -78,40 +80,68 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER invoice_customer_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER invoice_customer_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('customer_id', 'customer', 'customer_id', 'invoice_customer_id_fkey');
-CREATE TRIGGER invoice_customer_upd AFTER UPDATE ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_customer_upd AFTER UPDATE ON revrec.invoice REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('customer_id', 'customer', 'customer_id', 'invoice_customer_id_fkey');
-CREATE TRIGGER invoice_currency_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_currency_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('currency', 'currency', 'code', 'invoice_currency_fkey');
-CREATE TRIGGER invoice_currency_upd AFTER UPDATE ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_currency_upd AFTER UPDATE ON revrec.invoice REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('currency', 'currency', 'code', 'invoice_currency_fkey');
-CREATE TRIGGER invoice_line_invoice_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_line_invoice_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey', 'SHARE');
-CREATE TRIGGER invoice_line_invoice_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_line_invoice_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('invoice_id', 'invoice', 'invoice_id', 'invoice_line_invoice_id_fkey');
-CREATE TRIGGER invoice_line_product_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_line_product_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('product_id', 'product', 'product_id', 'invoice_line_product_id_fkey');
-CREATE TRIGGER invoice_line_product_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_line_product_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('product_id', 'product', 'product_id', 'invoice_line_product_id_fkey');
-CREATE TRIGGER usage_line_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('line_id', 'invoice_line', 'line_id', 'usage_line_id_fkey');
-CREATE TRIGGER usage_line_upd AFTER UPDATE ON revrec.usage REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER usage_line_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('line_id', 'invoice_line', 'line_id', 'usage_line_id_fkey');
 
-CREATE TRIGGER customer_invoice_del AFTER DELETE ON revrec.customer REFERENCING OLD TABLE AS old_rows
+CREATE OR REPLACE TRIGGER usage_line_upd AFTER UPDATE ON revrec.usage REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_reference('line_id', 'invoice_line', 'line_id', 'usage_line_id_fkey');
+
+CREATE OR REPLACE TRIGGER customer_invoice_del AFTER DELETE ON revrec.customer REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('customer_id', 'invoice', 'customer_id', 'invoice_customer_id_fkey');
-CREATE TRIGGER customer_invoice_upd AFTER UPDATE ON revrec.customer REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER customer_invoice_upd AFTER UPDATE ON revrec.customer REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('customer_id', 'invoice', 'customer_id', 'invoice_customer_id_fkey');
-CREATE TRIGGER invoice_line_del AFTER DELETE ON revrec.invoice REFERENCING OLD TABLE AS old_rows
+
+CREATE OR REPLACE TRIGGER invoice_line_del AFTER DELETE ON revrec.invoice REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('invoice_id', 'invoice_line', 'invoice_id', 'invoice_line_invoice_id_fkey');
-CREATE TRIGGER invoice_line_key_upd AFTER UPDATE ON revrec.invoice REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_line_key_upd AFTER UPDATE ON revrec.invoice REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('invoice_id', 'invoice_line', 'invoice_id', 'invoice_line_invoice_id_fkey');
-CREATE TRIGGER product_line_del AFTER DELETE ON revrec.product REFERENCING OLD TABLE AS old_rows
+
+CREATE OR REPLACE TRIGGER product_line_del AFTER DELETE ON revrec.product REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('product_id', 'invoice_line', 'product_id', 'invoice_line_product_id_fkey');
-CREATE TRIGGER product_line_upd AFTER UPDATE ON revrec.product REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER product_line_upd AFTER UPDATE ON revrec.product REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('product_id', 'invoice_line', 'product_id', 'invoice_line_product_id_fkey');
-CREATE TRIGGER line_usage_del AFTER DELETE ON revrec.invoice_line REFERENCING OLD TABLE AS old_rows
+
+CREATE OR REPLACE TRIGGER line_usage_del AFTER DELETE ON revrec.invoice_line REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('line_id', 'usage', 'line_id', 'usage_line_id_fkey');
-CREATE TRIGGER line_usage_upd AFTER UPDATE ON revrec.invoice_line REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER line_usage_upd AFTER UPDATE ON revrec.invoice_line REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._check_referenced('line_id', 'usage', 'line_id', 'usage_line_id_fkey');
+
+-- A referenced row is not deleted or re-keyed in replica mode either.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT tg.tgname, tg.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger tg
+              WHERE tg.tgfoid = 'revrec._check_referenced()'::regprocedure LOOP
+        EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.rel, t.tgname);
+    END LOOP;
+END
+$$;

@@ -1,8 +1,8 @@
 -- Credit notes (SPEC 5.1): cancel and adjust modes, standalone credits, voids.
-
-CREATE FUNCTION revrec._allocate(total bigint, weights bigint[]) RETURNS bigint[]
+CREATE OR REPLACE FUNCTION revrec._allocate(total bigint, weights bigint[]) RETURNS bigint[]
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_allocate';
-CREATE FUNCTION revrec._schedule_sum(amount bigint, service_start date, service_end date, strategy smallint,
+
+CREATE OR REPLACE FUNCTION revrec._schedule_sum(amount bigint, service_start date, service_end date, strategy smallint,
     from_date date, to_date date) RETURNS bigint
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_schedule_sum';
 
@@ -10,8 +10,8 @@ CREATE FUNCTION revrec._schedule_sum(amount bigint, service_start date, service_
 -- group's entries at their original dates (a credit dated before the floor
 -- its invoice was caught up on must see what was earned by then), and are
 -- themselves shifted by their own floor.
-CREATE FUNCTION revrec._unfloored(p revrec.posting) RETURNS revrec.posting
-    LANGUAGE plpgsql IMMUTABLE AS $$
+CREATE OR REPLACE FUNCTION revrec._unfloored(p revrec.posting) RETURNS revrec.posting
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     p.floor_date := NULL;
     RETURN p;
@@ -19,17 +19,19 @@ END $$;
 
 -- Signed balance (debit positive, minor units) of one account over a group's
 -- postings, for entries originally dated in [from_date, to_date].
-CREATE FUNCTION revrec._group_balance(p_customer text, p_invoice text, p_group text, p_account smallint,
+CREATE OR REPLACE FUNCTION revrec._group_balance(p_customer text, p_invoice text, p_group text, p_account smallint,
     p_from date, p_to date) RETURNS bigint
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT coalesce(sum(revrec.to_minor_units(CASE e.direction WHEN 'debit' THEN e.amount ELSE -e.amount END,
                                               p.currency)), 0)::bigint
       FROM revrec.posting p, revrec._entries(revrec._unfloored(p), p_from, p_to, true) e
      WHERE p.customer_id = p_customer AND p.invoice_id = p_invoice AND p.line_id = p_group
        AND ((p.source = 'invoice' AND p.source_id = p_invoice) OR p.source = 'credit_note')
-       AND e.account_id = p_account $$;
+       AND e.account_id = p_account;
+END;
 
-CREATE FUNCTION revrec._flush_credit_notes(s revrec.settings, fl date) RETURNS void
+CREATE OR REPLACE FUNCTION revrec._flush_credit_notes(s revrec.settings, fl date) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     ids      text[];
@@ -275,14 +277,17 @@ BEGIN
 END $$;
 
 -- Triggers: the same life cycle as invoices.
-CREATE FUNCTION revrec._credit_note_posted(p_customer text, p_cn text) RETURNS boolean
-    LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION revrec._credit_note_posted(p_customer text, p_cn text) RETURNS boolean
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = p_customer AND p.source = 'credit_note'
-                      AND p.source_id = p_cn) $$;
+                      AND p.source_id = p_cn);
+END;
 
-CREATE FUNCTION revrec._credit_note_ins() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._credit_note_ins() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
     SELECT n.customer_id, 'credit_note', n.credit_note_id FROM new_rows n WHERE n.status = 'issued';
     IF FOUND THEN
@@ -290,14 +295,16 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER credit_note_ins AFTER INSERT ON revrec.credit_note REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER credit_note_ins AFTER INSERT ON revrec.credit_note REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._credit_note_ins();
 
-CREATE FUNCTION revrec._credit_note_upd() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._credit_note_upd() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     posted boolean := revrec._credit_note_posted(OLD.customer_id, OLD.credit_note_id);
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF OLD.status = 'void' AND NEW IS DISTINCT FROM OLD THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
             MESSAGE = format('credit note %s is void and cannot change', OLD.credit_note_id);
@@ -320,35 +327,41 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER credit_note_upd BEFORE UPDATE ON revrec.credit_note
+
+CREATE OR REPLACE TRIGGER credit_note_upd BEFORE UPDATE ON revrec.credit_note
     FOR EACH ROW EXECUTE FUNCTION revrec._credit_note_upd();
 
-CREATE FUNCTION revrec._credit_note_del() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._credit_note_del() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF revrec._credit_note_posted(OLD.customer_id, OLD.credit_note_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
             MESSAGE = format('credit note %s is posted and cannot be deleted', OLD.credit_note_id);
     END IF;
     RETURN OLD;
 END $$;
-CREATE TRIGGER credit_note_del BEFORE DELETE ON revrec.credit_note
+
+CREATE OR REPLACE TRIGGER credit_note_del BEFORE DELETE ON revrec.credit_note
     FOR EACH ROW EXECUTE FUNCTION revrec._credit_note_del();
 
-CREATE FUNCTION revrec._fill_cn_line_customer() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._fill_cn_line_customer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     SELECT c.customer_id INTO NEW.customer_id FROM revrec.credit_note c WHERE c.credit_note_id = NEW.credit_note_id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER credit_note_line_fill BEFORE INSERT ON revrec.credit_note_line
+
+CREATE OR REPLACE TRIGGER credit_note_line_fill BEFORE INSERT ON revrec.credit_note_line
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_cn_line_customer();
 
-CREATE FUNCTION revrec._credit_note_line_ins() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._credit_note_line_ins() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad record;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     SELECT n.credit_note_line_id, c.credit_note_id INTO bad
       FROM new_rows n JOIN revrec.credit_note c ON c.credit_note_id = n.credit_note_id
      WHERE c.status = 'void' OR revrec._credit_note_posted(c.customer_id, c.credit_note_id)
@@ -368,14 +381,16 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER credit_note_line_ins AFTER INSERT ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER credit_note_line_ins AFTER INSERT ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._credit_note_line_ins();
 
-CREATE FUNCTION revrec._credit_note_line_change() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._credit_note_line_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c revrec.credit_note;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     SELECT * INTO c FROM revrec.credit_note WHERE credit_note_id = OLD.credit_note_id;
     IF c.status = 'void' OR revrec._credit_note_posted(c.customer_id, c.credit_note_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
@@ -383,32 +398,7 @@ BEGIN
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
-CREATE TRIGGER credit_note_line_change BEFORE UPDATE OR DELETE ON revrec.credit_note_line
+
+CREATE OR REPLACE TRIGGER credit_note_line_change BEFORE UPDATE OR DELETE ON revrec.credit_note_line
     FOR EACH ROW EXECUTE FUNCTION revrec._credit_note_line_change();
 
--- Period locks (SPEC 5.2): every change of the lock is logged; moving it back
--- is flagged as the administrator's act it is.
--- SECURITY DEFINER: an administrator may change the lock without write
--- access to the activity log itself.
-CREATE FUNCTION revrec._settings_upd() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF (NEW.lock_date IS DISTINCT FROM OLD.lock_date OR NEW.lock_to_accounting_date IS DISTINCT FROM OLD.lock_to_accounting_date)
-       AND coalesce(current_setting('revrec.restoring', true), 'off') <> 'on' THEN
-        IF (OLD.lock_date IS NOT NULL AND (NEW.lock_date IS NULL OR NEW.lock_date < OLD.lock_date))
-           AND NOT pg_has_role(session_user, 'revrec_admin', 'MEMBER')
-           AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
-            RAISE EXCEPTION USING ERRCODE = '42501',
-                MESSAGE = format('moving the lock date back from %s is reserved to revrec_admin', OLD.lock_date);
-        END IF;
-        INSERT INTO revrec.activity (action, detail)
-        VALUES (CASE WHEN OLD.lock_date IS NOT NULL AND (NEW.lock_date IS NULL OR NEW.lock_date < OLD.lock_date)
-                     THEN 'lock moved back' ELSE 'lock' END,
-                format('lock_date %s -> %s, lock_to_accounting_date %s -> %s',
-                       coalesce(OLD.lock_date::text, 'none'), coalesce(NEW.lock_date::text, 'none'),
-                       OLD.lock_to_accounting_date, NEW.lock_to_accounting_date));
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER settings_upd BEFORE UPDATE ON revrec.settings
-    FOR EACH ROW EXECUTE FUNCTION revrec._settings_upd();

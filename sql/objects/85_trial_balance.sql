@@ -1,9 +1,10 @@
 -- 0.2: the subledger's trial balance at a date (new in 0.2, see
 -- sql/revrec--0.1--0.2.sql).
-CREATE FUNCTION revrec.trial_balance(as_of date, currency text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION revrec.trial_balance(as_of date, currency text DEFAULT NULL)
     RETURNS TABLE (currency_code text, account text, name text, normal_balance text,
                    debits numeric, credits numeric, balance numeric)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT p.currency, a.code, a.name, a.normal_balance,
            sum(e.amount) FILTER (WHERE e.direction = 'debit'),
            sum(e.amount) FILTER (WHERE e.direction = 'credit'),
@@ -14,7 +15,8 @@ CREATE FUNCTION revrec.trial_balance(as_of date, currency text DEFAULT NULL)
      WHERE p.first_date <= trial_balance.as_of
        AND (trial_balance.currency IS NULL OR p.currency = trial_balance.currency)
      GROUP BY 1, 2, 3, 4
-     ORDER BY 1, 2 $$;
+     ORDER BY 1, 2;
+END;
+
 COMMENT ON FUNCTION revrec.trial_balance(date, text) IS
     'debits, credits and balance (in the account''s normal direction) of every ledger account at a date, per currency';
-GRANT EXECUTE ON FUNCTION revrec.trial_balance(date, text) TO revrec_reader;

@@ -1,21 +1,23 @@
 -- Month-end reports (SPEC 6): journal report, deferred revenue, waterfall.
-
-CREATE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
+CREATE OR REPLACE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
     OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
     OUT future_near bigint, OUT future_far bigint, OUT undated bigint)
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_summary';
-CREATE FUNCTION revrec._recognition_by_month(p revrec.posting, from_date date, to_date date)
+
+CREATE OR REPLACE FUNCTION revrec._recognition_by_month(p revrec.posting, from_date date, to_date date)
     RETURNS TABLE (month date, amount bigint)
     LANGUAGE c IMMUTABLE PARALLEL SAFE ROWS 12 AS 'MODULE_PATHNAME', 'revrec_recognition_by_month';
 
 -- The group (performance obligation) a posting belongs to: invoice lines and
 -- their credit notes share the invoice's group; other sources stand alone.
-CREATE FUNCTION revrec._doc_source(p revrec.posting) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN p.invoice_id IS NOT NULL THEN 'invoice' ELSE p.source END $$;
+CREATE OR REPLACE FUNCTION revrec._doc_source(p revrec.posting) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN p.invoice_id IS NOT NULL THEN 'invoice' ELSE p.source END;
+END;
 
 -- Currency of a report: the one asked for, or the only one present.
-CREATE FUNCTION revrec._report_currency(p_currency text, p_from date, p_to date) RETURNS text
+CREATE OR REPLACE FUNCTION revrec._report_currency(p_currency text, p_from date, p_to date) RETURNS text
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     found text[];
@@ -35,22 +37,16 @@ BEGIN
 END $$;
 
 -- The same as a one-time filter of a report query: true, or an error.
-CREATE FUNCTION revrec._check_currency(p_currency text, p_from date, p_to date) RETURNS boolean
-    LANGUAGE plpgsql STABLE AS $$
+CREATE OR REPLACE FUNCTION revrec._check_currency(p_currency text, p_from date, p_to date) RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM revrec._report_currency(p_currency, p_from, p_to);
     RETURN true;
 END $$;
 
-CREATE TYPE revrec.journal_report_row AS (
-    journal_number text, entry_date date, source text, source_id text, customer_id text, product_id text,
-    invoice_id text, invoice_number text, credit_note_id text, line_id text, account text, direction text,
-    amount numeric, currency text, method text, narrative text, journal_type text, recorded_at timestamptz,
-    customer_name text, product_name text);
-
 -- Argument checks of the journal report (evaluated once per query).
-CREATE FUNCTION revrec._check_report_args(p_from date, p_to date, p_granularity text) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE AS $$
+CREATE OR REPLACE FUNCTION revrec._check_report_args(p_from date, p_to date, p_granularity text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_from IS NULL OR p_to IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RV004', MESSAGE = 'the report needs from_date and to_date';
@@ -77,10 +73,10 @@ END $$;
 -- the invoice line that bills it (schedule_line_id) move one unbilled
 -- amount between two groups: their unbilled balances count together, so the
 -- schedule is open until it is billed, and neither is once it is.
-CREATE FUNCTION revrec._group_open(p_customer text, p_source text, p_doc text, p_line text, p_day date,
+CREATE OR REPLACE FUNCTION revrec._group_open(p_customer text, p_source text, p_doc text, p_line text, p_day date,
     p_as_of timestamptz)
     RETURNS boolean
-    LANGUAGE plpgsql STABLE AS $$
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_deferred bigint;
     v_unbilled bigint;
@@ -137,11 +133,12 @@ END $$;
 
 -- The postings a report reads.  A plain SQL function, so the planner inlines
 -- it and the report streams (a year of daily entries never sits in memory).
-CREATE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+CREATE OR REPLACE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text, p_as_of timestamptz,
     p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
     p_exclude_fully_recognized boolean)
     RETURNS SETOF revrec.posting
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT p.* FROM revrec.posting p
      WHERE p.first_date <= p_to AND p.last_date >= p_from
        AND (p_currency IS NULL OR p.currency = p_currency)
@@ -155,14 +152,16 @@ CREATE FUNCTION revrec._report_postings(p_from date, p_to date, p_currency text,
        -- exclude_fully_recognized: hide the groups complete by the as-of day
        AND (NOT p_exclude_fully_recognized OR p.line_id IS NULL OR p.last_date > coalesce(p_as_of, now())::date
             OR revrec._group_open(p.customer_id, p.source, coalesce(p.invoice_id, p.source_id), p.line_id,
-                                  coalesce(p_as_of, now())::date, p_as_of)) $$;
+                                  coalesce(p_as_of, now())::date, p_as_of));
+END;
 
 -- Daily rows of the report.
-CREATE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+CREATE OR REPLACE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_as_of timestamptz,
     p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
     p_exclude_fully_recognized boolean)
     RETURNS SETOF revrec.journal_report_row
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, ''), p.product_id,
            p.invoice_id, p.invoice_number, p.credit_note_id, p.line_id, a.code, e.direction, e.amount,
            p.currency, p.method,
@@ -175,15 +174,17 @@ CREATE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_a
      CROSS JOIN LATERAL revrec._entries(p, p_from, p_to, false) e
       JOIN revrec.ledger_account a ON a.account_id = e.account_id
       LEFT JOIN revrec.customer c ON c.customer_id = p.customer_id
-      LEFT JOIN revrec.product pr ON pr.product_id = p.product_id $$;
+      LEFT JOIN revrec.product pr ON pr.product_id = p.product_id;
+END;
 
 -- Month rows: one per journal, account and direction, dated the last day of
 -- the month inside the range; month totals come from month amounts in C.
-CREATE FUNCTION revrec._report_months(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+CREATE OR REPLACE FUNCTION revrec._report_months(p_from date, p_to date, p_currency text, p_as_of timestamptz,
     p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
     p_exclude_fully_recognized boolean)
     RETURNS SETOF revrec.journal_report_row
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_id, ''), p.product_id,
            p.invoice_id, p.invoice_number, p.credit_note_id,
            CASE WHEN min(p.line_id) = max(p.line_id) THEN min(p.line_id) END, a.code, e.direction, sum(e.amount),
@@ -204,65 +205,63 @@ CREATE FUNCTION revrec._report_months(p_from date, p_to date, p_currency text, p
       LEFT JOIN revrec.customer c ON c.customer_id = p.customer_id
       LEFT JOIN revrec.product pr ON pr.product_id = p.product_id
      GROUP BY e.journal_number, e.entry_date, p.source, p.source_id, p.customer_id, p.product_id, p.invoice_id,
-              p.invoice_number, p.credit_note_id, a.code, e.direction, p.currency, p.journal_type, c.name, pr.name $$;
+              p.invoice_number, p.credit_note_id, a.code, e.direction, p.currency, p.journal_type, c.name, pr.name;
+END;
 
 -- Both granularities, unordered, every currency when p_currency is null.
-CREATE FUNCTION revrec._journal_report(p_from date, p_to date, p_currency text, p_as_of timestamptz,
+CREATE OR REPLACE FUNCTION revrec._journal_report(p_from date, p_to date, p_currency text, p_as_of timestamptz,
     p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
     p_exclude_fully_recognized boolean, p_granularity text)
     RETURNS SETOF revrec.journal_report_row
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT * FROM revrec._report_days(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
                                       p_product, p_invoice, p_credit_note, p_exclude_fully_recognized)
      WHERE p_granularity = 'day' AND revrec._check_report_args(p_from, p_to, p_granularity)
     UNION ALL
     SELECT * FROM revrec._report_months(p_from, p_to, p_currency, p_as_of, p_journal_type, p_source, p_customer,
                                         p_product, p_invoice, p_credit_note, p_exclude_fully_recognized)
-     WHERE p_granularity = 'month' AND revrec._check_report_args(p_from, p_to, p_granularity) $$;
+     WHERE p_granularity = 'month' AND revrec._check_report_args(p_from, p_to, p_granularity);
+END;
 
-CREATE FUNCTION revrec.journal_report(
+CREATE OR REPLACE FUNCTION revrec.journal_report(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
     exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT 'month')
     RETURNS SETOF revrec.journal_report_row
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT * FROM revrec._journal_report($1, $2, $3, $4, $5, $6, $7,
                                          $8, $9, $10, coalesce($11, false), coalesce($12, 'month'))
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'month'))
        AND revrec._check_currency($3, $1, $2)
-     ORDER BY entry_date, journal_number, account, direction $$;
+     ORDER BY entry_date, journal_number, account, direction;
+END;
+
 COMMENT ON FUNCTION revrec.journal_report(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text) IS
     'journal entries between from_date and to_date (inclusive), by day or summed per journal, account, direction and month';
 
--- Deferred revenue ------------------------------------------------------------
-CREATE TYPE revrec.deferred_revenue_row AS (
-    customer_id text, product_id text, source text, source_id text, line_id text, method text,
-    service_start date, service_end date, invoiced numeric, recognized numeric, balance numeric,
-    remaining numeric, current_portion numeric, noncurrent_portion numeric, age_bucket text,
-    currency text, deferred_since date);
-
-CREATE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_customer text, p_product text)
+CREATE OR REPLACE FUNCTION revrec._deferred_revenue(p_as_of date, p_currency text, p_customer text, p_product text)
     RETURNS SETOF revrec.deferred_revenue_row
-    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'revrec_deferred_revenue';
+    LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_deferred_revenue';
+
 COMMENT ON FUNCTION revrec._deferred_revenue(date, text, text, text) IS
     'deferred revenue rows in report order (customer, product, source_id, line_id; src/deferred.c)';
 
-CREATE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION revrec.deferred_revenue(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL)
     RETURNS SETOF revrec.deferred_revenue_row
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     -- rows come from C already ordered by customer_id, product_id, source_id,
     -- line_id (NULLs last, the database's collation): no second sort
     SELECT * FROM revrec._deferred_revenue($1, $2, $3, $4)
-     WHERE revrec._check_currency($2, '-infinity', $1) $$;
+     WHERE revrec._check_currency($2, '-infinity', $1);
+END;
+
 COMMENT ON FUNCTION revrec.deferred_revenue(date, text, text, text) IS
     'one row per schedule: invoiced, recognized, balance, remaining (= deferred account), current / non-current, aging';
-
--- Waterfall -------------------------------------------------------------------
-CREATE TYPE revrec.waterfall_row AS (
-    customer_id text, product_id text, booked numeric, recognized numeric, remaining numeric,
-    month date, amount numeric, currency text);
 
 -- Per customer, product and currency: recognized to date; remaining = what
 -- the postings begun by as_of recognize after it (one row per month, month =
@@ -270,9 +269,10 @@ CREATE TYPE revrec.waterfall_row AS (
 -- leave in the deferred account with no date to recognize it (one row with
 -- month NULL and that amount: a milestone not completed yet).  A product with
 -- nothing remaining has one row, month and amount NULL.
-CREATE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text, p_product text)
+CREATE OR REPLACE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text, p_product text)
     RETURNS SETOF revrec.waterfall_row
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     WITH p AS MATERIALIZED (
         SELECT p.* FROM revrec.posting p
          WHERE p.first_date <= p_as_of
@@ -306,15 +306,19 @@ CREATE FUNCTION revrec._waterfall(p_as_of date, p_currency text, p_customer text
            t.currency
       FROM t
      WHERE (t.t_recognized <> 0 OR t.t_scheduled <> 0 OR t.t_undated <> 0)
-       AND CASE WHEN t.month IS NOT NULL THEN t.amount <> 0 ELSE t.undated <> 0 OR t.months = 0 END $$;
+       AND CASE WHEN t.month IS NOT NULL THEN t.amount <> 0 ELSE t.undated <> 0 OR t.months = 0 END;
+END;
 
-CREATE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION revrec.waterfall(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL)
     RETURNS SETOF revrec.waterfall_row
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT * FROM revrec._waterfall($1, $2, $3, $4)
      WHERE revrec._check_currency($2, '-infinity', $1)
-     ORDER BY customer_id, product_id, month NULLS LAST $$;
+     ORDER BY customer_id, product_id, month NULLS LAST;
+END;
+
 COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
     'per customer and product: booked, recognized to date, remaining, the amount of each future month and the undated amount (month NULL)';
 
@@ -325,7 +329,7 @@ COMMENT ON FUNCTION revrec.waterfall(date, text, text, text) IS
 -- total row is followed by its product rows.  Amounts have their currency's
 -- decimals.  One call of the waterfall, pivoted in one pass.
 --   COPY (SELECT line FROM revrec.waterfall_csv('2025-06-30')) TO STDOUT;
-CREATE FUNCTION revrec.waterfall_csv(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION revrec.waterfall_csv(as_of date, currency text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, months integer DEFAULT 24)
     RETURNS TABLE (line text)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -381,35 +385,36 @@ BEGIN
 END $$;
 
 -- CSV field quoting (RFC 4180).
-CREATE FUNCTION revrec._csv(v text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION revrec._csv(v text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT CASE WHEN v IS NULL THEN ''
                 WHEN v ~ '[",\r\n]' THEN '"' || replace(v, '"', '""') || '"'
-                ELSE v END $$;
+                ELSE v END;
+END;
 
 -- Convenience views for psql and BI tools (every currency, one row each).
-CREATE VIEW revrec.deferred_revenue_now AS
+CREATE OR REPLACE VIEW revrec.deferred_revenue_now AS
     SELECT * FROM revrec._deferred_revenue(current_date, NULL, NULL, NULL);
-CREATE VIEW revrec.journal_report_this_month AS
+
+CREATE OR REPLACE VIEW revrec.journal_report_this_month AS
     SELECT * FROM revrec._journal_report(date_trunc('month', current_date)::date,
                                          (date_trunc('month', current_date) + interval '1 month - 1 day')::date,
                                          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, 'month');
-CREATE VIEW revrec.journal_report_last_month AS
+
+CREATE OR REPLACE VIEW revrec.journal_report_last_month AS
     SELECT * FROM revrec._journal_report((date_trunc('month', current_date) - interval '1 month')::date,
                                          (date_trunc('month', current_date) - interval '1 day')::date,
                                          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, 'month');
-CREATE VIEW revrec.waterfall_now AS
+
+CREATE OR REPLACE VIEW revrec.waterfall_now AS
     SELECT * FROM revrec._waterfall(current_date, NULL, NULL, NULL);
+
 -- Account balances per currency as of today (the trial balance of the subledger).
-CREATE VIEW revrec.account_balance AS
+CREATE OR REPLACE VIEW revrec.account_balance AS
     SELECT p.currency, a.code AS account, a.name, a.normal_balance,
            sum(CASE WHEN e.direction = a.normal_balance THEN e.amount ELSE -e.amount END) AS balance
       FROM revrec.posting p
      CROSS JOIN LATERAL revrec._entries(p, NULL, current_date, true) e
       JOIN revrec.ledger_account a ON a.account_id = e.account_id
      GROUP BY 1, 2, 3, 4;
-
-GRANT SELECT ON revrec.deferred_revenue_now, revrec.journal_report_this_month, revrec.journal_report_last_month,
-    revrec.waterfall_now, revrec.account_balance TO revrec_reader;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA revrec TO revrec_reader;
-REVOKE EXECUTE ON FUNCTION revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text) FROM revrec_reader;

@@ -1,6 +1,5 @@
 -- Documents (SPEC 4): what a billing system writes.  Every per-customer table
 -- carries customer_id (SPEC 9); on child rows revrec fills it from the parent.
-
 CREATE TABLE revrec.customer (
     customer_id text PRIMARY KEY,
     name        text NOT NULL
@@ -73,8 +72,11 @@ CREATE TABLE revrec.invoice_line (
     CHECK (kind NOT IN ('discount', 'invoice_discount', 'credit_usage') OR amount < 0),
     CHECK (kind <> 'credit_usage' OR grant_id IS NOT NULL)
 );
+
 CREATE INDEX invoice_line_invoice_id ON revrec.invoice_line (invoice_id);
+
 CREATE INDEX invoice_line_grant ON revrec.invoice_line (grant_id) WHERE grant_id IS NOT NULL;
+
 CREATE INDEX invoice_line_schedule ON revrec.invoice_line (schedule_line_id) WHERE schedule_line_id IS NOT NULL;
 
 CREATE TABLE revrec.usage (
@@ -85,6 +87,7 @@ CREATE TABLE revrec.usage (
     amount      numeric NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
+
 CREATE INDEX usage_line ON revrec.usage (line_id);
 
 CREATE TABLE revrec.milestone (
@@ -95,6 +98,7 @@ CREATE TABLE revrec.milestone (
     amount       numeric NOT NULL,
     completed_on date
 );
+
 CREATE INDEX milestone_line ON revrec.milestone (line_id);
 
 -- Documents waiting to be posted at the end of the transaction that wrote them.
@@ -110,6 +114,7 @@ CREATE UNLOGGED TABLE revrec.pending (
     old_date    date,
     new_date    date
 );
+
 CREATE TABLE revrec.pending_flush (
     xid xid8 PRIMARY KEY
 );
@@ -127,6 +132,7 @@ CREATE TABLE revrec.credit_note (
     created_at         timestamptz NOT NULL DEFAULT now(),
     UNIQUE (customer_id, credit_note_id)
 );
+
 CREATE TABLE revrec.credit_note_line (
     credit_note_line_id text PRIMARY KEY,
     credit_note_id      text NOT NULL REFERENCES revrec.credit_note,
@@ -137,34 +143,28 @@ CREATE TABLE revrec.credit_note_line (
     description         text,
     CHECK (line_id IS NOT NULL OR product_id IS NOT NULL)
 );
+
 CREATE INDEX credit_note_line_note ON revrec.credit_note_line (credit_note_id);
+
 CREATE INDEX credit_note_line_line ON revrec.credit_note_line (line_id) WHERE line_id IS NOT NULL;
 
 -- Every document date is a real day: 'infinity' is no accounting date.
 ALTER TABLE revrec.invoice ADD CONSTRAINT invoice_dates_finite
     CHECK (isfinite(accounting_date) AND (void_date IS NULL OR isfinite(void_date)));
+
 ALTER TABLE revrec.invoice_line ADD CONSTRAINT invoice_line_dates_finite
     CHECK ((service_start IS NULL OR isfinite(service_start)) AND (service_end IS NULL OR isfinite(service_end))
            AND (recognize_on IS NULL OR isfinite(recognize_on)));
+
 ALTER TABLE revrec.usage ADD CONSTRAINT usage_date_finite CHECK (isfinite(usage_date));
+
 ALTER TABLE revrec.milestone ADD CONSTRAINT milestone_date_finite CHECK (completed_on IS NULL OR isfinite(completed_on));
+
 ALTER TABLE revrec.credit_note ADD CONSTRAINT credit_note_dates_finite
     CHECK (isfinite(credit_date) AND (void_date IS NULL OR isfinite(void_date)));
+
 ALTER TABLE revrec.credit_grant ADD CONSTRAINT credit_grant_dates_finite
     CHECK (isfinite(effective_date) AND (expires_on IS NULL OR isfinite(expires_on)));
+
 ALTER TABLE revrec.billing_schedule_line ADD CONSTRAINT billing_schedule_dates_finite
     CHECK (isfinite(service_start) AND isfinite(service_end));
-
--- The day a void of a document takes effect: the one given, or today (never
--- before the document's own date); a void dated before the document is refused.
--- what: 'invoice' / 'credit note'; date_name: what the document's date is called.
-CREATE FUNCTION revrec._void_day(what text, doc_id text, void_date date, doc_date date, date_name text)
-    RETURNS date LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF void_date < doc_date THEN
-        RAISE EXCEPTION USING ERRCODE = 'RV014',
-            MESSAGE = format('%s %s cannot be voided on %s, before its %s %s', what, doc_id, void_date, date_name, doc_date),
-            HINT = format('Date the void on or after the %s (or leave void_date out).', date_name);
-    END IF;
-    RETURN coalesce(void_date, greatest(current_date, doc_date));
-END $$;

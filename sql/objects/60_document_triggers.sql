@@ -1,16 +1,18 @@
 -- Document triggers: validate writes, refuse changes to posted documents,
 -- queue documents for the flush at commit.  Statement-level with transition
 -- tables where volume matters (a COPY of 100,000 lines is one trigger call).
-
-CREATE FUNCTION revrec._invoice_posted(p_customer text, p_invoice text) RETURNS boolean
-    LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION revrec._invoice_posted(p_customer text, p_invoice text) RETURNS boolean
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = p_customer AND p.source = 'invoice'
-                      AND p.source_id = p_invoice AND p.reason = 'issue') $$;
+                      AND p.source_id = p_invoice AND p.reason = 'issue');
+END;
 
 -- invoice ------------------------------------------------------------------
-CREATE FUNCTION revrec._invoice_ins() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._invoice_ins() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
     SELECT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.status = 'issued';
     IF FOUND THEN
@@ -18,14 +20,16 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER invoice_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER invoice_ins AFTER INSERT ON revrec.invoice REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._invoice_ins();
 
-CREATE FUNCTION revrec._invoice_upd() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._invoice_upd() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     posted boolean := revrec._invoice_posted(OLD.customer_id, OLD.invoice_id);
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF OLD.status = 'void' AND NEW IS DISTINCT FROM OLD THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
             MESSAGE = format('invoice %s is void and cannot change', OLD.invoice_id);
@@ -48,12 +52,14 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER invoice_upd BEFORE UPDATE ON revrec.invoice
+
+CREATE OR REPLACE TRIGGER invoice_upd BEFORE UPDATE ON revrec.invoice
     FOR EACH ROW EXECUTE FUNCTION revrec._invoice_upd();
 
-CREATE FUNCTION revrec._invoice_del() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._invoice_del() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF revrec._invoice_posted(OLD.customer_id, OLD.invoice_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
             MESSAGE = format('invoice %s is posted and cannot be deleted', OLD.invoice_id),
@@ -61,25 +67,29 @@ BEGIN
     END IF;
     RETURN OLD;
 END $$;
-CREATE TRIGGER invoice_del BEFORE DELETE ON revrec.invoice
+
+CREATE OR REPLACE TRIGGER invoice_del BEFORE DELETE ON revrec.invoice
     FOR EACH ROW EXECUTE FUNCTION revrec._invoice_del();
 
 -- invoice_line -------------------------------------------------------------
 -- customer_id is filled from the invoice when the writer leaves it out.
-CREATE FUNCTION revrec._fill_line_customer() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._fill_line_customer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     SELECT i.customer_id INTO NEW.customer_id FROM revrec.invoice i WHERE i.invoice_id = NEW.invoice_id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER invoice_line_fill BEFORE INSERT ON revrec.invoice_line
+
+CREATE OR REPLACE TRIGGER invoice_line_fill BEFORE INSERT ON revrec.invoice_line
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_line_customer();
 
-CREATE FUNCTION revrec._invoice_line_ins() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._invoice_line_ins() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad record;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     -- one pass over the lines and their invoices: the customer must be the
     -- invoice's, and amounts must fit the invoice's currency (too many
     -- decimals is an error raised by to_minor_units; the IS NULL tests are
@@ -125,19 +135,21 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+
 -- Named to fire after invoice_line_invoice_ins (triggers of one event fire in
 -- name order): that one finds missing invoices and locks the others' invoices
 -- FOR SHARE, which the "already posted" check above relies on.
-CREATE TRIGGER invoice_line_queue_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER invoice_line_queue_ins AFTER INSERT ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._invoice_line_ins();
 
 -- Lines (and usage, milestones' amounts) of a posted invoice never change.
-CREATE FUNCTION revrec._child_change() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._child_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     inv revrec.invoice;
     lid text := CASE WHEN TG_TABLE_NAME = 'invoice_line' THEN NULL ELSE OLD.line_id END;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     -- FOR SHARE: the invoice cannot be issued and posted under this change;
     -- one posted while we waited is seen by the posted check below (a new
     -- statement, so a new snapshot)
@@ -177,24 +189,29 @@ BEGIN
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
-CREATE TRIGGER invoice_line_change BEFORE UPDATE OR DELETE ON revrec.invoice_line
+
+CREATE OR REPLACE TRIGGER invoice_line_change BEFORE UPDATE OR DELETE ON revrec.invoice_line
     FOR EACH ROW EXECUTE FUNCTION revrec._child_change();
 
 -- usage ----------------------------------------------------------------------
-CREATE FUNCTION revrec._fill_child_customer() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._fill_child_customer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     SELECT l.customer_id INTO NEW.customer_id FROM revrec.invoice_line l WHERE l.line_id = NEW.line_id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER usage_fill BEFORE INSERT ON revrec.usage
-    FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
-CREATE TRIGGER milestone_fill BEFORE INSERT ON revrec.milestone
+
+CREATE OR REPLACE TRIGGER usage_fill BEFORE INSERT ON revrec.usage
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
 
-CREATE FUNCTION revrec._usage_ins() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE TRIGGER milestone_fill BEFORE INSERT ON revrec.milestone
+    FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
+
+CREATE OR REPLACE FUNCTION revrec._usage_ins() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     -- amounts in the line's currency; usage of a posted invoice posts at commit
     PERFORM revrec.to_minor_units(n.amount, i.currency)
        FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
@@ -221,17 +238,20 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER usage_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER usage_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._usage_ins();
-CREATE TRIGGER usage_change BEFORE UPDATE OR DELETE ON revrec.usage
+
+CREATE OR REPLACE TRIGGER usage_change BEFORE UPDATE OR DELETE ON revrec.usage
     FOR EACH ROW EXECUTE FUNCTION revrec._child_change();
 
 -- milestones -----------------------------------------------------------------
-CREATE FUNCTION revrec._milestone_ins() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._milestone_ins() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad record;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     -- as for usage: hold the invoices others wrote, then check them afresh
     PERFORM 1 FROM revrec.invoice i
      WHERE i.invoice_id IN (SELECT l.invoice_id FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id)
@@ -251,14 +271,17 @@ BEGIN
        JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
     RETURN NULL;
 END $$;
-CREATE TRIGGER milestone_ins AFTER INSERT ON revrec.milestone REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER milestone_ins AFTER INSERT ON revrec.milestone REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._milestone_ins();
-CREATE TRIGGER milestone_change BEFORE UPDATE OR DELETE ON revrec.milestone
+
+CREATE OR REPLACE TRIGGER milestone_change BEFORE UPDATE OR DELETE ON revrec.milestone
     FOR EACH ROW EXECUTE FUNCTION revrec._child_change();
 
-CREATE FUNCTION revrec._milestone_upd() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._milestone_upd() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
     SELECT n.customer_id, 'milestone', n.milestone_id, o.completed_on, n.completed_on
       FROM new_rows n JOIN old_rows o USING (milestone_id)
@@ -268,14 +291,16 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER milestone_upd AFTER UPDATE ON revrec.milestone
+
+CREATE OR REPLACE TRIGGER milestone_upd AFTER UPDATE ON revrec.milestone
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._milestone_upd();
 
 -- billing schedule lines -----------------------------------------------------
-CREATE FUNCTION revrec._billing_schedule_ins() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._billing_schedule_ins() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     PERFORM revrec.to_minor_units(n.amount, n.currency) FROM new_rows n;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
     SELECT n.customer_id, 'billing_schedule', n.schedule_line_id FROM new_rows n;
@@ -284,12 +309,14 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER billing_schedule_ins AFTER INSERT ON revrec.billing_schedule_line REFERENCING NEW TABLE AS new_rows
+
+CREATE OR REPLACE TRIGGER billing_schedule_ins AFTER INSERT ON revrec.billing_schedule_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._billing_schedule_ins();
 
-CREATE FUNCTION revrec._billing_schedule_change() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION revrec._billing_schedule_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = OLD.customer_id
                   AND p.source = 'billing_schedule' AND p.source_id = OLD.schedule_line_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
@@ -297,5 +324,6 @@ BEGIN
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
-CREATE TRIGGER billing_schedule_change BEFORE UPDATE OR DELETE ON revrec.billing_schedule_line
+
+CREATE OR REPLACE TRIGGER billing_schedule_change BEFORE UPDATE OR DELETE ON revrec.billing_schedule_line
     FOR EACH ROW EXECUTE FUNCTION revrec._billing_schedule_change();

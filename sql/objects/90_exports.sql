@@ -1,33 +1,17 @@
--- GL exports (SPEC 7): set-returning functions whose column names are the
--- CSV headers of each general ledger's import, so that
---   COPY (SELECT * FROM revrec.export_xero(from_date => ..., to_date => ...)) TO STDOUT (FORMAT csv, HEADER)
--- writes a file the GL imports as it is.
-
--- Each ledger account's account in each GL, optionally per product (SPEC 2).
-CREATE TABLE revrec.gl_account_map (
-    target           text NOT NULL CHECK (target IN ('xero', 'quickbooks', 'netsuite')),
-    account_code     text NOT NULL REFERENCES revrec.ledger_account (code) ON UPDATE CASCADE,
-    product_id       text REFERENCES revrec.product,
-    external_account text NOT NULL CHECK (external_account <> ''),
-    UNIQUE NULLS NOT DISTINCT (target, account_code, product_id)
-);
-COMMENT ON TABLE revrec.gl_account_map IS
-    'GL account per target (xero, quickbooks, netsuite) for each ledger account; a product row overrides the default (product_id null)';
-GRANT SELECT ON revrec.gl_account_map TO revrec_reader;
-GRANT INSERT, UPDATE, DELETE ON revrec.gl_account_map TO revrec_admin;
-
 -- External account of (target, account, product): product override first.
-CREATE FUNCTION revrec._gl_account(p_target text, p_account text, p_product text) RETURNS text
-    LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION revrec._gl_account(p_target text, p_account text, p_product text) RETURNS text
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT coalesce((SELECT m.external_account FROM revrec.gl_account_map m
                       WHERE m.target = p_target AND m.account_code = p_account AND m.product_id = p_product),
                     (SELECT m.external_account FROM revrec.gl_account_map m
-                      WHERE m.target = p_target AND m.account_code = p_account AND m.product_id IS NULL)) $$;
+                      WHERE m.target = p_target AND m.account_code = p_account AND m.product_id IS NULL));
+END;
 
 -- Every (account, product) an export will write must map to an account of
 -- the target GL: an import that silently posts to a blank account is the
 -- worst outcome, so a missing mapping is an error naming both.
-CREATE FUNCTION revrec._check_mapping(p_target text, p_from date, p_to date, p_currency text, p_as_of timestamptz,
+CREATE OR REPLACE FUNCTION revrec._check_mapping(p_target text, p_from date, p_to date, p_currency text, p_as_of timestamptz,
     p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
     p_exclude boolean) RETURNS boolean
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -54,27 +38,30 @@ END $$;
 -- A journal's key in the GLs: one GL journal has one date, so daily exports
 -- key journals by day.  QuickBooks allows 21 characters: longer keys are
 -- replaced by a stable hash.
-CREATE FUNCTION revrec._gl_journal_key(journal_number text, entry_date date, granularity text, max_len integer DEFAULT NULL)
-    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION revrec._gl_journal_key(journal_number text, entry_date date, granularity text, max_len integer DEFAULT NULL)
+    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT CASE WHEN max_len IS NOT NULL AND length(k) > max_len THEN 'J' || substr(md5(k), 1, max_len - 1) ELSE k END
       FROM (SELECT CASE WHEN granularity = 'day' THEN journal_number || '/' || to_char(entry_date, 'DD')
-                        ELSE journal_number END AS k) x $$;
+                        ELSE journal_number END AS k) x;
+END;
 
 -- The GL account of each (account, product) for a target: product override
 -- first, then the account's default.  Joined once per export (a hash join),
 -- not looked up row by row.
-CREATE FUNCTION revrec._gl_accounts(p_target text)
+CREATE OR REPLACE FUNCTION revrec._gl_accounts(p_target text)
     RETURNS TABLE (account_code text, product_id text, external_account text)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT m.account_code, m.product_id, m.external_account FROM revrec.gl_account_map m
-     WHERE m.target = p_target $$;
+     WHERE m.target = p_target;
+END;
 
 -- Row order of every export (deterministic, each journal's rows contiguous):
 -- the GL formats by date, then journal key, then debits before credits,
 -- account and amount; the Sequence format by journal number, then date.
 -- In a journal on one day (account, direction) is unique, so the order is total.
-
-CREATE FUNCTION revrec._export_lines(p revrec.posting, from_date date, to_date date,
+CREATE OR REPLACE FUNCTION revrec._export_lines(p revrec.posting, from_date date, to_date date,
     account_ids smallint[], account_names text[], account_codes text[])
     RETURNS TABLE (journal_number text, day text, direction text, account_name text, account_code text,
                    amount text, entry_date date, catchup_from date)
@@ -82,20 +69,30 @@ CREATE FUNCTION revrec._export_lines(p revrec.posting, from_date date, to_date d
 
 -- Ledger accounts in id order, and their Xero codes for a product (product
 -- mapping first, then the default), as the arrays _export_lines looks up.
-CREATE FUNCTION revrec._account_ids() RETURNS smallint[]
-    LANGUAGE sql STABLE AS $$ SELECT array_agg(account_id ORDER BY account_id) FROM revrec.ledger_account $$;
-CREATE FUNCTION revrec._account_names() RETURNS text[]
-    LANGUAGE sql STABLE AS $$ SELECT array_agg(name ORDER BY account_id) FROM revrec.ledger_account $$;
-CREATE FUNCTION revrec._account_codes(p_target text, p_product text) RETURNS text[]
-    LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION revrec._account_ids() RETURNS smallint[]
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+ SELECT array_agg(account_id ORDER BY account_id) FROM revrec.ledger_account;
+END;
+
+CREATE OR REPLACE FUNCTION revrec._account_names() RETURNS text[]
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+ SELECT array_agg(name ORDER BY account_id) FROM revrec.ledger_account;
+END;
+
+CREATE OR REPLACE FUNCTION revrec._account_codes(p_target text, p_product text) RETURNS text[]
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT array_agg(revrec._gl_account(p_target, a.code, p_product) ORDER BY a.account_id)
-      FROM revrec.ledger_account a $$;
+      FROM revrec.ledger_account a;
+END;
 
 -- Sequence CSV.  The one export meant for volume (daily by default), so it
 -- streams: rows come posting by posting (in the order they were posted, each
 -- posting's entries by date), with no sort over all rows; text columns are
 -- formatted in C (src/exports.c).
-CREATE FUNCTION revrec.export_sequence(
+CREATE OR REPLACE FUNCTION revrec.export_sequence(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
@@ -103,7 +100,8 @@ CREATE FUNCTION revrec.export_sequence(
     RETURNS TABLE ("Journal Number" text, "Date" text, "Narrative" text, "Product name" text,
                    "Customer ID" text, "Customer name" text, "Direction" text, "Ledger account name" text,
                    "Amount" text, "Invoice ID" text, "Invoice number" text, "Xero ledger account code" text)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT e.journal_number, e.day,
            CASE WHEN e.catchup_from IS NULL THEN x.plain ELSE revrec._narrative(p, e.catchup_from, e.entry_date) END,
            x.pname, nullif(p.customer_id, ''), x.cname, e.direction, e.account_name, e.amount,
@@ -132,9 +130,10 @@ CREATE FUNCTION revrec.export_sequence(
           JOIN revrec.ledger_account a ON a.code = r.account
          WHERE $12 = 'month'
            AND revrec._check_report_args($1, $2, $12) AND revrec._check_currency($3, $1, $2)
-         ORDER BY r.journal_number, r.entry_date, r.direction DESC, r.account, r.amount) m $$;
+         ORDER BY r.journal_number, r.entry_date, r.direction DESC, r.account, r.amount) m;
+END;
 
-CREATE FUNCTION revrec.export_xero(
+CREATE OR REPLACE FUNCTION revrec.export_xero(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
@@ -142,7 +141,8 @@ CREATE FUNCTION revrec.export_xero(
     RETURNS TABLE ("*Narration" text, "*Date" text, "Description" text, "*AccountCode" text, "*TaxRate" text,
                    "*Amount" text, "TrackingName1" text, "TrackingOption1" text, "TrackingName2" text,
                    "TrackingOption2" text)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT revrec._gl_journal_key(r.journal_number, r.entry_date, coalesce($12, 'month')),
            to_char(r.entry_date, s.xero_date_format), r.narrative,
            coalesce(mp.external_account, md.external_account), s.xero_tax_rate,
@@ -154,16 +154,18 @@ CREATE FUNCTION revrec.export_xero(
            revrec.settings s
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'month')) AND revrec._check_currency($3, $1, $2)
        AND revrec._check_mapping('xero', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
-     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount $$;
+     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount;
+END;
 
-CREATE FUNCTION revrec.export_quickbooks(
+CREATE OR REPLACE FUNCTION revrec.export_quickbooks(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
     exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT 'month')
     RETURNS TABLE ("Journal No." text, "Journal Date" text, "Account Name" text, "Debits" text, "Credits" text,
                    "Description" text, "Name" text, "Currency" text, "Location" text, "Class" text)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT revrec._gl_journal_key(r.journal_number, r.entry_date, coalesce($12, 'month'), 21),
            to_char(r.entry_date, s.quickbooks_date_format),
            coalesce(mp.external_account, md.external_account),
@@ -176,9 +178,10 @@ CREATE FUNCTION revrec.export_quickbooks(
            revrec.settings s
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'month')) AND revrec._check_currency($3, $1, $2)
        AND revrec._check_mapping('quickbooks', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
-     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount $$;
+     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount;
+END;
 
-CREATE FUNCTION revrec.export_netsuite(
+CREATE OR REPLACE FUNCTION revrec.export_netsuite(
     from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
@@ -186,7 +189,8 @@ CREATE FUNCTION revrec.export_netsuite(
     RETURNS TABLE ("External ID" text, "Subsidiary" text, "Currency" text, "Exchange Rate" text, "Date" text,
                    "Posting Period" text, "Memo" text, "Account" text, "Debit" text, "Credit" text,
                    "Line Memo" text, "Name" text, "Department" text, "Class" text, "Location" text)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT revrec._gl_journal_key(r.journal_number, r.entry_date, coalesce($12, 'month')),
            s.netsuite_subsidiary, r.currency, NULL,
            to_char(r.entry_date, s.netsuite_date_format), to_char(r.entry_date, 'Mon YYYY'),
@@ -200,7 +204,8 @@ CREATE FUNCTION revrec.export_netsuite(
            revrec.settings s
      WHERE revrec._check_report_args($1, $2, coalesce($12, 'month')) AND revrec._check_currency($3, $1, $2)
        AND revrec._check_mapping('netsuite', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
-     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount $$;
+     ORDER BY r.entry_date, 1, r.direction DESC, r.account, r.amount;
+END;
 
 -- Writing export files on the server (SPEC 7) ----------------------------------
 
@@ -208,14 +213,16 @@ CREATE FUNCTION revrec.export_netsuite(
 -- manual journal import takes 300 lines, QuickBooks Online 1,000 rows,
 -- NetSuite's CSV import 25,000.  The Sequence format has no limit of its
 -- own; its files are cut at a million rows to stay easy to handle.
-CREATE FUNCTION revrec._export_file_limit(p_format text) RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION revrec._export_file_limit(p_format text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT CASE p_format WHEN 'xero' THEN 300 WHEN 'quickbooks' THEN 1000 WHEN 'netsuite' THEN 25000
-                         WHEN 'sequence' THEN 1000000 END $$;
+                         WHEN 'sequence' THEN 1000000 END;
+END;
 
 -- The call of one export function with its arguments as literals, e.g.
 -- revrec.export_xero('2025-01-01'::date, ...): checked, for files and jobs.
-CREATE FUNCTION revrec._export_call(p_format text, p_from date, p_to date, p_currency text, p_as_of timestamptz,
+CREATE OR REPLACE FUNCTION revrec._export_call(p_format text, p_from date, p_to date, p_currency text, p_as_of timestamptz,
     p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
     p_exclude boolean, p_granularity text) RETURNS text
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -236,12 +243,14 @@ BEGIN
 END $$;
 
 -- What identifies a journal in each format's file (its rows are contiguous).
-CREATE FUNCTION revrec._export_journal_key(p_format text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION revrec._export_journal_key(p_format text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT CASE p_format WHEN 'sequence' THEN '"Journal Number"'
                          WHEN 'xero' THEN '"*Narration" || '' '' || "*Date"'
                          WHEN 'quickbooks' THEN '"Journal No."'
-                         WHEN 'netsuite' THEN '"External ID"' END $$;
+                         WHEN 'netsuite' THEN '"External ID"' END;
+END;
 
 -- revrec.export_to_files(format, directory, <journal report filters>) writes
 -- <directory>/revrec_<format>_<from>_<to>_<NNN>.csv, each with its header,
@@ -250,7 +259,7 @@ CREATE FUNCTION revrec._export_journal_key(p_format text) RETURNS text
 -- returns each file's path, data rows and SHA-256 (hex).  Server-side files:
 -- EXECUTE is granted to revrec_admin and pg_write_server_files only, so
 -- anyone else is refused with SQLSTATE 42501.  max_rows lowers the limit.
-CREATE FUNCTION revrec.export_to_files(
+CREATE OR REPLACE FUNCTION revrec.export_to_files(
     format text, directory text, from_date date, to_date date, currency text DEFAULT NULL,
     as_of timestamptz DEFAULT NULL, journal_type text DEFAULT NULL, source text DEFAULT NULL,
     customer_id text DEFAULT NULL, product_id text DEFAULT NULL, invoice_id text DEFAULT NULL,
@@ -335,21 +344,3 @@ BEGIN
     END LOOP;
     DROP TABLE pg_temp._revrec_export_rows, pg_temp._revrec_export_journals;
 END $$;
-REVOKE EXECUTE ON FUNCTION revrec.export_to_files(text, text, date, date, text, timestamptz, text, text, text, text,
-    text, text, boolean, text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION revrec.export_to_files(text, text, date, date, text, timestamptz, text, text, text, text,
-    text, text, boolean, text, integer) TO revrec_admin, pg_write_server_files;
--- readers run exports (SPEC 8); functions created after 80_reports are not
--- covered by its GRANT ... ON ALL FUNCTIONS
-REVOKE EXECUTE ON FUNCTION revrec.export_sequence(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_xero(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_quickbooks(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_netsuite(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION revrec.export_sequence(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_xero(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_quickbooks(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_netsuite(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec._gl_account(text, text, text), revrec._gl_accounts(text), revrec._gl_journal_key(text, date, text, integer),
-    revrec._check_mapping(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean),
-    revrec._export_file_limit(text), revrec._export_call(text, date, date, text, timestamptz, text, text, text, text,
-        text, text, boolean, text), revrec._export_journal_key(text) TO revrec_reader;

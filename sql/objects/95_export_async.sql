@@ -1,52 +1,21 @@
--- Asynchronous exports (SPEC 7): revrec.export_async() returns a job id at
--- once; a dynamic background worker (src/export_worker.c) writes the file
--- under <PGDATA>/revrec_exports/<database oid>, revrec.export_job shows
--- progress, completion is announced with NOTIFY revrec_export, '<job id>',
--- and revrec.export_download(token) returns the file while its token is
--- valid.  Files of expired tokens are removed by the next worker (each one
--- cleans up when it starts and when it ends) or by revrec.export_cleanup().
-
-CREATE TABLE revrec._export_job (
-    job_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    format           text NOT NULL,
-    arguments        jsonb NOT NULL,
-    query            text NOT NULL,
-    status           text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
-    rows_done        bigint NOT NULL DEFAULT 0,
-    rows_total       bigint,
-    error            text,
-    created_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
-    started_at       timestamptz,
-    finished_at      timestamptz,
-    requested_by     text NOT NULL,
-    worker_pid       integer,
-    file_name        text,
-    file_bytes       bigint,
-    sha256           text,
-    token            text UNIQUE,
-    token_expires_at timestamptz
-);
-COMMENT ON TABLE revrec._export_job IS
-    'export jobs; written only by revrec.export_async() and its background worker; read revrec.export_job';
-
 -- The download token is shown to the role that asked for the job (and to
 -- revrec_admin) only.
-CREATE VIEW revrec.export_job AS
+CREATE OR REPLACE VIEW revrec.export_job AS
 SELECT j.job_id, j.format, j.status, j.rows_done, j.rows_total, j.error, j.created_at, j.started_at,
        j.finished_at, j.requested_by, j.arguments, j.file_bytes, j.sha256,
        CASE WHEN j.requested_by = current_user OR pg_has_role(current_user, 'revrec_admin', 'MEMBER')
             THEN j.token END AS download_token,
        j.token_expires_at
   FROM revrec._export_job j;
+
 COMMENT ON VIEW revrec.export_job IS
     'asynchronous export jobs: status queued/running/done/failed, progress, error, download token';
 
-CREATE FUNCTION revrec._export_launch(job bigint) RETURNS bigint
+CREATE OR REPLACE FUNCTION revrec._export_launch(job bigint) RETURNS bigint
     LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'revrec_export_launch';
-CREATE FUNCTION revrec._outer_role() RETURNS text
-    LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'revrec_outer_role';
 
-CREATE FUNCTION revrec.export_async(
+
+CREATE OR REPLACE FUNCTION revrec.export_async(
     format text, from_date date, to_date date, currency text DEFAULT NULL, as_of timestamptz DEFAULT NULL,
     journal_type text DEFAULT NULL, source text DEFAULT NULL, customer_id text DEFAULT NULL,
     product_id text DEFAULT NULL, invoice_id text DEFAULT NULL, credit_note_id text DEFAULT NULL,
@@ -55,7 +24,21 @@ CREATE FUNCTION revrec.export_async(
 DECLARE
     call text;
     id   bigint;
+    who  text := revrec._outer_role();
+    cap  integer;
+    busy bigint;
 BEGIN
+    -- each role may have export_jobs_per_role jobs queued or running at once,
+    -- so that no role can take every background worker slot (counted under
+    -- a per-role lock: two calls of one role cannot both pass the check)
+    PERFORM pg_advisory_xact_lock(hashtext('revrec.export_async'), hashtext(who));
+    SELECT s.export_jobs_per_role INTO cap FROM revrec.settings s;
+    SELECT count(*) INTO busy FROM revrec._export_job j WHERE j.requested_by = who AND j.status IN ('queued', 'running');
+    IF busy >= cap THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV019',
+            MESSAGE = format('role %s already has %s export jobs queued or running (the limit is %s)', who, busy, cap),
+            HINT = 'Wait for one to finish (revrec.export_job), or ask revrec_admin to raise settings.export_jobs_per_role.';
+    END IF;
     call := revrec._export_call(export_async.format, from_date, to_date, currency, as_of, journal_type, source,
                                 customer_id, product_id, invoice_id, credit_note_id, exclude_fully_recognized,
                                 granularity);
@@ -65,16 +48,17 @@ BEGIN
                 'as_of', as_of, 'journal_type', journal_type, 'source', source, 'customer_id', customer_id,
                 'product_id', product_id, 'invoice_id', invoice_id, 'credit_note_id', credit_note_id,
                 'exclude_fully_recognized', exclude_fully_recognized, 'granularity', granularity)),
-            'SELECT * FROM ' || call, revrec._outer_role())
+            'SELECT * FROM ' || call, who)
     RETURNING job_id INTO id;
     PERFORM revrec._export_launch(id);
     RETURN id;
 END $$;
+
 COMMENT ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text) IS
     'start an export in a background worker; returns the job id (see revrec.export_job); the job starts once the caller commits';
 
 -- The file of a finished job, while its token is valid.
-CREATE FUNCTION revrec.export_download(token text) RETURNS text
+CREATE OR REPLACE FUNCTION revrec.export_download(token text) RETURNS text
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     j revrec._export_job;
@@ -96,17 +80,8 @@ END $$;
 -- running jobs whose worker is gone; returns the number of files removed.
 -- Every export worker does this when it starts and when it ends; this is for
 -- a schedule (pg_cron, cron + psql) where exports are rare.
-CREATE FUNCTION revrec.export_cleanup() RETURNS integer
+CREATE OR REPLACE FUNCTION revrec.export_cleanup() RETURNS integer
     LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_export_cleanup';
+
 COMMENT ON FUNCTION revrec.export_cleanup() IS
     'remove export files whose token expired or that no job owns, fail running jobs whose worker is gone; returns files removed';
-
-REVOKE EXECUTE ON FUNCTION revrec._export_launch(bigint), revrec._outer_role() FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION revrec.export_cleanup() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION revrec.export_cleanup() TO revrec_admin;
-REVOKE EXECUTE ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_download(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
-    revrec.export_download(text) TO revrec_reader;
-REVOKE ALL ON revrec._export_job FROM PUBLIC;
-GRANT SELECT ON revrec.export_job TO revrec_reader;

@@ -1,0 +1,125 @@
+-- Privileges: the only file with GRANT or REVOKE.  Runs last in the install
+-- script and in every upgrade script, so it states the whole truth each time:
+-- first every privilege on every object of the extension is taken away from
+-- PUBLIC and from revrec's roles, then each role gets what it needs, by name.
+--
+--   revrec_reader  reports, exports, the journal; SELECT on documents and ledger
+--   revrec_writer  + INSERT/UPDATE/DELETE on the document tables (billing systems)
+--   revrec_admin   + settings (locks), ledger accounts, GL mappings, manual
+--                    journals, export files on the server
+-- Everything else (the posting queue, the posting engine, trigger functions,
+-- the export job table) is reachable only through revrec's own code: trigger
+-- functions are SECURITY DEFINER and executable by nobody but their owner, so
+-- they cannot be attached to another table (test/pgtap/privileges.sql holds
+-- the whole matrix: every object x role).
+
+-- Roles, created if missing (cluster-wide: not dropped with the extension).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'revrec_reader') THEN
+        CREATE ROLE revrec_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'revrec_writer') THEN
+        CREATE ROLE revrec_writer NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'revrec_admin') THEN
+        CREATE ROLE revrec_admin NOLOGIN;
+    END IF;
+END
+$$;
+GRANT revrec_reader TO revrec_writer;
+GRANT revrec_writer TO revrec_admin;
+
+-- 1. Nothing for anyone: every function, table, view and sequence of the extension.
+DO $$
+DECLARE
+    o record;
+BEGIN
+    FOR o IN SELECT pg_catalog.format('FUNCTION %s', p.oid::pg_catalog.regprocedure) AS obj
+               FROM pg_catalog.pg_proc p
+               JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid
+               JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND d.deptype = 'e' AND e.extname = 'revrec'
+             UNION ALL
+             SELECT pg_catalog.format(CASE c.relkind WHEN 'S' THEN 'SEQUENCE %s' ELSE 'TABLE %s' END, c.oid::pg_catalog.regclass)
+               FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+               JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND d.deptype = 'e' AND e.extname = 'revrec'
+              WHERE c.relkind IN ('r', 'v', 'S', 'm', 'p', 'f')
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC, revrec_reader, revrec_writer, revrec_admin, pg_write_server_files',
+                                  o.obj);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON SCHEMA revrec FROM PUBLIC;
+GRANT USAGE ON SCHEMA revrec TO revrec_reader;
+
+-- 2. revrec_reader ----------------------------------------------------------
+GRANT SELECT ON revrec.currency, revrec.ledger_account, revrec.settings, revrec.gl_account_map,
+    revrec.customer, revrec.product, revrec.invoice, revrec.invoice_line, revrec.usage, revrec.milestone,
+    revrec.credit_grant, revrec.billing_schedule_line, revrec.credit_note, revrec.credit_note_line,
+    revrec.posting, revrec.activity,
+    revrec.journal_entry, revrec.activity_log, revrec.account_balance, revrec.deferred_revenue_now,
+    revrec.journal_report_this_month, revrec.journal_report_last_month, revrec.waterfall_now, revrec.export_job
+    TO revrec_reader;
+-- sequences of dumped tables: a reader can run pg_dump
+GRANT SELECT ON SEQUENCE revrec.posting_posting_id_seq, revrec.activity_activity_id_seq, revrec.usage_usage_id_seq,
+    revrec.ledger_account_account_id_seq TO revrec_reader;
+-- the public functions ...
+GRANT EXECUTE ON FUNCTION
+    revrec.version(),
+    revrec.to_minor_units(numeric, text), revrec.from_minor_units(bigint, text),
+    revrec.schedule(numeric, date, date, text, text), revrec.monthly_schedule(numeric, date, date, text, text),
+    revrec.journal_report(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.deferred_revenue(date, text, text, text),
+    revrec.waterfall(date, text, text, text), revrec.waterfall_csv(date, text, text, text, integer),
+    revrec.trial_balance(date, text),
+    revrec.export_sequence(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_xero(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_quickbooks(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_netsuite(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_async(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec.export_download(text)
+    TO revrec_reader;
+-- ... and the read-side helpers they and the views call as the caller (pure
+-- functions over the ledger; every C one checks its input)
+GRANT EXECUTE ON FUNCTION
+    revrec._entries(revrec.posting, date, date, boolean),
+    revrec._narrative(revrec.posting, date, date),
+    revrec._report_currency(text, date, date), revrec._check_currency(text, date, date),
+    revrec._check_report_args(date, date, text),
+    revrec._report_postings(date, date, text, timestamptz, text, text, text, text, text, text, boolean),
+    revrec._report_days(date, date, text, timestamptz, text, text, text, text, text, text, boolean),
+    revrec._report_months(date, date, text, timestamptz, text, text, text, text, text, text, boolean),
+    revrec._journal_report(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
+    revrec._group_open(text, text, text, text, date, timestamptz),
+    revrec._deferred_revenue(date, text, text, text),
+    revrec._waterfall(date, text, text, text),
+    revrec._posting_summary(revrec.posting, date, date),
+    revrec._recognition_by_month(revrec.posting, date, date),
+    revrec._csv(text),
+    revrec._account_codes(text, text), revrec._account_ids(), revrec._account_names(),
+    revrec._gl_account(text, text, text), revrec._gl_accounts(text), revrec._gl_journal_key(text, date, text, integer),
+    revrec._check_mapping(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean),
+    revrec._export_lines(revrec.posting, date, date, smallint[], text[], text[])
+    TO revrec_reader;
+
+-- 3. revrec_writer: the documents ---------------------------------------------
+GRANT INSERT, UPDATE, DELETE ON revrec.customer, revrec.product, revrec.invoice, revrec.invoice_line,
+    revrec.usage, revrec.milestone, revrec.credit_grant, revrec.billing_schedule_line,
+    revrec.credit_note, revrec.credit_note_line TO revrec_writer;
+
+-- 4. revrec_admin ---------------------------------------------------------------
+GRANT UPDATE (allocation_strategy, credit_note_mode, lock_date, lock_to_accounting_date, xero_tax_rate,
+              xero_date_format, quickbooks_date_format, netsuite_date_format, netsuite_subsidiary,
+              export_token_ttl, export_jobs_per_role)
+    ON revrec.settings TO revrec_admin;
+GRANT INSERT, UPDATE, DELETE ON revrec.ledger_account, revrec.gl_account_map TO revrec_admin;
+GRANT EXECUTE ON FUNCTION
+    revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text),
+    revrec.export_cleanup()
+    TO revrec_admin;
+-- server-side files: also for roles trusted to write files on the server
+GRANT EXECUTE ON FUNCTION
+    revrec.export_to_files(text, text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text, integer)
+    TO revrec_admin, pg_write_server_files;
