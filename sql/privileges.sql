@@ -115,11 +115,12 @@ GRANT UPDATE (allocation_strategy, credit_note_mode, lock_date, lock_to_accounti
               export_token_ttl, export_jobs_per_role)
     ON revrec.settings TO revrec_admin;
 GRANT INSERT, UPDATE, DELETE ON revrec.ledger_account, revrec.gl_account_map TO revrec_admin;
-GRANT EXECUTE ON FUNCTION
-    revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text),
-    revrec.export_cleanup()
-    TO revrec_admin;
--- server-side files: also for roles trusted to write files on the server
+GRANT EXECUTE ON FUNCTION revrec.export_cleanup() TO revrec_admin;
+-- Manual journals and server-side export files are revrec_admin's (export
+-- files also for pg_write_server_files): both functions are SECURITY DEFINER
+-- and check the caller's role first, so they are executable by every revrec
+-- role and a reader or writer is told which role is needed.
+GRANT EXECUTE ON FUNCTION revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text) TO revrec_reader;
 GRANT EXECUTE ON FUNCTION
     revrec.export_to_files(text, text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text, integer)
-    TO revrec_admin, pg_write_server_files;
+    TO revrec_reader, pg_write_server_files;

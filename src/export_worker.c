@@ -1,7 +1,7 @@
 /*
  * export_worker.c — revrec.export_async()'s background worker (SPEC 7).
  *
- * Life of a job (see export_worker.h and sql/src/95_export_async.sql):
+ * Life of a job (see export_worker.h and sql/objects/95_export_async.sql):
  *   1. export_async() inserts a queued row in revrec._export_job and calls
  *      revrec._export_launch(job), which registers a dynamic worker carrying
  *      the database, the session user (to connect as: it can log in), the

@@ -57,6 +57,12 @@ DECLARE
     mark     bigint;
     i        int := 0;
 BEGIN
+    -- executable by every revrec role so that the refusal can say who may
+    IF NOT pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER') THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = 'revrec_admin is required to post a manual journal',
+            HINT = 'Ask a member of revrec_admin; manual journals are recorded in revrec.activity_log.';
+    END IF;
     IF entry_date IS NULL OR NOT isfinite(entry_date) OR currency IS NULL OR lines IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RV006',
             MESSAGE = 'post_manual_journal: entry_date, lines and currency are required';

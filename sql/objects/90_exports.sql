@@ -278,6 +278,13 @@ DECLARE
     i        integer;
     base     text;
 BEGIN
+    -- executable by every revrec role so that the refusal can say who may
+    IF NOT (pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER')
+            OR pg_has_role(revrec._outer_role(), 'pg_write_server_files', 'MEMBER')) THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = 'revrec_admin (or pg_write_server_files) is required to write export files on the server',
+            HINT = 'Export with COPY (SELECT * FROM revrec.export_xero(...)) TO STDOUT instead, or revrec.export_async().';
+    END IF;
     call := revrec._export_call(export_to_files.format, from_date, to_date, currency, as_of, journal_type, source,
                                 customer_id, product_id, invoice_id, credit_note_id, exclude_fully_recognized,
                                 granularity);

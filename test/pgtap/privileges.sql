@@ -8,6 +8,8 @@
 --   tables/views: S select, I insert, U update, D delete, T truncate,
 --   R references, G trigger; sequences: S select, U usage, W update;
 --   functions: X execute; columns: U update; schema: U usage, C create.
+-- post_manual_journal and export_to_files are executable by every revrec role
+-- and check inside that the caller is revrec_admin (so the error can say so).
 BEGIN;
 SELECT plan(4);
 
@@ -180,13 +182,13 @@ INSERT INTO expected VALUES
     ('function', 'revrec.export_netsuite(date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.export_quickbooks(date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.export_sequence(date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text)', 'X', 'X', 'X', '-', '-'),
-    ('function', 'revrec.export_to_files(text,text,date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text,integer)', '-', '-', 'X', '-', '-'),
+    ('function', 'revrec.export_to_files(text,text,date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text,integer)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.export_xero(date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.flush()', '-', '-', '-', '-', '-'),
     ('function', 'revrec.from_minor_units(bigint,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.journal_report(date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.monthly_schedule(numeric,date,date,text,text)', 'X', 'X', 'X', '-', '-'),
-    ('function', 'revrec.post_manual_journal(date,text,jsonb,text,text,text,text,text)', '-', '-', 'X', '-', '-'),
+    ('function', 'revrec.post_manual_journal(date,text,jsonb,text,text,text,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.schedule(numeric,date,date,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.to_minor_units(numeric,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.trial_balance(date,text)', 'X', 'X', 'X', '-', '-'),
