@@ -127,6 +127,19 @@ BEGIN
     END IF;
 
     IF issue_ids IS NOT NULL THEN
+        -- an issued invoice posts whole: one without any line at commit is an
+        -- error (an autocommit sync inserting the invoice, then its lines one
+        -- statement at a time, would post the first line alone)
+        SELECT i.invoice_id INTO bad FROM revrec.invoice i
+         WHERE i.invoice_id = ANY (issue_ids)
+           AND NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.invoice_id = i.invoice_id)
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV014',
+                MESSAGE = format('invoice %s is issued without any line', bad.invoice_id),
+                HINT = 'Write an invoice and its lines in one transaction, or insert it as ''draft'' and issue it '
+                       '(UPDATE revrec.invoice SET status = ''issued'') once its lines are in.';
+        END IF;
         -- prepaid credit drawdowns: serialize on the grants, then check them
         PERFORM 1 FROM revrec.credit_grant g
          WHERE g.grant_id IN (SELECT l.grant_id FROM revrec.invoice_line l
@@ -186,6 +199,17 @@ BEGIN
            FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs, array_agg(i.void_date) AS days,
                         array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
                    FROM revrec.invoice i WHERE i.invoice_id = ANY (void_ids)) d;
+        -- and what its credit notes posted, on the same day: the invoice and
+        -- its credit notes then net to zero on every account (a credit note
+        -- voided later finds nothing left to reverse)
+        PERFORM revrec._void_postings('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+           FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs,
+                        array_agg(i.void_date) AS days,
+                        array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id) || ' with invoice '
+                                  || coalesce(i.invoice_number, i.invoice_id)) AS labels
+                   FROM revrec.credit_note c JOIN revrec.invoice i ON i.invoice_id = c.invoice_id
+                  WHERE i.invoice_id = ANY (void_ids)) d
+          WHERE d.docs IS NOT NULL;
     END IF;
 
     -- usage arriving for invoices already posted ----------------------------
@@ -210,6 +234,14 @@ DECLARE
     bad record;
     n   bigint;
 BEGIN
+    -- usage on one line is posted by one transaction at a time: the lines
+    -- are locked (in order) before anything is read, so a second session
+    -- adding usage to the same line waits, then sees the first one's usage
+    -- in the over-use check below (each statement has a new snapshot)
+    PERFORM 1 FROM revrec.invoice_line l
+     WHERE l.line_id IN (SELECT x.line_id FROM revrec.usage x
+                          WHERE x.usage_id IN (SELECT q.doc_id::bigint FROM revrec.pending q WHERE q.doc_kind = 'usage'))
+     ORDER BY l.line_id FOR NO KEY UPDATE OF l;
     WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'usage' RETURNING doc_id::bigint AS usage_id),
     q AS (SELECT DISTINCT usage_id FROM d),
     u AS (

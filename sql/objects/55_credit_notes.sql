@@ -76,6 +76,11 @@ BEGIN
                               AND p.source = 'credit_note' AND p.source_id = c.credit_note_id)
          ORDER BY c.credit_date, c.credit_note_id
     LOOP
+        IF NOT EXISTS (SELECT 1 FROM revrec.credit_note_line cl WHERE cl.credit_note_id = cn.credit_note_id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV014',
+                MESSAGE = format('credit note %s is issued without any line', cn.credit_note_id),
+                HINT = 'Write a credit note and its lines in one transaction, or insert it as ''draft'' and issue it once its lines are in.';
+        END IF;
         cfloor := CASE WHEN s.lock_to_accounting_date THEN greatest(fl, cn.credit_date) ELSE fl END;
         FOR l IN SELECT * FROM revrec.credit_note_line WHERE credit_note_id = cn.credit_note_id
                   ORDER BY credit_note_line_id LOOP
@@ -316,6 +321,10 @@ BEGIN
             MESSAGE = format('credit note %s is posted: its amounts, dates and lines cannot change', OLD.credit_note_id),
             HINT = 'Void it (status = ''void'') and issue a new one.';
     END IF;
+    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+        UPDATE revrec.credit_note_line l SET customer_id = NEW.customer_id
+         WHERE l.credit_note_id = OLD.credit_note_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
+    END IF;
     IF NEW.status = 'void' AND OLD.status <> 'void' THEN
         -- a void reverses the credit note: never before the credit note itself
         NEW.void_date := revrec._void_day('credit note', NEW.credit_note_id, NEW.void_date, NEW.credit_date, 'credit date');
@@ -362,6 +371,10 @@ DECLARE
     bad record;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.customer_id IS NULL) THEN
+        PERFORM revrec._fill_customers('credit_note_line',
+                                       ARRAY(SELECT n.credit_note_line_id FROM new_rows n WHERE n.customer_id IS NULL));
+    END IF;
     SELECT n.credit_note_line_id, c.credit_note_id INTO bad
       FROM new_rows n JOIN revrec.credit_note c ON c.credit_note_id = n.credit_note_id
      WHERE c.status = 'void' OR revrec._credit_note_posted(c.customer_id, c.credit_note_id)
@@ -391,10 +404,19 @@ DECLARE
     c revrec.credit_note;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
-    SELECT * INTO c FROM revrec.credit_note WHERE credit_note_id = OLD.credit_note_id;
+    SELECT * INTO c FROM revrec.credit_note WHERE credit_note_id = OLD.credit_note_id FOR SHARE;
     IF c.status = 'void' OR revrec._credit_note_posted(c.customer_id, c.credit_note_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
             MESSAGE = format('%s of a line of posted credit note %s is not allowed', TG_OP, c.credit_note_id);
+    END IF;
+    -- nor may a line move onto a posted (or void) credit note
+    IF TG_OP = 'UPDATE' AND NEW.credit_note_id IS DISTINCT FROM OLD.credit_note_id THEN
+        SELECT * INTO c FROM revrec.credit_note WHERE credit_note_id = NEW.credit_note_id FOR SHARE;
+        IF c.status = 'void' OR revrec._credit_note_posted(c.customer_id, c.credit_note_id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV013',
+                MESSAGE = format('line %s cannot move to posted credit note %s', OLD.credit_note_line_id, c.credit_note_id);
+        END IF;
+        NEW.customer_id := c.customer_id;
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
@@ -402,3 +424,25 @@ END $$;
 CREATE OR REPLACE TRIGGER credit_note_line_change BEFORE UPDATE OR DELETE ON revrec.credit_note_line
     FOR EACH ROW EXECUTE FUNCTION revrec._credit_note_line_change();
 
+
+-- Credit grants (prepaid credits): money like any other amount (exact in the
+-- grant's currency, never NaN or infinite), and fixed once drawn: a line of
+-- an issued or void invoice that draws on it posted against these terms.
+CREATE OR REPLACE FUNCTION revrec._credit_grant_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    PERFORM revrec.to_minor_units(NEW.amount, NEW.currency);
+    IF TG_OP = 'UPDATE'
+       AND (NEW.grant_id, NEW.customer_id, NEW.currency, NEW.amount, NEW.effective_date, NEW.expires_on)
+           IS DISTINCT FROM (OLD.grant_id, OLD.customer_id, OLD.currency, OLD.amount, OLD.effective_date, OLD.expires_on)
+       AND EXISTS (SELECT 1 FROM revrec.invoice_line l JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+                    WHERE l.grant_id = OLD.grant_id AND i.status <> 'draft') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV013',
+            MESSAGE = format('credit grant %s has been drawn: its amount, customer, currency and dates cannot change', OLD.grant_id),
+            HINT = 'Issue a new grant for new terms.';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER credit_grant_change BEFORE INSERT OR UPDATE ON revrec.credit_grant
+    FOR EACH ROW EXECUTE FUNCTION revrec._credit_grant_change();

@@ -8,6 +8,99 @@ BEGIN ATOMIC
                       AND p.source_id = p_invoice AND p.reason = 'issue');
 END;
 
+-- Usage only on usage lines and inside the line's service period (the
+-- engine recognizes what usage does not cover on service_end: usage after it
+-- would recognize nothing the line did not bill); milestones only on
+-- milestone lines.  p_kind: 'usage' or 'milestone'; dates: the usage dates
+-- (NULL for milestones).  One query over all the rows of a statement.
+CREATE OR REPLACE FUNCTION revrec._check_child_rows(p_kind text, line_ids text[], dates date[])
+    RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT x.line_id, x.d, l.service_start, l.service_end,
+           coalesce(l.recognition_method, p.recognition_method, 'straight_line') AS method
+      INTO bad
+      FROM unnest(line_ids, dates) AS x(line_id, d)
+      JOIN revrec.invoice_line l ON l.line_id = x.line_id
+      LEFT JOIN revrec.product p ON p.product_id = l.product_id
+     WHERE coalesce(l.recognition_method, p.recognition_method, 'straight_line') <> p_kind
+        OR x.d < l.service_start OR x.d > l.service_end
+     LIMIT 1;
+    IF FOUND THEN
+        IF bad.method <> p_kind THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV014',
+                MESSAGE = format('line %s is recognized by %s: it cannot have %s', bad.line_id, bad.method,
+                                 CASE p_kind WHEN 'usage' THEN 'usage' ELSE 'milestones' END),
+                HINT = format('%s rows belong on lines whose recognition_method (or product''s) is %s.',
+                              initcap(p_kind), p_kind);
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'RV014',
+            MESSAGE = format('usage of line %s dated %s is outside its service period %s to %s',
+                             bad.line_id, bad.d, coalesce(bad.service_start::text, '...'), coalesce(bad.service_end::text, '...')),
+            HINT = 'Date usage inside the line''s service period.';
+    END IF;
+END $$;
+
+-- Child rows written in one statement with their parent (a CTE) could not
+-- see it in their BEFORE trigger: fill their customer_id from the parent once
+-- the statement is done.  tbl: invoice_line, usage, milestone, credit_note_line.
+CREATE OR REPLACE FUNCTION revrec._fill_customers(tbl text, ids text[]) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    CASE tbl
+    WHEN 'invoice_line' THEN
+        UPDATE revrec.invoice_line c SET customer_id = i.customer_id FROM revrec.invoice i
+         WHERE c.line_id = ANY (ids) AND i.invoice_id = c.invoice_id AND c.customer_id IS NULL;
+    WHEN 'usage' THEN
+        UPDATE revrec.usage c SET customer_id = l.customer_id FROM revrec.invoice_line l
+         WHERE c.usage_id::text = ANY (ids) AND l.line_id = c.line_id AND c.customer_id IS NULL;
+    WHEN 'milestone' THEN
+        UPDATE revrec.milestone c SET customer_id = l.customer_id FROM revrec.invoice_line l
+         WHERE c.milestone_id = ANY (ids) AND l.line_id = c.line_id AND c.customer_id IS NULL;
+    WHEN 'credit_note_line' THEN
+        UPDATE revrec.credit_note_line c SET customer_id = n.customer_id FROM revrec.credit_note n
+         WHERE c.credit_note_line_id = ANY (ids) AND n.credit_note_id = c.credit_note_id AND c.customer_id IS NULL;
+    END CASE;
+END $$;
+
+-- A billing schedule line is billed once, by an invoice of its own customer
+-- and currency (a line of a void invoice no longer bills it).  The schedule
+-- lines are locked first, so two sessions billing one cannot both pass.
+CREATE OR REPLACE FUNCTION revrec._check_schedule_billing(line_ids text[], invoice_ids text[], schedule_ids text[])
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad record;
+BEGIN
+    PERFORM 1 FROM revrec.billing_schedule_line b WHERE b.schedule_line_id = ANY (schedule_ids)
+     ORDER BY b.schedule_line_id FOR NO KEY UPDATE OF b;
+    SELECT x.line_id, x.schedule_line_id, i.invoice_id, i.customer_id AS icust, i.currency AS icur,
+           b.customer_id AS bcust, b.currency AS bcur, o.line_id AS other_line, o.invoice_id AS other_invoice
+      INTO bad
+      FROM unnest(line_ids, invoice_ids, schedule_ids) AS x(line_id, invoice_id, schedule_line_id)
+      JOIN revrec.invoice i ON i.invoice_id = x.invoice_id
+      JOIN revrec.billing_schedule_line b ON b.schedule_line_id = x.schedule_line_id
+      LEFT JOIN LATERAL (SELECT l2.line_id, l2.invoice_id FROM revrec.invoice_line l2
+                           JOIN revrec.invoice i2 ON i2.invoice_id = l2.invoice_id
+                          WHERE l2.schedule_line_id = x.schedule_line_id AND l2.line_id <> x.line_id
+                            AND i2.status <> 'void'
+                          LIMIT 1) o ON true
+     WHERE i.customer_id <> b.customer_id OR i.currency <> b.currency OR o.line_id IS NOT NULL
+     LIMIT 1;
+    IF FOUND THEN
+        IF bad.other_line IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV014',
+                MESSAGE = format('billing schedule line %s is already billed by line %s of invoice %s',
+                                 bad.schedule_line_id, bad.other_line, bad.other_invoice),
+                DETAIL = format('Line %s of invoice %s bills it again.', bad.line_id, bad.invoice_id),
+                HINT = 'A billing schedule line is billed once; void the other invoice first to bill it anew.';
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'RV014',
+            MESSAGE = format('line %s of invoice %s (customer %s, %s) cannot bill billing schedule line %s of customer %s in %s',
+                             bad.line_id, bad.invoice_id, bad.icust, bad.icur, bad.schedule_line_id, bad.bcust, bad.bcur);
+    END IF;
+END $$;
+
 -- invoice ------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION revrec._invoice_ins() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -44,6 +137,15 @@ BEGIN
     IF NEW.status = 'void' AND OLD.status <> 'void' THEN
         -- a void reverses the invoice: never before the invoice itself
         NEW.void_date := revrec._void_day('invoice', NEW.invoice_id, NEW.void_date, NEW.accounting_date, 'accounting date');
+    END IF;
+    -- a draft's change of customer carries to its lines, their usage and milestones
+    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+        UPDATE revrec.invoice_line l SET customer_id = NEW.customer_id
+         WHERE l.invoice_id = OLD.invoice_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
+        UPDATE revrec.usage u SET customer_id = NEW.customer_id FROM revrec.invoice_line l
+         WHERE l.invoice_id = OLD.invoice_id AND u.line_id = l.line_id AND u.customer_id IS DISTINCT FROM NEW.customer_id;
+        UPDATE revrec.milestone m SET customer_id = NEW.customer_id FROM revrec.invoice_line l
+         WHERE l.invoice_id = OLD.invoice_id AND m.line_id = l.line_id AND m.customer_id IS DISTINCT FROM NEW.customer_id;
     END IF;
     IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
@@ -90,6 +192,15 @@ DECLARE
     bad record;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    -- lines inserted in one statement with their invoice (a CTE) could not
+    -- see it when they were filled in: take the customer from it now
+    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.customer_id IS NULL) THEN
+        PERFORM revrec._fill_customers('invoice_line', ARRAY(SELECT n.line_id FROM new_rows n WHERE n.customer_id IS NULL));
+    END IF;
+    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.schedule_line_id IS NOT NULL) THEN
+        PERFORM revrec._check_schedule_billing(array_agg(n.line_id), array_agg(n.invoice_id), array_agg(n.schedule_line_id))
+           FROM new_rows n WHERE n.schedule_line_id IS NOT NULL;
+    END IF;
     -- one pass over the lines and their invoices: the customer must be the
     -- invoice's, and amounts must fit the invoice's currency (too many
     -- decimals is an error raised by to_minor_units; the IS NULL tests are
@@ -129,7 +240,9 @@ BEGIN
     -- the flush posts only those issued and not posted yet (and reads each
     -- once however often it was queued)
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n WHERE n.customer_id IS NOT NULL;
+    SELECT DISTINCT coalesce(n.customer_id, (SELECT i.customer_id FROM revrec.invoice i WHERE i.invoice_id = n.invoice_id)),
+           'invoice', n.invoice_id
+      FROM new_rows n;
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -170,10 +283,54 @@ BEGIN
             MESSAGE = format('%s of %s on posted invoice %s is not allowed', TG_OP, TG_TABLE_NAME, inv.invoice_id),
             HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
     END IF;
+    -- usage or a milestone moved to another line: that line's invoice must
+    -- not be posted either (nor void), and the row must suit its line
+    IF TG_TABLE_NAME IN ('usage', 'milestone') AND TG_OP = 'UPDATE' THEN
+        IF NEW.line_id IS DISTINCT FROM OLD.line_id THEN
+            SELECT i.* INTO inv FROM revrec.invoice i JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id
+             WHERE l.line_id = NEW.line_id FOR SHARE OF i;
+            IF inv.invoice_id IS NOT NULL AND (inv.status = 'void' OR revrec._invoice_posted(inv.customer_id, inv.invoice_id)) THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('%s of line %s cannot move to line %s of posted invoice %s', TG_TABLE_NAME, OLD.line_id,
+                                     NEW.line_id, inv.invoice_id),
+                    HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+            END IF;
+            NEW.customer_id := inv.customer_id;
+        END IF;
+        PERFORM revrec._check_child_rows(TG_TABLE_NAME, ARRAY[NEW.line_id],
+                                         ARRAY[CASE WHEN TG_TABLE_NAME = 'usage' THEN (to_jsonb(NEW) ->> 'usage_date')::date END]);
+    END IF;
+    -- a draft line whose recognition changes keeps its usage and milestones valid
+    IF TG_TABLE_NAME = 'invoice_line' AND TG_OP = 'UPDATE' THEN
+        IF (NEW.recognition_method, NEW.product_id, NEW.service_start, NEW.service_end)
+           IS DISTINCT FROM (OLD.recognition_method, OLD.product_id, OLD.service_start, OLD.service_end) THEN
+            DECLARE
+                m text := coalesce(NEW.recognition_method,
+                                   (SELECT p.recognition_method FROM revrec.product p WHERE p.product_id = NEW.product_id),
+                                   'straight_line');
+            BEGIN
+                IF (m <> 'usage' AND EXISTS (SELECT 1 FROM revrec.usage u WHERE u.line_id = OLD.line_id))
+                   OR (m <> 'milestone' AND EXISTS (SELECT 1 FROM revrec.milestone x WHERE x.line_id = OLD.line_id)) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'RV014',
+                        MESSAGE = format('line %s has usage or milestones: it cannot be recognized by %s', OLD.line_id, m),
+                        HINT = 'Delete its usage or milestones first.';
+                END IF;
+                IF EXISTS (SELECT 1 FROM revrec.usage u WHERE u.line_id = OLD.line_id
+                              AND (u.usage_date < NEW.service_start OR u.usage_date > NEW.service_end)) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'RV014',
+                        MESSAGE = format('line %s has usage outside the service period %s to %s', OLD.line_id,
+                                         NEW.service_start, NEW.service_end);
+                END IF;
+            END;
+        END IF;
+    END IF;
     -- a line moved to another invoice: that one must not be posted either,
     -- and is queued (posted at commit if it is issued and not posted yet)
     -- (nested: NEW.invoice_id exists only on invoice_line)
     IF TG_TABLE_NAME = 'invoice_line' AND TG_OP = 'UPDATE' THEN
+      IF NEW.schedule_line_id IS NOT NULL AND (NEW.schedule_line_id, NEW.invoice_id) IS DISTINCT FROM (OLD.schedule_line_id, OLD.invoice_id) THEN
+        PERFORM revrec._check_schedule_billing(ARRAY[NEW.line_id], ARRAY[NEW.invoice_id], ARRAY[NEW.schedule_line_id]);
+      END IF;
       IF NEW.invoice_id IS DISTINCT FROM OLD.invoice_id THEN
         SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = NEW.invoice_id FOR SHARE;
         IF inv.invoice_id IS NOT NULL AND (inv.status = 'void' OR revrec._invoice_posted(inv.customer_id, inv.invoice_id)) THEN
@@ -212,7 +369,12 @@ CREATE OR REPLACE FUNCTION revrec._usage_ins() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
-    -- amounts in the line's currency; usage of a posted invoice posts at commit
+    -- usage lines only, inside their period; amounts in the line's currency;
+    -- usage of a posted invoice posts at commit
+    PERFORM revrec._check_child_rows('usage', array_agg(n.line_id), array_agg(n.usage_date)) FROM new_rows n;
+    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.customer_id IS NULL) THEN
+        PERFORM revrec._fill_customers('usage', ARRAY(SELECT n.usage_id::text FROM new_rows n WHERE n.customer_id IS NULL));
+    END IF;
     PERFORM revrec.to_minor_units(n.amount, i.currency)
        FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
        JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
@@ -265,6 +427,11 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',
             MESSAGE = format('invoice %s is posted: milestone %s cannot be added', bad.invoice_id, bad.milestone_id);
+    END IF;
+    PERFORM revrec._check_child_rows('milestone', array_agg(n.line_id), array_fill(NULL::date, ARRAY[count(*)::int]))
+       FROM new_rows n;
+    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.customer_id IS NULL) THEN
+        PERFORM revrec._fill_customers('milestone', ARRAY(SELECT n.milestone_id FROM new_rows n WHERE n.customer_id IS NULL));
     END IF;
     PERFORM revrec.to_minor_units(n.amount, i.currency)
        FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id

@@ -125,6 +125,10 @@ BEGIN
     IF product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM revrec.product p WHERE p.product_id = post_manual_journal.product_id) THEN
         RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown product %s', product_id);
     END IF;
+    -- hold the settings row as the flush does: a lock moved meanwhile waits
+    -- until this journal commits (the ledger's check trigger then applies
+    -- the lock in force), so no journal slips under a lock
+    PERFORM 1 FROM revrec.settings FOR SHARE;
     -- A journal id needs no global counter: time of posting plus a random tag.
     jid := to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISSUS') || '-' || substr(md5(random()::text), 1, 6);
     -- the sequence's last value bounds what was posted before us (no table scan)

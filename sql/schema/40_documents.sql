@@ -36,18 +36,18 @@ CREATE TABLE revrec.billing_schedule_line (
     recognition_method text CHECK (recognition_method IN ('straight_line', 'point_in_time')),
     created_at         timestamptz NOT NULL DEFAULT now(),
     UNIQUE (customer_id, schedule_line_id),
-    CHECK (service_end >= service_start)
+    CONSTRAINT billing_schedule_line_service_end_not_before_start CHECK (service_end >= service_start)
 );
 
 CREATE TABLE revrec.credit_grant (
     grant_id       text PRIMARY KEY,
     customer_id    text NOT NULL REFERENCES revrec.customer,
     currency       text NOT NULL REFERENCES revrec.currency,
-    amount         numeric NOT NULL CHECK (amount > 0),
+    amount         numeric NOT NULL CONSTRAINT credit_grant_amount_positive CHECK (amount > 0),
     effective_date date NOT NULL,
     expires_on     date,
     UNIQUE (customer_id, grant_id),
-    CHECK (expires_on IS NULL OR expires_on >= effective_date)
+    CONSTRAINT credit_grant_expires_not_before_effective CHECK (expires_on IS NULL OR expires_on >= effective_date)
 );
 
 CREATE TABLE revrec.invoice_line (
@@ -66,11 +66,13 @@ CREATE TABLE revrec.invoice_line (
     recognize_on       date,
     schedule_line_id   text REFERENCES revrec.billing_schedule_line,
     grant_id           text REFERENCES revrec.credit_grant,
-    ssp                numeric CHECK (ssp IS NULL OR ssp >= 0),
+    ssp                numeric CONSTRAINT invoice_line_ssp_not_negative CHECK (ssp IS NULL OR ssp >= 0),
     description        text,
-    CHECK (service_end IS NULL OR service_start IS NULL OR service_end >= service_start),
-    CHECK (kind NOT IN ('discount', 'invoice_discount', 'credit_usage') OR amount < 0),
-    CHECK (kind <> 'credit_usage' OR grant_id IS NOT NULL)
+    CONSTRAINT invoice_line_service_end_not_before_start
+        CHECK (service_end IS NULL OR service_start IS NULL OR service_end >= service_start),
+    CONSTRAINT invoice_line_discount_kinds_negative
+        CHECK (kind NOT IN ('discount', 'invoice_discount', 'credit_usage') OR amount < 0),
+    CONSTRAINT invoice_line_credit_usage_names_grant CHECK (kind <> 'credit_usage' OR grant_id IS NOT NULL)
 );
 
 CREATE INDEX invoice_line_invoice_id ON revrec.invoice_line (invoice_id);
@@ -139,9 +141,9 @@ CREATE TABLE revrec.credit_note_line (
     customer_id         text,
     line_id             text REFERENCES revrec.invoice_line,
     product_id          text REFERENCES revrec.product,
-    amount              numeric NOT NULL CHECK (amount > 0),
+    amount              numeric NOT NULL CONSTRAINT credit_note_line_amount_positive CHECK (amount > 0),
     description         text,
-    CHECK (line_id IS NOT NULL OR product_id IS NOT NULL)
+    CONSTRAINT credit_note_line_names_line_or_product CHECK (line_id IS NOT NULL OR product_id IS NOT NULL)
 );
 
 CREATE INDEX credit_note_line_note ON revrec.credit_note_line (credit_note_id);
@@ -168,3 +170,31 @@ ALTER TABLE revrec.credit_grant ADD CONSTRAINT credit_grant_dates_finite
 
 ALTER TABLE revrec.billing_schedule_line ADD CONSTRAINT billing_schedule_dates_finite
     CHECK (isfinite(service_start) AND isfinite(service_end));
+
+-- Identifiers: never empty, at most 200 characters (they are index keys:
+-- a longer one would fail deep inside an index, at commit).
+ALTER TABLE revrec.customer ADD CONSTRAINT customer_id_not_empty_max_200
+    CHECK (customer_id <> '' AND length(customer_id) <= 200);
+ALTER TABLE revrec.product ADD CONSTRAINT product_id_not_empty_max_200
+    CHECK (product_id <> '' AND length(product_id) <= 200);
+ALTER TABLE revrec.invoice ADD CONSTRAINT invoice_ids_not_empty_max_200
+    CHECK (invoice_id <> '' AND length(invoice_id) <= 200
+           AND (invoice_number IS NULL OR (invoice_number <> '' AND length(invoice_number) <= 200)));
+ALTER TABLE revrec.invoice_line ADD CONSTRAINT invoice_line_ids_not_empty_max_200
+    CHECK (line_id <> '' AND length(line_id) <= 200 AND (group_id IS NULL OR (group_id <> '' AND length(group_id) <= 200)));
+ALTER TABLE revrec.milestone ADD CONSTRAINT milestone_id_not_empty_max_200
+    CHECK (milestone_id <> '' AND length(milestone_id) <= 200);
+ALTER TABLE revrec.credit_note ADD CONSTRAINT credit_note_ids_not_empty_max_200
+    CHECK (credit_note_id <> '' AND length(credit_note_id) <= 200
+           AND (credit_note_number IS NULL OR (credit_note_number <> '' AND length(credit_note_number) <= 200)));
+ALTER TABLE revrec.credit_note_line ADD CONSTRAINT credit_note_line_id_not_empty_max_200
+    CHECK (credit_note_line_id <> '' AND length(credit_note_line_id) <= 200);
+ALTER TABLE revrec.credit_grant ADD CONSTRAINT credit_grant_id_not_empty_max_200
+    CHECK (grant_id <> '' AND length(grant_id) <= 200);
+ALTER TABLE revrec.billing_schedule_line ADD CONSTRAINT schedule_line_id_not_empty_max_200
+    CHECK (schedule_line_id <> '' AND length(schedule_line_id) <= 200);
+
+-- Document numbers are unique: a sync that retries a document under a new
+-- id cannot post it twice.
+CREATE UNIQUE INDEX invoice_number_unique ON revrec.invoice (invoice_number);
+CREATE UNIQUE INDEX credit_note_number_unique ON revrec.credit_note (credit_note_number);

@@ -22,3 +22,44 @@ DROP FUNCTION revrec._settings_restore();
 -- ledger accounts: one guard for every account (was system accounts only)
 DROP TRIGGER protect_system_account ON revrec.ledger_account;
 DROP FUNCTION revrec._protect_system_account();
+
+-- constraints named by the rule they state (they were table_check, table_check1, ...)
+ALTER TABLE revrec.billing_schedule_line RENAME CONSTRAINT billing_schedule_line_check TO billing_schedule_line_service_end_not_before_start;
+ALTER TABLE revrec.credit_grant RENAME CONSTRAINT credit_grant_amount_check TO credit_grant_amount_positive;
+ALTER TABLE revrec.credit_grant RENAME CONSTRAINT credit_grant_check TO credit_grant_expires_not_before_effective;
+ALTER TABLE revrec.invoice_line RENAME CONSTRAINT invoice_line_ssp_check TO invoice_line_ssp_not_negative;
+ALTER TABLE revrec.invoice_line RENAME CONSTRAINT invoice_line_check TO invoice_line_service_end_not_before_start;
+ALTER TABLE revrec.invoice_line RENAME CONSTRAINT invoice_line_check1 TO invoice_line_discount_kinds_negative;
+ALTER TABLE revrec.invoice_line RENAME CONSTRAINT invoice_line_check2 TO invoice_line_credit_usage_names_grant;
+ALTER TABLE revrec.credit_note_line RENAME CONSTRAINT credit_note_line_amount_check TO credit_note_line_amount_positive;
+ALTER TABLE revrec.credit_note_line RENAME CONSTRAINT credit_note_line_check TO credit_note_line_names_line_or_product;
+
+-- Identifiers: never empty, at most 200 characters (they are index keys:
+-- a longer one would fail deep inside an index, at commit).
+ALTER TABLE revrec.customer ADD CONSTRAINT customer_id_not_empty_max_200
+    CHECK (customer_id <> '' AND length(customer_id) <= 200);
+ALTER TABLE revrec.product ADD CONSTRAINT product_id_not_empty_max_200
+    CHECK (product_id <> '' AND length(product_id) <= 200);
+ALTER TABLE revrec.invoice ADD CONSTRAINT invoice_ids_not_empty_max_200
+    CHECK (invoice_id <> '' AND length(invoice_id) <= 200
+           AND (invoice_number IS NULL OR (invoice_number <> '' AND length(invoice_number) <= 200)));
+ALTER TABLE revrec.invoice_line ADD CONSTRAINT invoice_line_ids_not_empty_max_200
+    CHECK (line_id <> '' AND length(line_id) <= 200 AND (group_id IS NULL OR (group_id <> '' AND length(group_id) <= 200)));
+ALTER TABLE revrec.milestone ADD CONSTRAINT milestone_id_not_empty_max_200
+    CHECK (milestone_id <> '' AND length(milestone_id) <= 200);
+ALTER TABLE revrec.credit_note ADD CONSTRAINT credit_note_ids_not_empty_max_200
+    CHECK (credit_note_id <> '' AND length(credit_note_id) <= 200
+           AND (credit_note_number IS NULL OR (credit_note_number <> '' AND length(credit_note_number) <= 200)));
+ALTER TABLE revrec.credit_note_line ADD CONSTRAINT credit_note_line_id_not_empty_max_200
+    CHECK (credit_note_line_id <> '' AND length(credit_note_line_id) <= 200);
+ALTER TABLE revrec.credit_grant ADD CONSTRAINT credit_grant_id_not_empty_max_200
+    CHECK (grant_id <> '' AND length(grant_id) <= 200);
+ALTER TABLE revrec.billing_schedule_line ADD CONSTRAINT schedule_line_id_not_empty_max_200
+    CHECK (schedule_line_id <> '' AND length(schedule_line_id) <= 200);
+
+-- (an existing duplicate number stops the upgrade here with the duplicate key
+-- named: renumber or void one of the two documents, then update again)
+-- Document numbers are unique: a sync that retries a document under a new
+-- id cannot post it twice.
+CREATE UNIQUE INDEX invoice_number_unique ON revrec.invoice (invoice_number);
+CREATE UNIQUE INDEX credit_note_number_unique ON revrec.credit_note (credit_note_number);

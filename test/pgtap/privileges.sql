@@ -78,6 +78,10 @@ CREATE FUNCTION pg_temp.rr_matrix() RETURNS TABLE (kind text, name text, reader 
 
 CREATE TEMP TABLE expected (kind text, name text, reader text, writer text, admin text, plain text, dbowner text);
 INSERT INTO expected VALUES
+    ('function', 'revrec._check_child_rows(text,text[],date[])', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._check_schedule_billing(text[],text[],text[])', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._credit_grant_change()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._fill_customers(text,text[])', '-', '-', '-', '-', '-'),
     ('column', 'revrec.settings.allocation_strategy', '-', '-', 'U', '-', '-'),
     ('column', 'revrec.settings.credit_note_mode', '-', '-', 'U', '-', '-'),
     ('column', 'revrec.settings.export_jobs_per_role', '-', '-', 'U', '-', '-'),

@@ -87,16 +87,20 @@ SELECT line_id, sum(amount) AS billed FROM revrec.journal_entry
 
 -- 3. Monthly seats billed in arrears: January earned day by day into unbilled,
 --    billed on Feb 1 moving unbilled -> billed.
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('INV3', '1003', 'C2', 'EUR', '2025-02-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, billing, service_start, service_end)
 VALUES ('INV3-1', 'INV3', 'SEAT', 310.00, 'in_arrears', '2025-01-01', '2025-01-31');
+COMMIT;
 SELECT * FROM pg_temp.monthly('INV3');
 SELECT * FROM pg_temp.days('INV3', '2025-01-01', '2025-02-01');
 SELECT * FROM pg_temp.balances('INV3');
 -- a period straddling the invoice date: earned before it -> unbilled, after -> deferred
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('INV3b', '1003b', 'C2', 'EUR', '2025-01-16');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
 VALUES ('INV3b-1', 'INV3b', 'SEAT', 310.00, '2025-01-01', '2025-01-31');
+COMMIT;
 SELECT * FROM pg_temp.days('INV3b', '2025-01-15', '2025-01-16');
 SELECT * FROM pg_temp.balances('INV3b');
 
@@ -115,9 +119,11 @@ SELECT * FROM pg_temp.balances('INV4');
 INSERT INTO revrec.usage (line_id, usage_date, amount) VALUES ('INV4-1', '2025-03-11', 60.00);
 SELECT count(*) AS usage_rows FROM revrec.usage WHERE line_id = 'INV4-1';
 -- a usage line without usage: all on service_end
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('INV4b', '1004b', 'C1', 'USD', '2025-03-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
 VALUES ('INV4b-1', 'INV4b', 'API', 50.00, '2025-03-01', '2025-03-31');
+COMMIT;
 SELECT * FROM pg_temp.days('INV4b', '2025-03-01', '2025-03-31');
 
 -- 5. Milestones: each recognized on the day it is completed, in two steps;
@@ -156,16 +162,20 @@ COMMIT;
 SELECT line_id, entry_date, account, direction, amount FROM revrec.journal_entry WHERE source_id = 'INV6' ORDER BY 1, 2, 3, 4;
 
 -- 7. Minimum commitment true-up: point in time on its service_end.
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('INV7', '1007', 'C1', 'USD', '2025-07-05');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, kind, service_start, service_end)
 VALUES ('INV7-1', 'INV7', 'MIN', 250.00, 'minimum_true_up', '2025-06-01', '2025-06-30');
+COMMIT;
 SELECT * FROM pg_temp.days('INV7', '2025-06-30', '2025-07-05');
 
 -- 8. Credit grants: the grant's sale is an ordinary line; a drawdown nets out
 --    of the group it pays for, so revenue is never recognized twice.
 INSERT INTO revrec.credit_grant VALUES ('G1', 'C1', 'USD', 500.00, '2025-01-01', '2025-12-31');
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('INV8a', '1008a', 'C1', 'USD', '2025-01-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, recognize_on) VALUES ('INV8a-1', 'INV8a', 'CREDITS', 500.00, '2025-01-01');
+COMMIT;
 BEGIN;
 INSERT INTO revrec.invoice VALUES ('INV8', '1008', 'C1', 'USD', '2025-03-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
@@ -196,9 +206,11 @@ SELECT count(*) AS refused_left_behind FROM revrec.invoice WHERE invoice_id IN (
 --    the invoice that bills it moves unbilled -> billed and trues up the difference.
 INSERT INTO revrec.billing_schedule_line VALUES ('BS1', 'C2', 'SUB', 'EUR', 600.00, '2025-01-01', '2025-06-30');
 SELECT * FROM pg_temp.monthly('BS1');
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('INV9', '1009', 'C2', 'EUR', '2025-07-05');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end, schedule_line_id)
 VALUES ('INV9-1', 'INV9', 'SUB', 650.00, '2025-01-01', '2025-06-30', 'BS1');
+COMMIT;
 SELECT entry_date, account, direction, amount, method FROM revrec.journal_entry WHERE source_id = 'INV9' ORDER BY 2, 3;
 SELECT account, sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) AS balance
   FROM revrec.journal_entry WHERE source_id IN ('BS1', 'INV9') GROUP BY 1 ORDER BY 1;

@@ -80,9 +80,11 @@ SELECT * FROM pg_temp.balances('E');
 
 -- credit notes on an in-arrears line and on a usage line
 UPDATE revrec.settings SET credit_note_mode = 'cancel';
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('F', 'N-F', 'C1', 'USD', '2025-02-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, billing, service_start, service_end)
 VALUES ('F-1', 'F', 'SUB', 310.00, 'in_arrears', '2025-01-01', '2025-01-31');
+COMMIT;
 SELECT pg_temp.credit('CNF', 'F', 31.00, '2025-02-10');
 SELECT * FROM pg_temp.on_day('CNF', '2025-02-10');
 SELECT * FROM pg_temp.balances('F');
@@ -141,9 +143,11 @@ VALUES ('C1', 'standalone', 'raw', 'USD', 'manual', '2026-01-05', '2026-01-05',
         ARRAY[revrec._d('2025-12-01'), 3, 100, revrec._d('2025-12-01'), 2, -100]);
 -- lock_to_accounting_date: revenue earned before the invoice date is caught up on it
 UPDATE revrec.settings SET lock_to_accounting_date = true;
+BEGIN;
 INSERT INTO revrec.invoice VALUES ('M', 'N-M', 'C1', 'USD', '2026-02-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, billing, service_start, service_end)
 VALUES ('M-1', 'M', 'SUB', 310.00, 'in_arrears', '2026-01-01', '2026-01-31');
+COMMIT;
 SELECT entry_date, account, direction, amount FROM revrec.journal_entry WHERE source_id = 'M' ORDER BY 1, 2, 3;
 -- moving the lock is logged; moving it back is flagged
 UPDATE revrec.settings SET lock_date = '2026-01-31', lock_to_accounting_date = false;
