@@ -461,6 +461,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 			DateADT		first;
 			text	   *cust;
 
+			CHECK_FOR_INTERRUPTS();
 			oldcxt = MemoryContextSwitchTo(rowcxt);
 			heap_deform_tuple(SPI_tuptable->vals[r], td, v, n);
 			inv = !n[c_invoice];
@@ -533,7 +534,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 				}
 			}
 
-			rr_posting_from_values(v, n, &cols, &p);
+			rr_posting_from_values(v, n, &cols, RR_POSTING_STORED, &p);
 			rr_summarize(&p, as_of, horizon, &s);
 			g->billed = rr_add_minor(g->billed, s.acct[RR_ACCT_BILLED]);
 			g->deferred = rr_add_minor(g->deferred, s.acct[RR_ACCT_DEFERRED]);
