@@ -785,6 +785,7 @@ run_job(const char *query)
 		{
 			HeapTuple	tup = tt->vals[r];
 
+			CHECK_FOR_INTERRUPTS();
 			for (i = 1; i <= tt->tupdesc->natts; i++)
 			{
 				if (i > 1)
