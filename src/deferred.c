@@ -120,6 +120,9 @@ one_year_later(DateADT d)
 		return d;
 	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
 	y++;
+	/* a year after PostgreSQL's last date (5874897 AD): no date, the horizon is open */
+	if (y >= JULIAN_MAXYEAR)
+		return DATEVAL_NOEND;
 	if (m == 2 && day == 29 && !isleap(y))
 		day = 28;				/* as date + interval '1 year' does */
 	return date2j(y, m, day) - POSTGRES_EPOCH_JDATE;
