@@ -175,7 +175,7 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 			old = MemoryContextSwitchTo(rowcxt);
 			heap_deform_tuple(tup, td, values, nulls);
-			rr_posting_from_values(values, nulls, &cols, &p);
+			rr_posting_from_values(values, nulls, &cols, RR_POSTING_STORED, &p);
 			rr_posting_stats(&p, &count, &debits);
 
 			resetStringInfo(&key);

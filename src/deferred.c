@@ -120,6 +120,9 @@ one_year_later(DateADT d)
 		return d;
 	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
 	y++;
+	/* a year after PostgreSQL's last date (5874897 AD): no date, the horizon is open */
+	if (y >= JULIAN_MAXYEAR)
+		return DATEVAL_NOEND;
 	if (m == 2 && day == 29 && !isleap(y))
 		day = 28;				/* as date + interval '1 year' does */
 	return date2j(y, m, day) - POSTGRES_EPOCH_JDATE;
@@ -461,6 +464,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 			DateADT		first;
 			text	   *cust;
 
+			CHECK_FOR_INTERRUPTS();
 			oldcxt = MemoryContextSwitchTo(rowcxt);
 			heap_deform_tuple(SPI_tuptable->vals[r], td, v, n);
 			inv = !n[c_invoice];
@@ -533,7 +537,7 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 				}
 			}
 
-			rr_posting_from_values(v, n, &cols, &p);
+			rr_posting_from_values(v, n, &cols, RR_POSTING_STORED, &p);
 			rr_summarize(&p, as_of, horizon, &s);
 			g->billed = rr_add_minor(g->billed, s.acct[RR_ACCT_BILLED]);
 			g->deferred = rr_add_minor(g->deferred, s.acct[RR_ACCT_DEFERRED]);

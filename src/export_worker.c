@@ -217,10 +217,17 @@ PG_FUNCTION_INFO_V1(revrec_export_launch);
 Datum
 revrec_export_launch(PG_FUNCTION_ARGS)
 {
-	int64		job = PG_GETARG_INT64(0);
+	int64		job;
 	RrExportArgs a;
 	PendingJob *p;
 	MemoryContext old;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("revrec._export_launch: the job id must not be null"),
+				 errhint("Start exports with revrec.export_async().")));
+	job = PG_GETARG_INT64(0);
 
 	memset(&a, 0, sizeof(a));
 	a.database = MyDatabaseId;
@@ -778,6 +785,7 @@ run_job(const char *query)
 		{
 			HeapTuple	tup = tt->vals[r];
 
+			CHECK_FOR_INTERRUPTS();
 			for (i = 1; i <= tt->tupdesc->natts; i++)
 			{
 				if (i > 1)

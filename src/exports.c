@@ -15,6 +15,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -28,6 +29,7 @@ typedef struct ExportState
 	int			exponent;
 	int			naccounts;
 	int16	   *acct_ids;
+	int		   *acct_order;		/* many accounts: positions sorted by (id, position) */
 	Datum	   *acct_names;
 	bool	   *acct_name_nulls;
 	Datum	   *acct_codes;
@@ -59,6 +61,50 @@ amount_text(int64 v, int exponent)
 	return CStringGetTextDatum(buf);
 }
 
+/* Accounts are looked up linearly up to this many, by binary search beyond. */
+#define LINEAR_ACCOUNTS 16
+
+static int
+acct_order_cmp(const void *x, const void *y, void *arg)
+{
+	const int16 *ids = arg;
+	int			a = *(const int *) x,
+				b = *(const int *) y;
+
+	if (ids[a] != ids[b])
+		return ids[a] < ids[b] ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+/* Position of the first account_ids element equal to account, or -1. */
+static int
+acct_position(const ExportState *st, int16 account)
+{
+	int			lo = 0,
+				hi = st->naccounts;
+
+	if (st->acct_order == NULL)
+	{
+		int			k;
+
+		for (k = 0; k < st->naccounts; k++)
+			if (st->acct_ids[k] == account)
+				return k;
+		return -1;
+	}
+	/* the first sorted position whose id is >= account */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (st->acct_ids[st->acct_order[mid]] < account)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < st->naccounts && st->acct_ids[st->acct_order[lo]] == account ? st->acct_order[lo] : -1;
+}
+
 static void
 export_cb(void *arg, const RrEntry *e)
 {
@@ -67,6 +113,7 @@ export_cb(void *arg, const RrEntry *e)
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 	int			k;
 
+	CHECK_FOR_INTERRUPTS();
 	if (rr_month_start(e->date) != st->jmonth || st->jnumber == (Datum) 0)
 	{
 		st->jmonth = rr_month_start(e->date);
@@ -87,10 +134,8 @@ export_cb(void *arg, const RrEntry *e)
 	values[0] = st->jnumber;
 	values[1] = st->day_text;
 	values[2] = e->amount > 0 ? st->debit : st->credit;
-	for (k = 0; k < st->naccounts; k++)
-		if (st->acct_ids[k] == e->account)
-			break;
-	if (k < st->naccounts)
+	k = acct_position(st, e->account);
+	if (k >= 0)
 	{
 		values[3] = st->acct_names[k];
 		nulls[3] = st->acct_name_nulls[k];
@@ -124,14 +169,22 @@ revrec_export_lines(PG_FUNCTION_ARGS)
 	RrPosting	p;
 	Datum	   *ids;
 	bool	   *idnulls;
-	int			n,
+	int			n = 0,
 				i;
-	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(0);
+	HeapTupleHeader th;
 	bool		isnull;
 
 	memset(&st, 0, sizeof(st));
 	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	if (PG_ARGISNULL(0))
+	{
+		/* no posting, no lines */
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		return (Datum) 0;
+	}
+	/* validates the row: source, source_id and currency are not null below */
 	rr_posting_from_arg(fcinfo, 0, &p);
+	th = PG_GETARG_HEAPTUPLEHEADER(0);
 	st.source = TextDatumGetCString(GetAttributeByName(th, "source", &isnull));
 	st.source_id = TextDatumGetCString(GetAttributeByName(th, "source_id", &isnull));
 	{
@@ -141,21 +194,46 @@ revrec_export_lines(PG_FUNCTION_ARGS)
 	}
 	st.exponent = rr_currency_exponent(TextDatumGetCString(GetAttributeByName(th, "currency", &isnull)), "currency");
 
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT2OID, 2, true, TYPALIGN_SHORT, &ids, &idnulls, &n);
+	/*
+	 * Account names and codes by position in account_ids.  A NULL array is
+	 * read as empty: no account then has a name (or code).  A NULL id names
+	 * no account (ledger account ids are >= 1).
+	 */
+	if (!PG_ARGISNULL(3))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT2OID, 2, true, TYPALIGN_SHORT, &ids, &idnulls, &n);
 	st.naccounts = n;
 	st.acct_ids = palloc(sizeof(int16) * Max(n, 1));
 	for (i = 0; i < n; i++)
 		st.acct_ids[i] = idnulls[i] ? -1 : DatumGetInt16(ids[i]);
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), TEXTOID, -1, false, TYPALIGN_INT,
-					  &st.acct_names, &st.acct_name_nulls, &i);
-	if (i != n)
-		elog(ERROR, "revrec._export_lines: account arrays differ in length");
+	if (!PG_ARGISNULL(4))
+	{
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), TEXTOID, -1, false, TYPALIGN_INT,
+						  &st.acct_names, &st.acct_name_nulls, &i);
+		if (i != n)
+			ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+							errmsg("revrec._export_lines: %d account ids but %d account names", n, i)));
+	}
+	else
+	{
+		/* no names: every account's name is null */
+		st.acct_names = palloc0(sizeof(Datum) * Max(n, 1));
+		st.acct_name_nulls = palloc(sizeof(bool) * Max(n, 1));
+		memset(st.acct_name_nulls, true, sizeof(bool) * Max(n, 1));
+	}
 	if (!PG_ARGISNULL(5))
 	{
 		deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), TEXTOID, -1, false, TYPALIGN_INT,
 						  &st.acct_codes, &st.acct_code_nulls, &i);
 		if (i != n)
-			elog(ERROR, "revrec._export_lines: account arrays differ in length");
+			ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+							errmsg("revrec._export_lines: %d account ids but %d account codes", n, i)));
+	}
+	if (n > LINEAR_ACCOUNTS)
+	{
+		st.acct_order = palloc(sizeof(int) * n);
+		for (i = 0; i < n; i++)
+			st.acct_order[i] = i;
+		qsort_arg(st.acct_order, n, sizeof(int), acct_order_cmp, st.acct_ids);
 	}
 	st.debit = CStringGetTextDatum("DEBIT");
 	st.credit = CStringGetTextDatum("CREDIT");

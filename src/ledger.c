@@ -14,12 +14,15 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
@@ -46,6 +49,8 @@ rr_sched_sum(const RrPosting *p, DateADT a, DateADT b)
 		DateADT		hi = Min(next - 1, p->send);
 		DateADT		x = Max(lo, a);
 		DateADT		y = Min(hi, b);
+
+		CHECK_FOR_INTERRUPTS();
 
 		if (lo > b)
 			break;
@@ -74,46 +79,103 @@ rr_sched_sum(const RrPosting *p, DateADT a, DateADT b)
  * Catch-up sums are kept per account, per direction and per origin (explicit
  * entries vs. the spread schedule), so that a catch-up shows the same gross
  * movements as the days it replaces: billed -> deferred and deferred ->
- * recognized stay two movements instead of netting into one.
+ * recognized stay two movements instead of netting into one.  The movements
+ * are collected, then summed per key by sorting (a hand-made posting can
+ * have any number of accounts), and come out in the order each key was
+ * first met.
  */
-typedef struct AcctSum
+typedef struct CatchItem
 {
 	int16		account;
 	bool		debit;
 	bool		sched;
 	int64		amount;
-} AcctSum;
+	int			order;			/* position of its key's first movement */
+} CatchItem;
 
 typedef struct CatchUp
 {
 	int			n;
-	AcctSum		a[32];
+	int			max;
+	CatchItem  *a;
+	CatchItem	inline_a[16];
 	DateADT		from;			/* earliest original date caught up */
 } CatchUp;
 
 static void
 catchup_add(CatchUp *c, int16 account, int64 amount, DateADT date, bool sched)
 {
-	int			i;
-	bool		debit = amount > 0;
+	CatchItem  *it;
 
 	if (amount == 0)
 		return;
 	if (date < c->from)
 		c->from = date;
-	for (i = 0; i < c->n; i++)
-		if (c->a[i].account == account && c->a[i].debit == debit && c->a[i].sched == sched)
-		{
-			c->a[i].amount = rr_add_minor(c->a[i].amount, amount);
-			return;
-		}
-	if (c->n >= (int) lengthof(c->a))
-		elog(ERROR, "revrec: too many accounts in one posting");
-	c->a[c->n].account = account;
-	c->a[c->n].debit = debit;
-	c->a[c->n].sched = sched;
-	c->a[c->n].amount = amount;
+	if (c->n == c->max)
+	{
+		CatchItem  *a = palloc(sizeof(CatchItem) * (size_t) c->max * 2);
+
+		memcpy(a, c->a, sizeof(CatchItem) * c->n);
+		if (c->a != c->inline_a)
+			pfree(c->a);
+		c->a = a;
+		c->max *= 2;
+	}
+	it = &c->a[c->n];
+	it->account = account;
+	it->debit = amount > 0;
+	it->sched = sched;
+	it->amount = amount;
+	it->order = c->n;
 	c->n++;
+}
+
+static int
+catch_key_cmp(const void *x, const void *y)
+{
+	const CatchItem *a = x,
+			   *b = y;
+
+	if (a->account != b->account)
+		return a->account < b->account ? -1 : 1;
+	if (a->debit != b->debit)
+		return a->debit ? 1 : -1;
+	if (a->sched != b->sched)
+		return a->sched ? 1 : -1;
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+static int
+catch_order_cmp(const void *x, const void *y)
+{
+	const CatchItem *a = x,
+			   *b = y;
+
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+/* Sum the movements per key (O(n log n)); keys in order of first movement. */
+static void
+catchup_merge(CatchUp *c)
+{
+	int			i,
+				k = 0;
+
+	if (c->n < 2)
+		return;
+	qsort(c->a, c->n, sizeof(CatchItem), catch_key_cmp);
+	for (i = 0; i < c->n; i++)
+	{
+		CatchItem  *it = &c->a[i];
+
+		if (k > 0 && c->a[k - 1].account == it->account && c->a[k - 1].debit == it->debit &&
+			c->a[k - 1].sched == it->sched)
+			c->a[k - 1].amount = rr_add_minor(c->a[k - 1].amount, it->amount);
+		else
+			c->a[k++] = *it;
+	}
+	c->n = k;
+	qsort(c->a, c->n, sizeof(CatchItem), catch_order_cmp);
 }
 
 static void
@@ -164,6 +226,7 @@ rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last)
 	{
 		DateADT		d = (DateADT) p->entries[3 * i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (p->entries[3 * i + 2] == 0)
 			continue;
 		if (!any || d < lo)
@@ -209,11 +272,16 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 			CatchUp		c;
 
 			c.n = 0;
+			c.max = lengthof(c.inline_a);
+			c.a = c.inline_a;
 			c.from = p->floor;
 			for (i = 0; i < p->nentries; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
 				if ((DateADT) p->entries[3 * i] < p->floor)
 					catchup_add(&c, (int16) p->entries[3 * i + 1], p->entries[3 * i + 2],
 								(DateADT) p->entries[3 * i], false);
+			}
 			if (p->has_sched && Max(p->sstart, p->sfrom) < p->floor)
 			{
 				DateADT		s = Max(p->sstart, p->sfrom);
@@ -225,6 +293,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 				catchup_add(&c, p->after, a, Max(s, p->split), true);
 				catchup_add(&c, p->credit, -(a + b), s, true);
 			}
+			catchup_merge(&c);
 			for (i = 0; i < c.n; i++)
 				emit(fn, arg, p->floor, c.a[i].account, c.a[i].amount, true, c.from);
 		}
@@ -235,6 +304,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 	{
 		DateADT		d = (DateADT) p->entries[3 * i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (d >= lo && d <= to)
 			emit(fn, arg, d, (int16) p->entries[3 * i + 1], p->entries[3 * i + 2], false, 0);
 	}
@@ -251,6 +321,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 			DateADT		mlo = Max(ms, p->sstart);
 			DateADT		mhi = Min(next - 1, p->send);
 
+			CHECK_FOR_INTERRUPTS();
 			if (mhi >= a)
 			{
 				int64		nd = mhi - mlo + 1;
@@ -278,7 +349,10 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 				}
 				else
 					for (d = Max(mlo, a); d <= Min(mhi, b); d++)
+					{
+						CHECK_FOR_INTERRUPTS();
 						emit_sched_day(p, fn, arg, d, d == mhi ? lastamt : per);
+					}
 			}
 			ms = next;
 		}
@@ -328,8 +402,13 @@ rr_journal_number(const char *source, const char *source_id,
 	return buf.data;
 }
 
-/* ---------- reading a posting from SQL arguments ---------- */
+/* ---------- reading a posting: every field is hostile ---------- */
 
+/*
+ * A bigint[] argument of the small SQL helpers (_negate_amounts,
+ * _account_sum, _recognition_delta): any shape is read flat, a NULL element
+ * is an error.  Returns the elements in place when it can.
+ */
 static int64 *
 int8_array(ArrayType *arr, int *n)
 {
@@ -344,22 +423,113 @@ int8_array(ArrayType *arr, int *n)
 		return NULL;
 	}
 	if (ARR_ELEMTYPE(arr) != INT8OID)
-		elog(ERROR, "revrec: bigint[] expected");
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("revrec: bigint[] expected")));
 	if (!array_contains_nulls(arr) && ARR_NDIM(arr) == 1)
 	{
 		*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
 		return (int64 *) ARR_DATA_PTR(arr);
 	}
 	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
-	out = palloc(sizeof(int64) * (*n));
+	out = palloc(sizeof(int64) * Max(*n, 1));
 	for (i = 0; i < *n; i++)
 	{
 		if (nulls[i])
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							errmsg("revrec: null element in a posting array")));
+							errmsg("revrec: null element in an array of amounts")));
 		out[i] = DatumGetInt64(elems[i]);
 	}
 	return out;
+}
+
+/*
+ * A posting reaches C as a whole revrec.posting row: read back from the
+ * table, about to be inserted (the BEFORE INSERT trigger), or given to a SQL
+ * function by any caller, who can build it by hand (ROW(...)::revrec.posting)
+ * with any value in any field.  So rr_posting_from_values checks every field
+ * before the ledger's arithmetic runs on it; see ledger.h for what it
+ * guarantees.
+ */
+static void pg_attribute_noreturn()
+malformed(RrPostingOrigin origin, const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(origin == RR_POSTING_STORED ? ERRCODE_DATA_CORRUPTED : ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("revrec.posting row is malformed: %s", what),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 origin == RR_POSTING_STORED
+			 ? errhint("The row was stored while revrec's BEFORE INSERT check on revrec.posting was bypassed.")
+			 : errhint("Postings are written by revrec itself; pass rows read from revrec.posting.")));
+}
+
+static char *
+date_text(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+/* A date field: a valid finite date, or (infinite_ok) also +/-infinity. */
+static DateADT
+posting_date(Datum d, bool infinite_ok, const char *field, RrPostingOrigin origin)
+{
+	DateADT		v = DatumGetDateADT(d);
+
+	if (infinite_ok ? !RR_DATE_OK(v) : !RR_DATE_FINITE(v))
+		malformed(origin, psprintf("%s is %s", field, DATE_NOT_FINITE(v) ? date_text(v) : "out of range"),
+				  psprintf("%s must be a finite date between 4713-11-24 BC and 5874897-12-31.", field));
+	return v;
+}
+
+/* An account field: a ledger account id, 1..32767 (smallint, and ids start at 1). */
+static int16
+posting_account(int64 v, const char *field, RrPostingOrigin origin)
+{
+	if (v < 1 || v > PG_INT16_MAX)
+		malformed(origin, psprintf("%s names account %lld", field, (long long) v),
+				  "Ledger account ids are smallint values of 1 or more.");
+	return (int16) v;
+}
+
+/* A bigint[] field: one-dimensional (or empty) without NULL elements; read in place. */
+static int64 *
+posting_array(Datum d, const char *field, RrPostingOrigin origin, int *n)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+
+	if (ARR_ELEMTYPE(arr) != INT8OID)
+		malformed(origin, psprintf("%s is not a bigint[]", field), NULL);
+	if (ARR_NDIM(arr) == 0)
+	{
+		*n = 0;
+		return NULL;
+	}
+	if (ARR_NDIM(arr) != 1)
+		malformed(origin, psprintf("%s has %d dimensions", field, ARR_NDIM(arr)),
+				  "Posting arrays are one-dimensional.");
+	if (array_contains_nulls(arr))
+		malformed(origin, psprintf("%s has a NULL element", field), NULL);
+	*n = ArrayGetNItems(1, ARR_DIMS(arr));
+	return (int64 *) ARR_DATA_PTR(arr);
+}
+
+/* Add a movement's magnitude to a running total of debits or credits. */
+static void
+posting_total(int64 *total, int64 magnitude, RrPostingOrigin origin)
+{
+	if (pg_add_s64_overflow(*total, magnitude, total))
+		malformed(origin, "its amounts are too large",
+				  psprintf("The debits (and the credits) of a posting, its schedule's month amounts counted in both, must sum to at most %lld minor units.",
+						   (long long) PG_INT64_MAX));
+}
+
+/* A month amount or an entry amount: anything but INT64_MIN (whose negation overflows). */
+static int64
+posting_amount(int64 v, const char *field, RrPostingOrigin origin)
+{
+	if (v == PG_INT64_MIN)
+		malformed(origin, psprintf("%s holds %lld", field, (long long) v),
+				  "Amounts are int64 minor units other than -2^63.");
+	return v;
 }
 
 /*
@@ -390,7 +560,8 @@ colnum(TupleDesc td, const char *name)
 		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
 			return i;
 	}
-	elog(ERROR, "revrec.posting has no column \"%s\"", name);
+	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+					errmsg("revrec.posting has no column \"%s\"", name)));
 	return -1;
 }
 
@@ -418,59 +589,120 @@ rr_posting_cols(TupleDesc td, RrPostingCols *c)
 #define V(col) (v[c->col])
 #define N(col) (n[c->col])
 
+/* see ledger.h */
 void
-rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c, RrPosting *p)
+rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c,
+					   RrPostingOrigin origin, RrPosting *p)
 {
+	int64		debits = 0,
+				credits = 0,
+				sched_abs = 0;
+	int			i;
+
 	memset(p, 0, sizeof(*p));
 	p->sfrom = DATEVAL_NOBEGIN;
+
+	/* the text fields the C code reads (journal numbers, exponents) */
+	if (N(source) || N(source_id) || N(currency))
+		malformed(origin, "source, source_id and currency must not be null", NULL);
+	{
+		text	   *cur = DatumGetTextPP(V(currency));
+		char		code[4];
+
+		if (VARSIZE_ANY_EXHDR(cur) != 3)
+			malformed(origin, "currency is not a three-letter code", NULL);
+		memcpy(code, VARDATA_ANY(cur), 3);
+		code[3] = '\0';
+		if (rr_currency_exponent_or_neg(code) < 0)
+			malformed(origin, psprintf("unknown currency \"%s\"", code),
+					  "revrec knows the ISO 4217 currencies listed in revrec.currency.");
+	}
+
 	p->has_floor = !N(floor_date);
-	p->floor = p->has_floor ? DatumGetDateADT(V(floor_date)) : 0;
+	if (p->has_floor)
+		p->floor = posting_date(V(floor_date), false, "floor_date", origin);
+
 	if (!N(entries))
 	{
 		int			cnt;
 
-		p->entries = int8_array(DatumGetArrayTypeP(V(entries)), &cnt);
+		p->entries = posting_array(V(entries), "entries", origin, &cnt);
 		if (cnt % 3 != 0)
-			ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
-							errmsg("posting entries must be (date, account, amount) triples")));
+			malformed(origin, psprintf("entries has %d elements", cnt),
+					  "entries holds (date, account, amount) triples: its length is a multiple of 3.");
 		p->nentries = cnt / 3;
+		for (i = 0; i < p->nentries; i++)
+		{
+			int64		d = p->entries[3 * i];
+			int64		amt = posting_amount(p->entries[3 * i + 2], "entries", origin);
+
+			CHECK_FOR_INTERRUPTS();
+			/* the dates are day numbers from 2000-01-01, as DateADT */
+			if (d < DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE || d >= DATE_END_JULIAN - POSTGRES_EPOCH_JDATE)
+				malformed(origin, psprintf("entry %d is dated %lld", i + 1, (long long) d),
+						  "Entry dates are day numbers from 2000-01-01 of finite dates between 4713-11-24 BC and 5874897-12-31.");
+			(void) posting_account(p->entries[3 * i + 1], "entries", origin);
+			if (amt > 0)
+				posting_total(&debits, amt, origin);
+			else
+				posting_total(&credits, -amt, origin);
+		}
 	}
+
 	p->has_sched = !N(sched_start);
 	if (p->has_sched)
 	{
-		if (N(sched_end) || N(sched_before) || N(sched_after) || N(sched_credit) ||
-			(N(sched_months) && (N(sched_amount) || N(sched_strategy))))
-			ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-							errmsg("a posting with sched_start needs sched_end, sched_before, sched_after, sched_credit and either sched_months or sched_amount and sched_strategy")));
-		p->sstart = DatumGetDateADT(V(sched_start));
-		p->send = DatumGetDateADT(V(sched_end));
-		rr_check_period(p->sstart, p->send);
+		if (N(sched_end) || N(sched_before) || N(sched_after) || N(sched_credit))
+			malformed(origin, "its schedule is incomplete",
+					  "A posting with sched_start needs sched_end, sched_before, sched_after and sched_credit.");
+		if (N(sched_months) && (N(sched_amount) || N(sched_strategy)))
+			malformed(origin, "its schedule has no amounts",
+					  "A posting with sched_start needs sched_months, or sched_amount and sched_strategy.");
+		p->sstart = posting_date(V(sched_start), false, "sched_start", origin);
+		p->send = posting_date(V(sched_end), false, "sched_end", origin);
+		if (p->send < p->sstart)
+			malformed(origin, psprintf("sched_end %s is before sched_start %s", date_text(p->send), date_text(p->sstart)),
+					  NULL);
+		if ((int64) p->send - p->sstart + 1 > RR_MAX_PERIOD_DAYS)
+			malformed(origin, psprintf("its schedule spans %lld days", (long long) p->send - p->sstart + 1),
+					  psprintf("A schedule spans at most %d days (1,000 years).", RR_MAX_PERIOD_DAYS));
 		p->nmonths = rr_month_count(p->sstart, p->send);
 		if (!N(sched_months))
 		{
 			int			cnt;
 
-			p->smonths = int8_array(DatumGetArrayTypeP(V(sched_months)), &cnt);
+			p->smonths = posting_array(V(sched_months), "sched_months", origin, &cnt);
 			if (cnt != p->nmonths)
-				ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
-								errmsg("posting has %d month amounts for a period of %d months", cnt, p->nmonths)));
+				malformed(origin, psprintf("sched_months has %d amounts for a period of %d months", cnt, p->nmonths),
+						  psprintf("The schedule %s to %s touches %d calendar months; sched_months has one amount per month.",
+								   date_text(p->sstart), date_text(p->send), p->nmonths));
 		}
 		else
 		{
 			int16		strat = DatumGetInt16(V(sched_strategy));
 
 			if (strat < 0 || strat > RR_DAILY)
-				ereport(ERROR, (errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
-								errmsg("unknown allocation strategy code %d", strat)));
+				malformed(origin, psprintf("unknown allocation strategy code %d", strat),
+						  "sched_strategy is 0 (daily_rate_even_months), 1 (month_fraction_even_months), 2 (thirty_day_even_months) or 3 (daily).");
 			p->smonths = palloc(sizeof(int64) * p->nmonths);
-			rr_month_amounts(DatumGetInt64(V(sched_amount)), p->sstart, p->send,
-							 (RrStrategy) strat, p->smonths);
+			rr_month_amounts(posting_amount(DatumGetInt64(V(sched_amount)), "sched_amount", origin),
+							 p->sstart, p->send, (RrStrategy) strat, p->smonths);
 		}
-		p->split = N(sched_split) ? DATEVAL_NOBEGIN : DatumGetDateADT(V(sched_split));
-		p->before = DatumGetInt16(V(sched_before));
-		p->after = DatumGetInt16(V(sched_after));
-		p->credit = DatumGetInt16(V(sched_credit));
-		p->sfrom = N(sched_from) ? DATEVAL_NOBEGIN : DatumGetDateADT(V(sched_from));
+		for (i = 0; i < p->nmonths; i++)
+		{
+			int64		m = posting_amount(p->smonths[i], "sched_months", origin);
+
+			posting_total(&sched_abs, m < 0 ? -m : m, origin);
+		}
+		/* each schedule day is one debit and one credit */
+		posting_total(&debits, sched_abs, origin);
+		posting_total(&credits, sched_abs, origin);
+
+		p->split = N(sched_split) ? DATEVAL_NOBEGIN : posting_date(V(sched_split), true, "sched_split", origin);
+		p->before = posting_account(DatumGetInt16(V(sched_before)), "sched_before", origin);
+		p->after = posting_account(DatumGetInt16(V(sched_after)), "sched_after", origin);
+		p->credit = posting_account(DatumGetInt16(V(sched_credit)), "sched_credit", origin);
+		p->sfrom = N(sched_from) ? DATEVAL_NOBEGIN : posting_date(V(sched_from), true, "sched_from", origin);
 	}
 }
 
@@ -486,12 +718,19 @@ rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p)
 static PostingRowCache *
 posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p)
 {
-	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(argno);
-	Oid			typid = HeapTupleHeaderGetTypeId(th);
-	int32		typmod = HeapTupleHeaderGetTypMod(th);
+	HeapTupleHeader th;
+	Oid			typid;
+	int32		typmod;
 	PostingRowCache *cache = (PostingRowCache *) fcinfo->flinfo->fn_extra;
 	HeapTupleData tuple;
 
+	/* callers answer a NULL posting themselves; this is the safety net */
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("revrec: the posting argument must not be null")));
+	th = PG_GETARG_HEAPTUPLEHEADER(argno);
+	typid = HeapTupleHeaderGetTypeId(th);
+	typmod = HeapTupleHeaderGetTypMod(th);
 	if (cache == NULL || cache->typid != typid || cache->typmod != typmod)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
@@ -513,7 +752,7 @@ posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p)
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = th;
 	heap_deform_tuple(&tuple, cache->td, cache->values, cache->nulls);
-	rr_posting_from_values(cache->values, cache->nulls, &cache->cols, p);
+	rr_posting_from_values(cache->values, cache->nulls, &cache->cols, RR_POSTING_GIVEN, p);
 	return cache;
 }
 
@@ -532,7 +771,7 @@ typedef struct ExpandState
 	Datum		credit;
 	bool		monthly;
 	DateADT		to;
-	/* monthly buckets */
+	/* monthly buckets, in order of first entry */
 	int			nb;
 	int			maxb;
 	struct Bucket
@@ -544,7 +783,66 @@ typedef struct ExpandState
 		bool		catchup;
 		DateADT		catchup_from;
 	}		   *b;
+	HTAB	   *index;			/* BucketKey -> bucket, once there are many */
 } ExpandState;
+
+/* Buckets are searched linearly up to this many, through a hash table beyond. */
+#define LINEAR_BUCKETS 32
+
+typedef struct BucketKey
+{
+	DateADT		month;
+	int16		account;
+	bool		is_debit;
+} BucketKey;
+
+typedef struct BucketIndexEntry
+{
+	BucketKey	key;
+	int			bucket;
+} BucketIndexEntry;
+
+static void
+bucket_index_add(ExpandState *st, int i)
+{
+	BucketKey	k;
+	BucketIndexEntry *e;
+	bool		found;
+
+	memset(&k, 0, sizeof(k));	/* padding is hashed too */
+	k.month = st->b[i].month;
+	k.account = st->b[i].account;
+	k.is_debit = st->b[i].is_debit;
+	e = hash_search(st->index, &k, HASH_ENTER, &found);
+	e->bucket = i;
+}
+
+static int
+bucket_find(ExpandState *st, DateADT month, int16 account, bool is_debit)
+{
+	int			i;
+
+	if (st->index)
+	{
+		BucketKey	k;
+		BucketIndexEntry *e;
+
+		memset(&k, 0, sizeof(k));
+		k.month = month;
+		k.account = account;
+		k.is_debit = is_debit;
+		e = hash_search(st->index, &k, HASH_FIND, NULL);
+		return e ? e->bucket : -1;
+	}
+	for (i = st->nb - 1; i >= 0; i--)
+	{
+		struct Bucket *b = &st->b[i];
+
+		if (b->month == month && b->account == account && b->is_debit == is_debit)
+			return i;
+	}
+	return -1;
+}
 
 static Datum
 journal_number_datum(ExpandState *st, DateADT day)
@@ -594,22 +892,19 @@ expand_cb(void *arg, const RrEntry *e)
 	else
 	{
 		DateADT		ms = rr_month_start(e->date);
-		int			i;
+		int			i = bucket_find(st, ms, e->account, is_debit);
 
-		for (i = st->nb - 1; i >= 0; i--)
+		if (i >= 0)
 		{
 			struct Bucket *b = &st->b[i];
 
-			if (b->month == ms && b->account == e->account && b->is_debit == is_debit)
+			b->amount = rr_add_minor(b->amount, amount);
+			if (e->catchup && (!b->catchup || e->catchup_from < b->catchup_from))
 			{
-				b->amount = rr_add_minor(b->amount, amount);
-				if (e->catchup && (!b->catchup || e->catchup_from < b->catchup_from))
-				{
-					b->catchup = true;
-					b->catchup_from = e->catchup_from;
-				}
-				return;
+				b->catchup = true;
+				b->catchup_from = e->catchup_from;
 			}
+			return;
 		}
 		if (st->nb == st->maxb)
 		{
@@ -624,6 +919,20 @@ expand_cb(void *arg, const RrEntry *e)
 		st->b[st->nb].catchup = e->catchup;
 		st->b[st->nb].catchup_from = e->catchup_from;
 		st->nb++;
+		if (st->index)
+			bucket_index_add(st, st->nb - 1);
+		else if (st->nb > LINEAR_BUCKETS)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(BucketKey);
+			ctl.entrysize = sizeof(BucketIndexEntry);
+			ctl.hcxt = CurrentMemoryContext;
+			st->index = hash_create("revrec monthly buckets", 4 * LINEAR_BUCKETS, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+			for (i = 0; i < st->nb; i++)
+				bucket_index_add(st, i);
+		}
 	}
 }
 
@@ -648,7 +957,11 @@ revrec_entries(PG_FUNCTION_ARGS)
 	memset(&st, 0, sizeof(st));
 	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	if (PG_ARGISNULL(0))
-		elog(ERROR, "revrec._entries: posting must not be null");
+	{
+		/* no posting, no entries */
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		return (Datum) 0;
+	}
 	rc = posting_from_arg(fcinfo, 0, &p);
 	c = &rc->cols;
 	v = rc->values;
@@ -677,6 +990,7 @@ revrec_entries(PG_FUNCTION_ARGS)
 			struct Bucket *b = &st.b[i];
 			DateADT		d = Min(rr_next_month_start(b->month) - 1, to);
 
+			CHECK_FOR_INTERRUPTS();
 			put_row(&st, d, b->account, b->is_debit, b->amount, b->catchup, b->catchup_from);
 		}
 	}
@@ -701,6 +1015,96 @@ typedef struct CheckCache
 	DateADT		lock;
 } CheckCache;
 
+static void
+unbalanced(int64 date, int64 sum)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_RR_UNBALANCED),
+			 errmsg("posting does not balance on %s: debits minus credits = %lld minor units",
+					DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum((DateADT) date))),
+					(long long) sum)));
+}
+
+typedef struct DatedEntry
+{
+	int64		date;
+	int			i;				/* position among the entries */
+} DatedEntry;
+
+static int
+dated_entry_cmp(const void *x, const void *y)
+{
+	const DatedEntry *a = x,
+			   *b = y;
+
+	if (a->date != b->date)
+		return a->date < b->date ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+/*
+ * Explicit entries must balance on each date; the first date (in entry
+ * order) that does not is reported.  Few entries: compared pairwise; many (a
+ * hand-written row): sorted by date, O(n log n).  Sums cannot overflow: the
+ * row's debits and credits each fit in int64 (rr_posting_from_values).
+ */
+static void
+check_balance(const RrPosting *p)
+{
+	int			i,
+				j;
+
+	if (p->nentries <= 16)
+	{
+		for (i = 0; i < p->nentries; i++)
+		{
+			int64		sum = 0;
+			bool		seen = false;
+
+			for (j = 0; j < i; j++)
+				if (p->entries[3 * j] == p->entries[3 * i])
+					seen = true;
+			if (seen)
+				continue;
+			for (j = i; j < p->nentries; j++)
+				if (p->entries[3 * j] == p->entries[3 * i])
+					sum = rr_add_minor(sum, p->entries[3 * j + 2]);
+			if (sum != 0)
+				unbalanced(p->entries[3 * i], sum);
+		}
+	}
+	else
+	{
+		DatedEntry *e = palloc(sizeof(DatedEntry) * p->nentries);
+		int			bad = -1;
+		int64		bad_sum = 0;
+
+		for (i = 0; i < p->nentries; i++)
+		{
+			e[i].date = p->entries[3 * i];
+			e[i].i = i;
+		}
+		qsort(e, p->nentries, sizeof(DatedEntry), dated_entry_cmp);
+		for (i = 0; i < p->nentries; i = j)
+		{
+			int64		sum = 0;
+
+			CHECK_FOR_INTERRUPTS();
+			for (j = i; j < p->nentries && e[j].date == e[i].date; j++)
+				sum = rr_add_minor(sum, p->entries[3 * e[j].i + 2]);
+			/* e[i] is the date's first entry */
+			if (sum != 0 && (bad < 0 || e[i].i < e[bad].i))
+			{
+				bad = i;
+				bad_sum = sum;
+			}
+		}
+		if (bad >= 0)
+			unbalanced(e[bad].date, bad_sum);
+		pfree(e);
+	}
+}
+
 PG_FUNCTION_INFO_V1(revrec_posting_check);
 Datum
 revrec_posting_check(PG_FUNCTION_ARGS)
@@ -711,15 +1115,14 @@ revrec_posting_check(PG_FUNCTION_ARGS)
 	RrPosting	p;
 	DateADT		first,
 				last;
-	int			i,
-				j;
 	CheckCache *cache;
 	Datum		newvals[2];
 	bool		newnulls[2] = {false, false};
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(tg->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(tg->tg_event) || !TRIGGER_FIRED_BY_INSERT(tg->tg_event))
-		elog(ERROR, "revrec_posting_check: must be a BEFORE INSERT row trigger");
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						errmsg("revrec._posting_check() must be a BEFORE INSERT row trigger")));
 	td = tg->tg_relation->rd_att;
 	tup = tg->tg_trigtuple;
 
@@ -752,29 +1155,9 @@ revrec_posting_check(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	heap_deform_tuple(tup, td, cache->values, cache->nulls);
-	rr_posting_from_values(cache->values, cache->nulls, &cache->cols, &p);
-
-	/* explicit entries must balance on each date */
-	for (i = 0; i < p.nentries; i++)
-	{
-		int64		sum = 0;
-		bool		seen = false;
-
-		for (j = 0; j < i; j++)
-			if (p.entries[3 * j] == p.entries[3 * i])
-				seen = true;
-		if (seen)
-			continue;
-		for (j = i; j < p.nentries; j++)
-			if (p.entries[3 * j] == p.entries[3 * i])
-				sum = rr_add_minor(sum, p.entries[3 * j + 2]);
-		if (sum != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_RR_UNBALANCED),
-					 errmsg("posting does not balance on %s: debits minus credits = %lld minor units",
-							DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum((DateADT) p.entries[3 * i]))),
-							(long long) sum)));
-	}
+	/* the one validation of a posting row: a stored posting is never malformed */
+	rr_posting_from_values(cache->values, cache->nulls, &cache->cols, RR_POSTING_GIVEN, &p);
+	check_balance(&p);
 
 	if (!rr_posting_span(&p, &first, &last))
 		ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
@@ -808,17 +1191,24 @@ Datum
 revrec_posting_sum(PG_FUNCTION_ARGS)
 {
 	RrPosting	p;
-	DateADT		from = PG_GETARG_DATEADT(1);
-	DateADT		to = PG_GETARG_DATEADT(2);
+	DateADT		from;
+	DateADT		to;
 	int64		sum = 0;
 	int			i;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	from = PG_GETARG_DATEADT(1);
+	to = PG_GETARG_DATEADT(2);
 	posting_from_arg(fcinfo, 0, &p);
 	if (p.has_sched && p.credit == RR_ACCT_RECOGNIZED)
 		sum = rr_sched_sum(&p, from, to);
 	for (i = 0; i < p.nentries; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (p.entries[3 * i + 1] == RR_ACCT_RECOGNIZED && p.entries[3 * i] >= from && p.entries[3 * i] <= to)
 			sum = rr_add_minor(sum, -p.entries[3 * i + 2]);
+	}
 	PG_RETURN_INT64(sum);
 }
 
@@ -854,6 +1244,7 @@ stats_from(const RrPosting *p, DateADT lo, StatsState *st)
 	for (i = 0; i < p->nentries; i++)
 		if (p->entries[3 * i + 2] != 0 && (DateADT) p->entries[3 * i] >= lo)
 		{
+			CHECK_FOR_INTERRUPTS();
 			st->count++;
 			if (p->entries[3 * i + 2] > 0)
 				st->debits = rr_add_minor(st->debits, p->entries[3 * i + 2]);
@@ -867,6 +1258,7 @@ stats_from(const RrPosting *p, DateADT lo, StatsState *st)
 		DateADT		mlo = Max(Max(Max(ms, p->sstart), p->sfrom), lo);
 		DateADT		mhi = Min(next - 1, p->send);
 
+		CHECK_FOR_INTERRUPTS();
 		if (mlo <= mhi)
 		{
 			int64		nd = mhi - Max(ms, p->sstart) + 1;
@@ -915,10 +1307,13 @@ revrec_posting_stats(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
 	posting_from_arg(fcinfo, 0, &p);
 	rr_posting_stats(&p, &count, &debits);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "revrec._posting_stats must return a composite");
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("revrec._posting_stats must return a composite")));
 	td = BlessTupleDesc(td);
 	values[0] = Int64GetDatum(count);
 	values[1] = Int64GetDatum(debits);
@@ -930,10 +1325,22 @@ PG_FUNCTION_INFO_V1(revrec_journal_number);
 Datum
 revrec_journal_number(PG_FUNCTION_ARGS)
 {
+	DateADT		day;
+
+	/* product_id may be null (a journal without a product); the rest may not */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	day = PG_GETARG_DATEADT(3);
+	if (!RR_DATE_FINITE(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_ARGUMENT),
+				 errmsg("journal number for day %s: the day must be a finite date",
+						DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(day)))),
+				 errdetail("A journal number names the entry's month.")));
 	PG_RETURN_TEXT_P(cstring_to_text(rr_journal_number(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 													   text_to_cstring(PG_GETARG_TEXT_PP(1)),
 													   PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
-													   PG_GETARG_DATEADT(3))));
+													   day)));
 }
 
 /*
@@ -948,26 +1355,39 @@ PG_FUNCTION_INFO_V1(revrec_recognition_delta);
 Datum
 revrec_recognition_delta(PG_FUNCTION_ARGS)
 {
-	DateADT		T = PG_GETARG_DATEADT(0);
-	ArrayType  *da = PG_GETARG_ARRAYTYPE_P(1);
+	DateADT		T;
 	int			nd,
 				na,
 				i,
 				k = 0;
 	Datum	   *de;
 	bool	   *dn;
-	int64	   *x = int8_array(PG_GETARG_ARRAYTYPE_P(2), &na);
+	int64	   *x;
 	int64		R = 0;
 	Datum	   *out;
 
-	deconstruct_array(da, DATEOID, 4, true, TYPALIGN_INT, &de, &dn, &nd);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	T = PG_GETARG_DATEADT(0);
+	if (!RR_DATE_FINITE(T))
+		ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
+						errmsg("revrec._recognition_delta: the accounting date must be a finite date")));
+	x = int8_array(PG_GETARG_ARRAYTYPE_P(2), &na);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), DATEOID, 4, true, TYPALIGN_INT, &de, &dn, &nd);
 	if (nd != na)
-		elog(ERROR, "revrec._recognition_delta: dates and amounts differ in length");
-	out = palloc(sizeof(Datum) * (6 * nd + 6));
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("revrec._recognition_delta: %d dates but %d amounts", nd, na)));
+	/* six values a day and six for the reclassification: sized in 64 bits */
+	out = palloc(sizeof(Datum) * ((Size) 6 * nd + 6));
 	for (i = 0; i < nd; i++)
 	{
 		DateADT		d = DatumGetDateADT(de[i]);
 
+		CHECK_FOR_INTERRUPTS();
+		if (dn[i] || !RR_DATE_FINITE(d))
+			ereport(ERROR, (errcode(ERRCODE_RR_INVALID_ARGUMENT),
+							errmsg("revrec._recognition_delta: recognition date %d is %s", i + 1,
+								   dn[i] ? "null" : "not a finite date")));
 		if (rr_check_minor(x[i]) == 0)
 			continue;
 		if (d < T)
@@ -998,11 +1418,18 @@ revrec_negate_amounts(PG_FUNCTION_ARGS)
 {
 	int			n,
 				i;
-	int64	   *v = int8_array(PG_GETARG_ARRAYTYPE_P(0), &n);
-	Datum	   *out = palloc(sizeof(Datum) * Max(n, 1));
+	int64	   *v;
+	Datum	   *out;
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	v = int8_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	out = palloc(sizeof(Datum) * Max(n, 1));
 	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		out[i] = Int64GetDatum(i % 3 == 2 ? -rr_check_minor(v[i]) : v[i]);
+	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
@@ -1013,12 +1440,19 @@ revrec_account_sum(PG_FUNCTION_ARGS)
 {
 	int			n,
 				i;
-	int64	   *v = int8_array(PG_GETARG_ARRAYTYPE_P(0), &n);
-	int16		acct = PG_GETARG_INT16(1);
+	int64	   *v;
+	int16		acct;
 	int64		sum = 0;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	v = int8_array(PG_GETARG_ARRAYTYPE_P(0), &n);
+	acct = PG_GETARG_INT16(1);
 	for (i = 0; i + 2 < n; i += 3)
+	{
+		CHECK_FOR_INTERRUPTS();
 		if (v[i + 1] == acct)
 			sum = rr_add_minor(sum, v[i + 2]);
+	}
 	PG_RETURN_INT64(sum);
 }

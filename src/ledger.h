@@ -94,7 +94,34 @@ typedef struct RrPostingCols
 } RrPostingCols;
 
 extern void rr_posting_cols(TupleDesc td, RrPostingCols *c);
-extern void rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c, RrPosting *p);
+
+/*
+ * Where a posting row comes from: it decides the SQLSTATE of a malformed row.
+ * A row read back from revrec.posting passed the BEFORE INSERT check, so a
+ * malformed one is corruption (XX001); a row given as an argument, or about
+ * to be inserted, is the caller's mistake (22023).
+ */
+typedef enum RrPostingOrigin
+{
+	RR_POSTING_STORED,			/* read from revrec.posting */
+	RR_POSTING_GIVEN			/* a function argument, or a row being inserted */
+} RrPostingOrigin;
+
+/*
+ * Deform-free reading of a revrec.posting row (values and nulls by column,
+ * positions from rr_posting_cols) into p, treating every field as hostile:
+ * ERROR "revrec.posting row is malformed: ..." unless the arrays are
+ * one-dimensional without NULL elements, entries are (date, account, amount)
+ * triples with valid finite dates and accounts in 1..32767, the schedule's
+ * period is valid and its month amounts match it, its strategy code is known,
+ * no amount is INT64_MIN, and the debits (and credits) of the explicit
+ * entries plus the schedule's absolute month amounts fit in int64, so no sum
+ * the ledger forms over one posting can overflow.  This is the one
+ * validation: the BEFORE INSERT trigger of revrec.posting runs it too, so a
+ * stored posting is never malformed.
+ */
+extern void rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c,
+								   RrPostingOrigin origin, RrPosting *p);
 
 /*
  * How many entries a posting expands to and the sum of its debits, without
@@ -102,8 +129,18 @@ extern void rr_posting_from_values(const Datum *v, const bool *n, const RrPostin
  */
 extern void rr_posting_stats(const RrPosting *p, int64 *count, int64 *debits);
 
-/* Read the revrec.posting row passed as argument argno of fcinfo. */
+/*
+ * Read the revrec.posting row passed as argument argno of fcinfo (validated as
+ * above; the caller has checked PG_ARGISNULL(argno)).
+ */
 extern void rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p);
+
+/*
+ * Date checks shared by the SQL entry points: a valid finite date
+ * (PostgreSQL's range, 4713 BC to 5874897 AD), or that or +/-infinity.
+ */
+#define RR_DATE_FINITE(d)	IS_VALID_DATE(d)
+#define RR_DATE_OK(d)		(IS_VALID_DATE(d) || DATE_NOT_FINITE(d))
 
 /* "INV-<id>/<product>/<YYYY-MM>", ids with '/' or '%' percent-escaped. */
 extern char *rr_journal_number(const char *source, const char *source_id,

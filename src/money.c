@@ -255,8 +255,13 @@ PG_FUNCTION_INFO_V1(revrec_to_minor_units);
 Datum
 revrec_to_minor_units(PG_FUNCTION_ARGS)
 {
-	char	   *cur = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	int			e = rr_currency_exponent(cur, "currency");
+	char	   *cur;
+	int			e;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	cur = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	e = rr_currency_exponent(cur, "currency");
 
 	PG_RETURN_INT64(rr_numeric_to_minor(PG_GETARG_NUMERIC(0), e, "amount"));
 }
@@ -266,8 +271,13 @@ PG_FUNCTION_INFO_V1(revrec_from_minor_units);
 Datum
 revrec_from_minor_units(PG_FUNCTION_ARGS)
 {
-	char	   *cur = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	int			e = rr_currency_exponent(cur, "currency");
+	char	   *cur;
+	int			e;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	cur = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	e = rr_currency_exponent(cur, "currency");
 
 	PG_RETURN_NUMERIC(rr_minor_to_numeric(PG_GETARG_INT64(0), e));
 }

@@ -25,52 +25,93 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
 typedef __int128 int128_t;
 
+/* Most weights revrec._allocate takes: about 50 bytes of working memory each. */
+#define RR_MAX_ALLOCATE_WEIGHTS 10000000
+
+/* largest remainder first; ties to the earlier weight */
+static int
+rem_cmp(const void *x, const void *y, void *arg)
+{
+	const int128_t *rem = arg;
+	int			a = *(const int *) x,
+				b = *(const int *) y;
+
+	if (rem[a] != rem[b])
+		return rem[a] > rem[b] ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+/*
+ * Each weight gets floor(|total| * w / W); the units left (fewer than the
+ * positive weights) go one each to the largest remainders, the earlier weight
+ * first on ties.  Sorting the positive weights by (remainder desc, position)
+ * gives exactly what picking the largest remaining remainder unit by unit
+ * did, in O(n log n) instead of O(n^2).
+ */
 void
 rr_allocate(int64 total, const int64 *weights, int n, int64 *shares)
 {
 	int128_t	W = 0;
-	int64		mag = total < 0 ? -total : total;
+	int64		mag;
 	int64		given = 0;
-	/* palloc only MAXALIGNs (8); 128-bit integers want 16-byte alignment */
-	void	   *raw = palloc(sizeof(int128_t) * n + 16);
-	int128_t   *rem = (int128_t *) TYPEALIGN(16, raw);
+	void	   *raw;
+	int128_t   *rem;
+	int		   *order;
+	int			npos = 0;
 	int			i;
 
+	rr_check_minor(total);
+	mag = total < 0 ? -total : total;
 	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (weights[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_RR_INVALID_ARGUMENT),
+					 errmsg("cannot allocate over a negative weight (%lld)", (long long) weights[i])));
 		W += weights[i];
+	}
 	if (W <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_RR_INVALID_DOCUMENT),
 				 errmsg("cannot allocate %lld minor units over weights that sum to zero", (long long) total)));
+	/* palloc only MAXALIGNs (8); 128-bit integers want 16-byte alignment */
+	raw = palloc(sizeof(int128_t) * (Size) n + 16);
+	rem = (int128_t *) TYPEALIGN(16, raw);
+	order = palloc(sizeof(int) * (Size) n);
 	for (i = 0; i < n; i++)
 	{
 		int128_t	p = (int128_t) mag * weights[i];
 
+		CHECK_FOR_INTERRUPTS();
 		shares[i] = (int64) (p / W);
 		rem[i] = p % W;
 		given += shares[i];
+		if (weights[i] > 0)
+			order[npos++] = i;
 	}
 	/* the units left go to the largest remainders, earlier first on ties */
-	while (given < mag)
+	if (given < mag)
 	{
-		int			best = -1;
+		int64		left = mag - given;
 
-		for (i = 0; i < n; i++)
-			if (weights[i] > 0 && (best < 0 || rem[i] > rem[best]))
-				best = i;
-		shares[best]++;
-		rem[best] = -1;
-		given++;
+		/* sum(rem) = left * W and every rem < W: fewer units left than positive weights */
+		Assert(left < npos);
+		qsort_arg(order, npos, sizeof(int), rem_cmp, rem);
+		for (i = 0; i < npos && left > 0; i++, left--)
+			shares[order[i]]++;
 	}
 	if (total < 0)
 		for (i = 0; i < n; i++)
 			shares[i] = -shares[i];
+	pfree(order);
 	pfree(raw);
 }
 
@@ -116,6 +157,7 @@ recognition_entries(Entries *e, DateADT T, int64 A, int n, const DateADT *d, con
 	entry_add(e, T, RR_ACCT_DEFERRED, -(A - U));
 	for (i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		entry_add(e, d[i], d[i] < T ? RR_ACCT_UNBILLED : RR_ACCT_DEFERRED, x[i]);
 		entry_add(e, d[i], RR_ACCT_RECOGNIZED, -x[i]);
 	}
@@ -249,12 +291,17 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 
 		deconstruct_array(DatumGetArrayTypeP(d), NUMERICOID, -1, false, TYPALIGN_INT, &e, &en, &n);
 		if (n % 2 != 0)
-			elog(ERROR, "revrec: usage of line %s read as %d values, not pairs", l->line_id, n);
+			ereport(ERROR, (errcode(ERRCODE_RR_INVALID_DOCUMENT),
+							errmsg("revrec: usage of line %s read as %d values, not pairs", l->line_id, n)));
 		l->nusage = n / 2;
 		l->udate = palloc(sizeof(DateADT) * Max(n / 2, 1));
 		l->uamount = palloc(sizeof(int64) * Max(n / 2, 1));
 		for (i = 0; i < n / 2; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
+			if (en[2 * i] || en[2 * i + 1])
+				ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+								errmsg("usage of line %s has a null date or amount", l->line_id)));
 			l->udate[i] = (DateADT) DatumGetInt32(DirectFunctionCall1(numeric_int4, e[2 * i]));
 			l->uamount[i] = rr_numeric_to_minor(DatumGetNumeric(e[2 * i + 1]), inv->exponent, "usage.amount");
 		}
@@ -272,14 +319,25 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 					i;
 
 		deconstruct_array(DatumGetArrayTypeP(d), NUMERICOID, -1, false, TYPALIGN_INT, &ae, &an, &n);
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, td, 19, &isnull)), DATEOID, 4, true,
-						  TYPALIGN_INT, &de, &dn, &n2);
+		d = SPI_getbinval(t, td, 19, &isnull);
+		if (isnull)
+			n2 = -1;
+		else
+			deconstruct_array(DatumGetArrayTypeP(d), DATEOID, 4, true, TYPALIGN_INT, &de, &dn, &n2);
+		if (n2 != n)
+			ereport(ERROR, (errcode(ERRCODE_RR_INVALID_DOCUMENT),
+							errmsg("revrec: milestones of line %s read as %d amounts and %d dates",
+								   l->line_id, n, n2)));
 		l->nms = n;
 		l->ms_amount = palloc(sizeof(int64) * n);
 		l->ms_date = palloc(sizeof(DateADT) * n);
 		l->ms_done = palloc(sizeof(bool) * n);
 		for (i = 0; i < n; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
+			if (an[i])
+				ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+								errmsg("a milestone of line %s has a null amount", l->line_id)));
 			l->ms_amount[i] = rr_numeric_to_minor(DatumGetNumeric(ae[i]), inv->exponent, "milestone.amount");
 			l->ms_done[i] = !dn[i];
 			l->ms_date[i] = dn[i] ? 0 : DatumGetDateADT(de[i]);
@@ -456,6 +514,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 
 				for (k = 0; k < inv->lines[i].nusage; k++)
 				{
+					CHECK_FOR_INTERRUPTS();
 					d[n] = inv->lines[i].udate[k];
 					x[n] = inv->lines[i].uamount[k];
 					used = rr_add_minor(used, x[n]);
@@ -483,6 +542,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 
 				for (k = 0; k < inv->lines[i].nms; k++)
 				{
+					CHECK_FOR_INTERRUPTS();
 					total = rr_add_minor(total, inv->lines[i].ms_amount[k]);
 					if (inv->lines[i].ms_done[k])
 					{
@@ -528,6 +588,7 @@ post_invoice(PostCtx *ctx, Invoice *inv)
 	{
 		Line	   *l = &inv->lines[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (strcmp(l->kind, "invoice_discount") == 0)
 		{
 			inv_discount = rr_add_minor(inv_discount, l->amount);
@@ -569,6 +630,7 @@ post_invoice(PostCtx *ctx, Invoice *inv)
 	{
 		int			last = g + 1 < ngroups ? gstart[g + 1] : inv->nlines;
 
+		CHECK_FOR_INTERRUPTS();
 		/* skip trailing invoice_discount lines inside the range */
 		while (last > gstart[g] && strcmp(inv->lines[last - 1].kind, "invoice_discount") == 0)
 			last--;
@@ -623,9 +685,24 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 	bool		have = false;
 
 	ctx.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	if (PG_ARGISNULL(0))
+	{
+		/* no invoices: nothing to post */
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		return (Datum) 0;
+	}
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
+				 errmsg("argument \"allocation_strategy\" must not be null"),
+				 errhint("Use one of daily_rate_even_months, month_fraction_even_months, thirty_day_even_months, daily.")));
 	ctx.strategy = rr_strategy_from_name(text_to_cstring(PG_GETARG_TEXT_PP(1)), "allocation_strategy");
 	ctx.has_floor = !PG_ARGISNULL(2);
 	ctx.floor = ctx.has_floor ? PG_GETARG_DATEADT(2) : 0;
+	if (ctx.has_floor && !RR_DATE_FINITE(ctx.floor))
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_ARGUMENT),
+				 errmsg("argument \"floor_date\" must be a finite date")));
 	ctx.floor_to_accounting = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	args[0] = PG_GETARG_DATUM(0);
 
@@ -651,6 +728,7 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 			TupleDesc	td = SPI_tuptable->tupdesc;
 			char	   *id;
 
+			CHECK_FOR_INTERRUPTS();
 			oldcxt = MemoryContextSwitchTo(invcxt);
 			id = get_text(t, td, 1);
 			if (!have || strcmp(id, inv.invoice_id) != 0)
@@ -692,8 +770,8 @@ PG_FUNCTION_INFO_V1(revrec_allocate);
 Datum
 revrec_allocate(PG_FUNCTION_ARGS)
 {
-	int64		total = PG_GETARG_INT64(0);
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	int64		total;
+	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n,
@@ -701,6 +779,16 @@ revrec_allocate(PG_FUNCTION_ARGS)
 	int64	   *w;
 	int64	   *shares;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	total = PG_GETARG_INT64(0);
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	if (n > RR_MAX_ALLOCATE_WEIGHTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot allocate over %d weights", n),
+				 errdetail("revrec._allocate takes at most %d weights.", RR_MAX_ALLOCATE_WEIGHTS)));
 	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	w = palloc(sizeof(int64) * Max(n, 1));
 	shares = palloc0(sizeof(int64) * Max(n, 1));
@@ -727,15 +815,26 @@ Datum
 revrec_schedule_sum(PG_FUNCTION_ARGS)
 {
 	RrPosting	p;
+	int16		strategy;
+	int			i;
 
+	for (i = 0; i < 6; i++)
+		if (PG_ARGISNULL(i))
+			PG_RETURN_NULL();
 	memset(&p, 0, sizeof(p));
 	p.sfrom = DATEVAL_NOBEGIN;
 	p.has_sched = true;
 	p.sstart = PG_GETARG_DATEADT(1);
 	p.send = PG_GETARG_DATEADT(2);
 	rr_check_period(p.sstart, p.send);
+	strategy = PG_GETARG_INT16(3);
+	if (strategy < 0 || strategy > RR_DAILY)
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
+				 errmsg("unknown allocation strategy code %d", strategy),
+				 errhint("Strategy codes are 0 (daily_rate_even_months), 1 (month_fraction_even_months), 2 (thirty_day_even_months) and 3 (daily).")));
 	p.nmonths = rr_month_count(p.sstart, p.send);
 	p.smonths = palloc(sizeof(int64) * p.nmonths);
-	rr_month_amounts(rr_check_minor(PG_GETARG_INT64(0)), p.sstart, p.send, (RrStrategy) PG_GETARG_INT16(3), p.smonths);
+	rr_month_amounts(rr_check_minor(PG_GETARG_INT64(0)), p.sstart, p.send, (RrStrategy) strategy, p.smonths);
 	PG_RETURN_INT64(rr_sched_sum(&p, PG_GETARG_DATEADT(4), PG_GETARG_DATEADT(5)));
 }

@@ -14,7 +14,9 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 
 
 static void
@@ -82,10 +84,13 @@ revrec_posting_summary(PG_FUNCTION_ARGS)
 	Datum		values[8];
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
 	rr_posting_from_arg(fcinfo, 0, &p);
 	rr_summarize(&p, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2), &s);
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "revrec._posting_summary must return a composite");
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("revrec._posting_summary must return a composite")));
 	td = BlessTupleDesc(td);
 	values[0] = Int64GetDatum(s.acct[RR_ACCT_BILLED]);
 	values[1] = Int64GetDatum(s.acct[RR_ACCT_DEFERRED]);
@@ -98,38 +103,70 @@ revrec_posting_summary(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 
+/*
+ * Recognized revenue per month, in order of first entry.  A posting's months
+ * are few and found by a linear search; a hand-made posting with entries in
+ * many months gets a hash table once there are LINEAR_MONTHS of them.
+ */
 typedef struct MonthSums
 {
 	int			n;
 	int			max;
 	DateADT    *month;
 	int64	   *amount;
+	HTAB	   *index;			/* month -> position, once there are many */
 } MonthSums;
+
+#define LINEAR_MONTHS 64
+
+typedef struct MonthIndexEntry
+{
+	DateADT		month;
+	int			pos;
+} MonthIndexEntry;
+
+static void
+month_index_add(MonthSums *m, int pos)
+{
+	MonthIndexEntry *e = hash_search(m->index, &m->month[pos], HASH_ENTER, NULL);
+
+	e->pos = pos;
+}
+
+static int
+month_find(const MonthSums *m, DateADT ms)
+{
+	int			i;
+
+	if (m->n > 0 && m->month[m->n - 1] == ms)
+		return m->n - 1;
+	if (m->index)
+	{
+		MonthIndexEntry *e = hash_search(m->index, &ms, HASH_FIND, NULL);
+
+		return e ? e->pos : -1;
+	}
+	for (i = 0; i < m->n; i++)
+		if (m->month[i] == ms)
+			return i;
+	return -1;
+}
 
 static void
 month_cb(void *arg, const RrEntry *e)
 {
 	MonthSums  *m = (MonthSums *) arg;
 	DateADT		ms;
+	int			i;
 
 	if (e->account != RR_ACCT_RECOGNIZED)
 		return;
 	ms = rr_month_start(e->date);
-	if (m->n > 0 && m->month[m->n - 1] == ms)
+	i = month_find(m, ms);
+	if (i >= 0)
 	{
-		m->amount[m->n - 1] = rr_add_minor(m->amount[m->n - 1], -e->amount);
+		m->amount[i] = rr_add_minor(m->amount[i], -e->amount);
 		return;
-	}
-	else
-	{
-		int			i;
-
-		for (i = 0; i < m->n; i++)
-			if (m->month[i] == ms)
-			{
-				m->amount[i] = rr_add_minor(m->amount[i], -e->amount);
-				return;
-			}
 	}
 	if (m->n == m->max)
 	{
@@ -140,6 +177,20 @@ month_cb(void *arg, const RrEntry *e)
 	m->month[m->n] = ms;
 	m->amount[m->n] = -e->amount;
 	m->n++;
+	if (m->index)
+		month_index_add(m, m->n - 1);
+	else if (m->n > LINEAR_MONTHS)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(DateADT);
+		ctl.entrysize = sizeof(MonthIndexEntry);
+		ctl.hcxt = CurrentMemoryContext;
+		m->index = hash_create("revrec months", 4 * LINEAR_MONTHS, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		for (i = 0; i < m->n; i++)
+			month_index_add(m, i);
+	}
 }
 
 /*
@@ -153,11 +204,13 @@ revrec_recognition_by_month(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	RrPosting	p;
-	MonthSums	m = {0, 0, NULL, NULL};
+	MonthSums	m = {0, 0, NULL, NULL, NULL};
 	int			i;
 
-	rr_posting_from_arg(fcinfo, 0, &p);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;		/* no posting, no revenue */
+	rr_posting_from_arg(fcinfo, 0, &p);
 	rr_posting_expand(&p, PG_ARGISNULL(1) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(1),
 					  PG_ARGISNULL(2) ? DATEVAL_NOEND : PG_GETARG_DATEADT(2), true, month_cb, &m);
 	for (i = 0; i < m.n; i++)
@@ -165,6 +218,7 @@ revrec_recognition_by_month(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		if (m.amount[i] == 0)
 			continue;
 		values[0] = DateADTGetDatum(m.month[i]);

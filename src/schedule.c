@@ -13,6 +13,7 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
@@ -389,6 +390,7 @@ revrec_schedule(PG_FUNCTION_ARGS)
 	rr_day_iter_init(&it, a.start, a.end, a.months, a.nmonths);
 	while (rr_day_iter_next(&it, &day, &amt))
 	{
+		CHECK_FOR_INTERRUPTS();
 		/* most days of a month share one amount: build its numeric once */
 		if (!have_prev || amt != prev_amt)
 		{
@@ -421,6 +423,7 @@ revrec_monthly_schedule(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		values[0] = DateADTGetDatum(ms);
 		values[1] = NumericGetDatum(rr_minor_to_numeric(a.months[i], a.exponent));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
