@@ -30,9 +30,13 @@ accept() {
 keep() { grep -vE "${REVREC_TEST_SKIP:-^\$}" || true; }
 
 count_regress() {  # count_regress LOGFILE
-    local p f
+    local p f n
     p=$(grep -cE '\.\.\. ok|^ok ' "$1" || true)
-    f=$(grep -cE '\.\.\. FAILED|^not ok ' "$1" || true)
+    # every test line that is not "ok" failed (FAILED, or a diff that could
+    # not run: a missing expected file must not pass unnoticed)
+    n=$(grep -cE '^(test|     ) *[^ ]+ +\.\.\. ' "$1" || true)
+    f=$(grep -cE '^not ok ' "$1" || true)
+    f=$((f + (n > p ? n - p : 0)))
     passed=$((passed + p)); failed=$((failed + f))
     log "$2: $p passed, $f failed"
 }

@@ -112,15 +112,20 @@ GRANT INSERT, UPDATE, DELETE ON revrec.customer, revrec.product, revrec.invoice,
 -- 4. revrec_admin ---------------------------------------------------------------
 GRANT UPDATE (allocation_strategy, credit_note_mode, lock_date, lock_to_accounting_date, xero_tax_rate,
               xero_date_format, quickbooks_date_format, netsuite_date_format, netsuite_subsidiary,
-              export_token_ttl, export_jobs_per_role)
+              export_token_ttl, export_jobs_per_role, export_jobs_total)
     ON revrec.settings TO revrec_admin;
 GRANT INSERT, UPDATE, DELETE ON revrec.ledger_account, revrec.gl_account_map TO revrec_admin;
 GRANT EXECUTE ON FUNCTION revrec.export_cleanup() TO revrec_admin;
 -- Manual journals and server-side export files are revrec_admin's (export
--- files also for pg_write_server_files): both functions are SECURITY DEFINER
--- and check the caller's role first, so they are executable by every revrec
--- role and a reader or writer is told which role is needed.
+-- files also pg_write_server_files'): the SECURITY DEFINER functions that
+-- write them are executable by those roles only; the public functions in
+-- front of them run as the caller and are executable by every revrec role,
+-- so that a reader or writer is told which role is needed.
 GRANT EXECUTE ON FUNCTION revrec.post_manual_journal(date, text, jsonb, text, text, text, text, text) TO revrec_reader;
+GRANT EXECUTE ON FUNCTION revrec._post_manual_journal(date, text, jsonb, text, text, text, text, text) TO revrec_admin;
 GRANT EXECUTE ON FUNCTION
     revrec.export_to_files(text, text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text, integer)
     TO revrec_reader, pg_write_server_files;
+GRANT EXECUTE ON FUNCTION
+    revrec._export_to_files(text, text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text, integer)
+    TO revrec_admin, pg_write_server_files;

@@ -93,8 +93,14 @@ revrec_export_init(void)
 							"How long an export worker waits for the transaction that started its job to end.",
 							"A rolled-back job is abandoned as soon as the rollback is seen; a worker that "
 							"gives up on a transaction still open is started again when it commits.",
-							&revrec_export_wait, RR_EXPORT_WAIT_SECONDS, 0, 86400,
-							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+							&revrec_export_wait, RR_EXPORT_WAIT_SECONDS, 0, 3600,
+							/*
+							 * superuser only: a worker waiting holds a
+							 * background worker slot, which no ordinary role
+							 * may hold for long (nor impose with ALTER
+							 * DATABASE ... SET)
+							 */
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
 /* The lock that orders a worker giving up against its caller's commit. */
@@ -260,11 +266,23 @@ revrec_export_launch(PG_FUNCTION_ARGS)
 /*
  * revrec._outer_role() returns text: the role the caller runs as outside any
  * SECURITY DEFINER function (what current_role was before the call).
+ *
+ * Inside a security-restricted operation (ANALYZE, VACUUM, CREATE INDEX,
+ * REFRESH MATERIALIZED VIEW evaluating another role's expressions) the outer
+ * role is whoever runs the maintenance, not the role whose code is running:
+ * revrec refuses to act for anybody there.
  */
 PG_FUNCTION_INFO_V1(revrec_outer_role);
 Datum
 revrec_outer_role(PG_FUNCTION_ARGS)
 {
+	if (InSecurityRestrictedOperation())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("revrec cannot act for a role inside a security-restricted operation"),
+				 errdetail("ANALYZE, VACUUM, index builds and REFRESH MATERIALIZED VIEW run another role's code "
+						   "on behalf of whoever runs them."),
+				 errhint("Call revrec's functions directly, not from index expressions or materialized views.")));
 	PG_RETURN_TEXT_P(cstring_to_text(GetUserNameFromId(GetOuterUserId(), false)));
 }
 

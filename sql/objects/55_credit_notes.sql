@@ -321,7 +321,7 @@ BEGIN
             MESSAGE = format('credit note %s is posted: its amounts, dates and lines cannot change', OLD.credit_note_id),
             HINT = 'Void it (status = ''void'') and issue a new one.';
     END IF;
-    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id AND current_setting('session_replication_role') <> 'replica' THEN
         UPDATE revrec.credit_note_line l SET customer_id = NEW.customer_id
          WHERE l.credit_note_id = OLD.credit_note_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
     END IF;
@@ -329,7 +329,7 @@ BEGIN
         -- a void reverses the credit note: never before the credit note itself
         NEW.void_date := revrec._void_day('credit note', NEW.credit_note_id, NEW.void_date, NEW.credit_date, 'credit date');
     END IF;
-    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
+    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') AND current_setting('session_replication_role') <> 'replica' THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
         VALUES (NEW.customer_id, 'credit_note', NEW.credit_note_id);
         PERFORM revrec._enqueue();
@@ -446,3 +446,9 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER credit_grant_change BEFORE INSERT OR UPDATE ON revrec.credit_grant
     FOR EACH ROW EXECUTE FUNCTION revrec._credit_grant_change();
+
+-- credit notes' guards hold in replica mode too (see 60_document_triggers.sql)
+ALTER TABLE revrec.credit_note ENABLE ALWAYS TRIGGER credit_note_upd;
+ALTER TABLE revrec.credit_note ENABLE ALWAYS TRIGGER credit_note_del;
+ALTER TABLE revrec.credit_note_line ENABLE ALWAYS TRIGGER credit_note_line_change;
+ALTER TABLE revrec.credit_grant ENABLE ALWAYS TRIGGER credit_grant_change;

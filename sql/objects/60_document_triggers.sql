@@ -138,8 +138,10 @@ BEGIN
         -- a void reverses the invoice: never before the invoice itself
         NEW.void_date := revrec._void_day('invoice', NEW.invoice_id, NEW.void_date, NEW.accounting_date, 'accounting date');
     END IF;
-    -- a draft's change of customer carries to its lines, their usage and milestones
-    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+    -- a draft's change of customer carries to its lines, their usage and
+    -- milestones (in replica mode, a restore or a subscriber, what follows
+    -- from a change arrives by itself: nothing is carried or queued)
+    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id AND current_setting('session_replication_role') <> 'replica' THEN
         UPDATE revrec.invoice_line l SET customer_id = NEW.customer_id
          WHERE l.invoice_id = OLD.invoice_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
         UPDATE revrec.usage u SET customer_id = NEW.customer_id FROM revrec.invoice_line l
@@ -147,7 +149,7 @@ BEGIN
         UPDATE revrec.milestone m SET customer_id = NEW.customer_id FROM revrec.invoice_line l
          WHERE l.invoice_id = OLD.invoice_id AND m.line_id = l.line_id AND m.customer_id IS DISTINCT FROM NEW.customer_id;
     END IF;
-    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') THEN
+    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') AND current_setting('session_replication_role') <> 'replica' THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
         VALUES (NEW.customer_id, 'invoice', NEW.invoice_id);
         PERFORM revrec._enqueue();
@@ -338,7 +340,7 @@ BEGIN
                 MESSAGE = format('line %s cannot move to posted invoice %s', OLD.line_id, inv.invoice_id),
                 HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
         END IF;
-        IF inv.invoice_id IS NOT NULL THEN
+        IF inv.invoice_id IS NOT NULL AND current_setting('session_replication_role') <> 'replica' THEN
             INSERT INTO revrec.pending (customer_id, doc_kind, doc_id) VALUES (inv.customer_id, 'invoice', inv.invoice_id);
             PERFORM revrec._enqueue();
         END IF;
@@ -494,3 +496,13 @@ END $$;
 
 CREATE OR REPLACE TRIGGER billing_schedule_change BEFORE UPDATE OR DELETE ON revrec.billing_schedule_line
     FOR EACH ROW EXECUTE FUNCTION revrec._billing_schedule_change();
+
+-- The guards of posted documents hold in replica mode too (a superuser with
+-- session_replication_role = replica, a logical-replication subscriber):
+-- they only refuse, and skip their queueing there.  A restore only inserts.
+ALTER TABLE revrec.invoice ENABLE ALWAYS TRIGGER invoice_upd;
+ALTER TABLE revrec.invoice ENABLE ALWAYS TRIGGER invoice_del;
+ALTER TABLE revrec.invoice_line ENABLE ALWAYS TRIGGER invoice_line_change;
+ALTER TABLE revrec.usage ENABLE ALWAYS TRIGGER usage_change;
+ALTER TABLE revrec.milestone ENABLE ALWAYS TRIGGER milestone_change;
+ALTER TABLE revrec.billing_schedule_line ENABLE ALWAYS TRIGGER billing_schedule_change;

@@ -40,10 +40,30 @@ COMMENT ON VIEW revrec.journal_entry IS
     'every daily ledger entry, expanded from revrec.posting; amount > 0, direction debit or credit';
 
 -- Manual journals -------------------------------------------------------------
+-- revrec.post_manual_journal() is the caller's function (SECURITY INVOKER):
+-- it checks that the caller, current_user as PostgreSQL sees it, is
+-- revrec_admin, so a reader or writer is told which role is needed; the
+-- journal is then written by revrec._post_manual_journal() (SECURITY DEFINER,
+-- executable by revrec_admin only, so PostgreSQL's own privilege check on
+-- the real caller stands behind the friendly one, also where revrec code
+-- runs for another role, e.g. an index expression during ANALYZE).
 CREATE OR REPLACE FUNCTION revrec.post_manual_journal(
     entry_date date, narrative text, lines jsonb, currency text,
     customer_id text DEFAULT NULL, product_id text DEFAULT NULL, invoice_id text DEFAULT NULL,
     adjusts text DEFAULT NULL) RETURNS text
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT pg_has_role(current_user, 'revrec_admin', 'MEMBER') THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = 'revrec_admin is required to post a manual journal',
+            HINT = 'Ask a member of revrec_admin; manual journals are recorded in revrec.activity_log.';
+    END IF;
+    RETURN revrec._post_manual_journal(entry_date, narrative, lines, currency, customer_id, product_id, invoice_id, adjusts);
+END $$;
+
+CREATE OR REPLACE FUNCTION revrec._post_manual_journal(
+    entry_date date, narrative text, lines jsonb, currency text,
+    customer_id text, product_id text, invoice_id text, adjusts text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     e        bigint[] := '{}';
@@ -57,12 +77,6 @@ DECLARE
     mark     bigint;
     i        int := 0;
 BEGIN
-    -- executable by every revrec role so that the refusal can say who may
-    IF NOT pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER') THEN
-        RAISE EXCEPTION USING ERRCODE = '42501',
-            MESSAGE = 'revrec_admin is required to post a manual journal',
-            HINT = 'Ask a member of revrec_admin; manual journals are recorded in revrec.activity_log.';
-    END IF;
     IF entry_date IS NULL OR NOT isfinite(entry_date) OR currency IS NULL OR lines IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RV006',
             MESSAGE = 'post_manual_journal: entry_date, lines and currency are required';
@@ -113,16 +127,16 @@ BEGIN
                              revrec.from_minor_units(dr, currency), revrec.from_minor_units(cr, currency));
     END IF;
     IF invoice_id IS NOT NULL THEN
-        SELECT * INTO inv FROM revrec.invoice i WHERE i.invoice_id = post_manual_journal.invoice_id;
+        SELECT * INTO inv FROM revrec.invoice i WHERE i.invoice_id = _post_manual_journal.invoice_id;
         IF NOT FOUND THEN
             RAISE EXCEPTION USING ERRCODE = 'RV006', MESSAGE = format('unknown invoice %s', invoice_id);
         END IF;
         customer_id := coalesce(customer_id, inv.customer_id);
     END IF;
-    IF customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM revrec.customer c WHERE c.customer_id = post_manual_journal.customer_id) THEN
+    IF customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM revrec.customer c WHERE c.customer_id = _post_manual_journal.customer_id) THEN
         RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown customer %s', customer_id);
     END IF;
-    IF product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM revrec.product p WHERE p.product_id = post_manual_journal.product_id) THEN
+    IF product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM revrec.product p WHERE p.product_id = _post_manual_journal.product_id) THEN
         RAISE EXCEPTION USING ERRCODE = '23503', MESSAGE = format('unknown product %s', product_id);
     END IF;
     -- hold the settings row as the flush does: a lock moved meanwhile waits

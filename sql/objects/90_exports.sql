@@ -257,14 +257,35 @@ END;
 -- none over the GL's per-file limit, split only between journals (a journal
 -- larger than the limit goes alone in its own file, with a WARNING), and
 -- returns each file's path, data rows and SHA-256 (hex).  Server-side files:
--- EXECUTE is granted to revrec_admin and pg_write_server_files only, so
--- anyone else is refused with SQLSTATE 42501.  max_rows lowers the limit.
+-- Only revrec_admin and pg_write_server_files may write files on the server:
+-- the public function (SECURITY INVOKER) tells anyone else which role is
+-- needed; the files are written by revrec._export_to_files() (SECURITY
+-- DEFINER, executable by those two roles only, so PostgreSQL's privilege
+-- check on the real caller stands behind the friendly one).  max_rows lowers
+-- the limit.
 CREATE OR REPLACE FUNCTION revrec.export_to_files(
     format text, directory text, from_date date, to_date date, currency text DEFAULT NULL,
     as_of timestamptz DEFAULT NULL, journal_type text DEFAULT NULL, source text DEFAULT NULL,
     customer_id text DEFAULT NULL, product_id text DEFAULT NULL, invoice_id text DEFAULT NULL,
     credit_note_id text DEFAULT NULL, exclude_fully_recognized boolean DEFAULT false, granularity text DEFAULT NULL,
     max_rows integer DEFAULT NULL)
+    RETURNS TABLE (file_name text, "rows" bigint, sha256 text)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (pg_has_role(current_user, 'revrec_admin', 'MEMBER') OR pg_has_role(current_user, 'pg_write_server_files', 'MEMBER')) THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = 'revrec_admin (or pg_write_server_files) is required to write export files on the server',
+            HINT = 'Export with COPY (SELECT * FROM revrec.export_xero(...)) TO STDOUT instead, or revrec.export_async().';
+    END IF;
+    RETURN QUERY SELECT * FROM revrec._export_to_files(export_to_files.format, directory, from_date, to_date, currency, as_of,
+                                                      journal_type, source, customer_id, product_id, invoice_id,
+                                                      credit_note_id, exclude_fully_recognized, granularity, max_rows);
+END $$;
+
+CREATE OR REPLACE FUNCTION revrec._export_to_files(
+    format text, directory text, from_date date, to_date date, currency text,
+    as_of timestamptz, journal_type text, source text, customer_id text, product_id text, invoice_id text,
+    credit_note_id text, exclude_fully_recognized boolean, granularity text, max_rows integer)
     RETURNS TABLE (file_name text, "rows" bigint, sha256 text)
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -278,21 +299,14 @@ DECLARE
     i        integer;
     base     text;
 BEGIN
-    -- executable by every revrec role so that the refusal can say who may
-    IF NOT (pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER')
-            OR pg_has_role(revrec._outer_role(), 'pg_write_server_files', 'MEMBER')) THEN
-        RAISE EXCEPTION USING ERRCODE = '42501',
-            MESSAGE = 'revrec_admin (or pg_write_server_files) is required to write export files on the server',
-            HINT = 'Export with COPY (SELECT * FROM revrec.export_xero(...)) TO STDOUT instead, or revrec.export_async().';
-    END IF;
-    call := revrec._export_call(export_to_files.format, from_date, to_date, currency, as_of, journal_type, source,
+    call := revrec._export_call(_export_to_files.format, from_date, to_date, currency, as_of, journal_type, source,
                                 customer_id, product_id, invoice_id, credit_note_id, exclude_fully_recognized,
                                 granularity);
-    lim := revrec._export_file_limit(export_to_files.format);
+    lim := revrec._export_file_limit(_export_to_files.format);
     IF max_rows IS NOT NULL THEN
         IF max_rows < 1 OR max_rows > lim THEN
             RAISE EXCEPTION USING ERRCODE = 'RV006',
-                MESSAGE = pg_catalog.format('max_rows must be between 1 and %s for %s', lim, export_to_files.format);
+                MESSAGE = pg_catalog.format('max_rows must be between 1 and %s for %s', lim, _export_to_files.format);
         END IF;
         lim := max_rows;
     END IF;
@@ -301,7 +315,7 @@ BEGIN
             MESSAGE = pg_catalog.format('directory must be an absolute path on the server, not "%s"', directory);
     END IF;
     directory := rtrim(directory, '/');
-    base := pg_catalog.format('%s/revrec_%s_%s_%s_', directory, export_to_files.format, to_char(from_date, 'YYYY-MM-DD'),
+    base := pg_catalog.format('%s/revrec_%s_%s_%s_', directory, _export_to_files.format, to_char(from_date, 'YYYY-MM-DD'),
                               to_char(to_date, 'YYYY-MM-DD'));
 
     -- left by an earlier call in this transaction (no IF EXISTS: its NOTICEs are noise)
@@ -313,7 +327,7 @@ BEGIN
     END IF;
     EXECUTE pg_catalog.format('CREATE TEMP TABLE _revrec_export_rows ON COMMIT DROP AS
                                 SELECT t.*, %s AS _key FROM %s WITH ORDINALITY AS t',
-                              revrec._export_journal_key(export_to_files.format), call);
+                              revrec._export_journal_key(_export_to_files.format), call);
     CREATE INDEX ON pg_temp._revrec_export_rows (ordinality);
     ANALYZE pg_temp._revrec_export_rows;
     CREATE TEMP TABLE _revrec_export_journals ON COMMIT DROP AS
@@ -333,7 +347,7 @@ BEGIN
         IF j.n > lim THEN
             RAISE WARNING USING ERRCODE = '01000',
                 MESSAGE = pg_catalog.format('a journal of %s rows is larger than the %s limit of %s rows per file: it goes alone in file %s',
-                                            j.n, export_to_files.format, lim, cardinality(starts)),
+                                            j.n, _export_to_files.format, lim, cardinality(starts)),
                 HINT = 'Split the export by day (granularity => ''day'') or import that file in parts by hand.';
         END IF;
         in_file := in_file + j.n;

@@ -26,29 +26,39 @@ DECLARE
     id   bigint;
     who  text := revrec._outer_role();
     cap  integer;
+    cap_total integer;
     busy bigint;
+    busy_total bigint;
 BEGIN
-    -- each role may have export_jobs_per_role jobs queued or running at once,
-    -- so that no role can take every background worker slot (counted under
-    -- a per-role lock: two calls of one role cannot both pass the check)
-    PERFORM pg_advisory_xact_lock(hashtext('revrec.export_async'), hashtext(who));
-    SELECT s.export_jobs_per_role INTO cap FROM revrec.settings s;
-    SELECT count(*) INTO busy FROM revrec._export_job j WHERE j.requested_by = who AND j.status IN ('queued', 'running');
+    -- each login role (session_user: SET ROLE cannot open a second account)
+    -- may have export_jobs_per_role jobs queued or running at once, and all
+    -- roles together export_jobs_total, so that nobody can take every
+    -- background worker slot (counted under one lock: two calls cannot both
+    -- pass the check)
+    PERFORM pg_advisory_xact_lock(hashtext('revrec.export_async'));
+    SELECT s.export_jobs_per_role, s.export_jobs_total INTO cap, cap_total FROM revrec.settings s;
+    SELECT count(*) FILTER (WHERE j.requested_by_session = session_user), count(*) INTO busy, busy_total
+      FROM revrec._export_job j WHERE j.status IN ('queued', 'running');
     IF busy >= cap THEN
         RAISE EXCEPTION USING ERRCODE = 'RV019',
-            MESSAGE = format('role %s already has %s export jobs queued or running (the limit is %s)', who, busy, cap),
+            MESSAGE = format('role %s already has %s export jobs queued or running (the limit is %s)', session_user, busy, cap),
             HINT = 'Wait for one to finish (revrec.export_job), or ask revrec_admin to raise settings.export_jobs_per_role.';
+    END IF;
+    IF busy_total >= cap_total THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV019',
+            MESSAGE = format('%s export jobs are queued or running (the limit is %s)', busy_total, cap_total),
+            HINT = 'Wait for one to finish (revrec.export_job), or ask revrec_admin to raise settings.export_jobs_total.';
     END IF;
     call := revrec._export_call(export_async.format, from_date, to_date, currency, as_of, journal_type, source,
                                 customer_id, product_id, invoice_id, credit_note_id, exclude_fully_recognized,
                                 granularity);
-    INSERT INTO revrec._export_job (format, arguments, query, requested_by)
+    INSERT INTO revrec._export_job (format, arguments, query, requested_by, requested_by_session)
     VALUES (export_async.format,
             jsonb_strip_nulls(jsonb_build_object('from_date', from_date, 'to_date', to_date, 'currency', currency,
                 'as_of', as_of, 'journal_type', journal_type, 'source', source, 'customer_id', customer_id,
                 'product_id', product_id, 'invoice_id', invoice_id, 'credit_note_id', credit_note_id,
                 'exclude_fully_recognized', exclude_fully_recognized, 'granularity', granularity)),
-            'SELECT * FROM ' || call, who)
+            'SELECT * FROM ' || call, who, session_user)
     RETURNING job_id INTO id;
     PERFORM revrec._export_launch(id);
     RETURN id;

@@ -33,6 +33,7 @@ CREATE TABLE revrec.settings (
     export_token_ttl        interval NOT NULL DEFAULT '1 hour',
     -- how many export jobs one role may have queued or running at once
     export_jobs_per_role    integer NOT NULL DEFAULT 2 CHECK (export_jobs_per_role BETWEEN 0 AND 64),
+    export_jobs_total       integer NOT NULL DEFAULT 4 CHECK (export_jobs_total BETWEEN 0 AND 256),
     -- set by revrec on every change (NULL: the row is as the install wrote it)
     updated_at              timestamptz
 );

@@ -23,7 +23,8 @@ CREATE TABLE revrec._export_job (
     file_bytes       bigint,
     sha256           text,
     token            text UNIQUE,
-    token_expires_at timestamptz
+    token_expires_at timestamptz,
+    requested_by_session text NOT NULL DEFAULT session_user   -- the login role: the per-role cap counts by it
 );
 
 COMMENT ON TABLE revrec._export_job IS

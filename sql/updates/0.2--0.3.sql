@@ -9,7 +9,10 @@
 -- dumped row into it, see _settings_ins)
 ALTER TABLE revrec.settings
     ADD COLUMN export_jobs_per_role integer NOT NULL DEFAULT 2 CHECK (export_jobs_per_role BETWEEN 0 AND 64),
+    ADD COLUMN export_jobs_total integer NOT NULL DEFAULT 4 CHECK (export_jobs_total BETWEEN 0 AND 256),
     ADD COLUMN updated_at timestamptz;
+-- export jobs: the login role that asked (the per-role cap counts by it)
+ALTER TABLE revrec._export_job ADD COLUMN requested_by_session text NOT NULL DEFAULT session_user;
 UPDATE revrec.settings SET updated_at = pg_catalog.now()
  WHERE (allocation_strategy, credit_note_mode, lock_date, lock_to_accounting_date, xero_tax_rate, xero_date_format,
         quickbooks_date_format, netsuite_date_format, netsuite_subsidiary, export_token_ttl)

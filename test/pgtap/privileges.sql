@@ -9,7 +9,8 @@
 --   R references, G trigger; sequences: S select, U usage, W update;
 --   functions: X execute; columns: U update; schema: U usage, C create.
 -- post_manual_journal and export_to_files are executable by every revrec role
--- and check inside that the caller is revrec_admin (so the error can say so).
+-- and check that the caller is revrec_admin (so the error can say so); the
+-- SECURITY DEFINER functions behind them are revrec_admin's only.
 BEGIN;
 SELECT plan(4);
 
@@ -78,6 +79,9 @@ CREATE FUNCTION pg_temp.rr_matrix() RETURNS TABLE (kind text, name text, reader 
 
 CREATE TEMP TABLE expected (kind text, name text, reader text, writer text, admin text, plain text, dbowner text);
 INSERT INTO expected VALUES
+    ('column', 'revrec.settings.export_jobs_total', '-', '-', 'U', '-', '-'),
+    ('function', 'revrec._post_manual_journal(date,text,jsonb,text,text,text,text,text)', '-', '-', 'X', '-', '-'),
+    ('function', 'revrec._export_to_files(text,text,date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text,integer)', '-', '-', 'X', '-', '-'),
     ('function', 'revrec._check_child_rows(text,text[],date[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._check_schedule_billing(text[],text[],text[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_grant_change()', '-', '-', '-', '-', '-'),
