@@ -412,6 +412,11 @@ revrec_deferred_revenue(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;		/* first_date <= NULL holds for no posting */
 	as_of = PG_GETARG_DATEADT(0);
+	if (DATE_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_PERIOD),
+				 errmsg("as_of must be a date, not %s", DATE_IS_NOBEGIN(as_of) ? "-infinity" : "infinity"),
+				 errhint("The deferred revenue report is as of a day.")));
 	horizon = one_year_later(as_of);
 	for (i = 0; i < 4; i++)
 	{

@@ -334,13 +334,20 @@ CREATE OR REPLACE FUNCTION revrec.waterfall_csv(as_of date, currency text DEFAUL
     RETURNS TABLE (line text)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    first_month date := date_trunc('month', as_of)::date;
-    first_index integer := extract(year FROM as_of)::integer * 12 + extract(month FROM as_of)::integer;
+    first_month date;
+    first_index integer;
 BEGIN
+    IF as_of IS NULL OR NOT isfinite(as_of) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV004',
+            MESSAGE = format('as_of must be a date, not %s', coalesce(as_of::text, 'null')),
+            HINT = 'The waterfall is as of a day.';
+    END IF;
     IF months IS NULL OR months < 0 OR months > 12000 THEN
         RAISE EXCEPTION USING ERRCODE = 'RV006',
             MESSAGE = format('months must be between 0 and 12000, not %s', coalesce(months::text, 'null'));
     END IF;
+    first_month := date_trunc('month', as_of)::date;
+    first_index := extract(year FROM as_of)::integer * 12 + extract(month FROM as_of)::integer;
     line := concat_ws(',', 'Customer ID,Customer name,Product ID,Product name,Currency,Booked,Recognized,Remaining',
                       nullif(array_to_string(ARRAY(SELECT to_char(first_month + make_interval(months => i), 'YYYY-MM')
                                                      FROM generate_series(0, months - 1) i ORDER BY i), ','), ''),

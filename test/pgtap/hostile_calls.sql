@@ -112,8 +112,8 @@ INSERT INTO posting_call VALUES
   ('revrec._export_lines',          'SELECT count(*) FROM revrec._export_lines(%s, NULL, NULL, ''{1,2,3,4}'', ''{a,b,c,d}'', NULL)');
 
 SELECT plan(
-    (SELECT count(*)::int FROM all_null_call) + 1
-  + 13                                            -- the audit's repros (and the fuzzer's)
+    (SELECT count(*)::int FROM all_null_call) * 3 + 1   -- as superuser, reader and writer
+  + 15                                            -- the audit's repros (and the fuzzer's)
   + 1                                             -- every posting function covered
   + (SELECT count(*)::int FROM malformed) * (SELECT count(*)::int FROM posting_call)
   + (SELECT count(*)::int FROM malformed)         -- the BEFORE INSERT check
@@ -126,12 +126,31 @@ SELECT plan(
 SET LOCAL statement_timeout = '60s';
 SELECT ok(r !~ '^(XX|57014)', format('%s with all-NULL arguments: %s', sig, r))
   FROM (SELECT sig, pg_temp.attempt(q) AS r FROM all_null_call ORDER BY sig) t;
+-- the same calls as revrec_reader and as revrec_writer (a permission error is fine)
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_h_reader') THEN CREATE ROLE rr_h_reader; END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_h_writer') THEN CREATE ROLE rr_h_writer; END IF;
+END $$;
+GRANT revrec_reader TO rr_h_reader;
+GRANT revrec_writer TO rr_h_writer;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO PUBLIC;   -- pgTAP's
+GRANT SELECT ON all_null_call TO PUBLIC;
+SET ROLE rr_h_reader;
+SELECT ok(r !~ '^(XX|57014)', format('as reader: %s with all-NULL arguments: %s', sig, r))
+  FROM (SELECT sig, pg_temp.attempt(q) AS r FROM all_null_call ORDER BY sig) t;
+SET ROLE rr_h_writer;
+SELECT ok(r !~ '^(XX|57014)', format('as writer: %s with all-NULL arguments: %s', sig, r))
+  FROM (SELECT sig, pg_temp.attempt(q) AS r FROM all_null_call ORDER BY sig) t;
+RESET ROLE;
 RESET statement_timeout;
 SELECT is((SELECT 1), 1, 'the backend survived every all-NULL call');
 
 -------------------------------------------------------------------------------
 -- (b) the audit's repros
 SELECT is(revrec._journal_number(NULL, NULL, NULL, NULL), NULL, '_journal_number(NULL, NULL, NULL, NULL) is NULL');
+SELECT throws_ok($$SELECT * FROM revrec.waterfall_csv('infinity')$$, 'RV004', NULL, 'waterfall_csv as of infinity is refused');
+SELECT throws_ok($$SELECT * FROM revrec.deferred_revenue('-infinity')$$, 'RV004', NULL, 'deferred_revenue as of -infinity is refused');
 SELECT throws_ok($$SELECT revrec._journal_number('invoice', 'I1', NULL, 'infinity')$$, 'RV006', NULL,
                  '_journal_number of an infinite day is refused');
 SELECT is((SELECT count(*) FROM revrec._recognition_by_month(NULL::revrec.posting, '2025-01-01', '2025-12-31')), 0::bigint,
