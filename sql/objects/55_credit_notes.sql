@@ -290,7 +290,7 @@ BEGIN ATOMIC
 END;
 
 CREATE OR REPLACE FUNCTION revrec._credit_note_ins() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
@@ -366,7 +366,7 @@ CREATE OR REPLACE TRIGGER credit_note_line_fill BEFORE INSERT ON revrec.credit_n
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_cn_line_customer();
 
 CREATE OR REPLACE FUNCTION revrec._credit_note_line_ins() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     bad record;
 BEGIN

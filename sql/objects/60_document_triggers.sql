@@ -13,6 +13,13 @@ END;
 -- would recognize nothing the line did not bill); milestones only on
 -- milestone lines.  p_kind: 'usage' or 'milestone'; dates: the usage dates
 -- (NULL for milestones).  One query over all the rows of a statement.
+-- The rule itself, inlined into the statement checks: true when a usage row
+-- (p_kind 'usage', dated d) or a milestone (p_kind 'milestone', d NULL) does
+-- not suit a line recognized by method over [start, end].
+CREATE OR REPLACE FUNCTION revrec._child_misfit(p_kind text, method text, start date, stop date, d date)
+    RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN method <> p_kind OR d < start OR d > stop;
+
 CREATE OR REPLACE FUNCTION revrec._check_child_rows(p_kind text, line_ids text[], dates date[])
     RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -24,8 +31,8 @@ BEGIN
       FROM unnest(line_ids, dates) AS x(line_id, d)
       JOIN revrec.invoice_line l ON l.line_id = x.line_id
       LEFT JOIN revrec.product p ON p.product_id = l.product_id
-     WHERE coalesce(l.recognition_method, p.recognition_method, 'straight_line') <> p_kind
-        OR x.d < l.service_start OR x.d > l.service_end
+     WHERE revrec._child_misfit(p_kind, coalesce(l.recognition_method, p.recognition_method, 'straight_line'),
+                                l.service_start, l.service_end, x.d)
      LIMIT 1;
     IF FOUND THEN
         IF bad.method <> p_kind THEN
@@ -103,7 +110,7 @@ END $$;
 
 -- invoice ------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION revrec._invoice_ins() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
@@ -189,17 +196,21 @@ CREATE OR REPLACE TRIGGER invoice_line_fill BEFORE INSERT ON revrec.invoice_line
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_line_customer();
 
 CREATE OR REPLACE FUNCTION revrec._invoice_line_ins() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     bad record;
+    no_customer boolean;
+    schedules boolean;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     -- lines inserted in one statement with their invoice (a CTE) could not
     -- see it when they were filled in: take the customer from it now
-    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.customer_id IS NULL) THEN
+    SELECT coalesce(bool_or(n.customer_id IS NULL), false), coalesce(bool_or(n.schedule_line_id IS NOT NULL), false)
+      INTO no_customer, schedules FROM new_rows n;
+    IF no_customer THEN
         PERFORM revrec._fill_customers('invoice_line', ARRAY(SELECT n.line_id FROM new_rows n WHERE n.customer_id IS NULL));
     END IF;
-    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.schedule_line_id IS NOT NULL) THEN
+    IF schedules THEN
         PERFORM revrec._check_schedule_billing(array_agg(n.line_id), array_agg(n.invoice_id), array_agg(n.schedule_line_id))
            FROM new_rows n WHERE n.schedule_line_id IS NOT NULL;
     END IF;
@@ -212,8 +223,8 @@ BEGIN
       FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id
      WHERE n.customer_id <> i.customer_id
         OR revrec.to_minor_units(n.amount, i.currency) IS NULL
-        OR (n.ssp IS NOT NULL AND revrec.to_minor_units(n.ssp, i.currency) IS NULL)
-     LIMIT 1;
+        OR (n.ssp IS NOT NULL AND revrec.to_minor_units(n.ssp, i.currency) IS NULL);
+        -- (no LIMIT: planned for the whole set, hash joins; it stops at the first row)
     IF NOT FOUND THEN
         -- the invoice_line_invoice_* trigger, fired before this one, locked
         -- the invoices other transactions wrote (FOR SHARE): none can be
@@ -241,10 +252,13 @@ BEGIN
     -- queue the invoices (their customer is the lines' own, checked above);
     -- the flush posts only those issued and not posted yet (and reads each
     -- once however often it was queued)
-    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-    SELECT DISTINCT coalesce(n.customer_id, (SELECT i.customer_id FROM revrec.invoice i WHERE i.invoice_id = n.invoice_id)),
-           'invoice', n.invoice_id
-      FROM new_rows n;
+    IF no_customer THEN
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        SELECT DISTINCT i.customer_id, 'invoice', n.invoice_id FROM new_rows n JOIN revrec.invoice i ON i.invoice_id = n.invoice_id;
+    ELSE
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        SELECT DISTINCT n.customer_id, 'invoice', n.invoice_id FROM new_rows n;
+    END IF;
     IF FOUND THEN
         PERFORM revrec._enqueue();
     END IF;
@@ -368,18 +382,27 @@ CREATE OR REPLACE TRIGGER milestone_fill BEFORE INSERT ON revrec.milestone
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
 
 CREATE OR REPLACE FUNCTION revrec._usage_ins() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+    bad record;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
-    -- usage lines only, inside their period; amounts in the line's currency;
-    -- usage of a posted invoice posts at commit
-    PERFORM revrec._check_child_rows('usage', array_agg(n.line_id), array_agg(n.usage_date)) FROM new_rows n;
-    IF EXISTS (SELECT 1 FROM new_rows n WHERE n.customer_id IS NULL) THEN
+    -- one pass: amounts in the line's currency (to_minor_units raises on too
+    -- many decimals; its IS NULL is never true), usage lines only, inside
+    -- their period (the first misfit is reported by _check_child_rows); rows
+    -- written with their line in one statement get its customer
+    SELECT n.line_id, n.usage_date, n.customer_id IS NULL AS no_customer INTO bad
+      FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
+      JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+      LEFT JOIN revrec.product p ON p.product_id = l.product_id
+     WHERE revrec.to_minor_units(n.amount, i.currency) IS NULL
+        OR revrec._child_misfit('usage', coalesce(l.recognition_method, p.recognition_method, 'straight_line'),
+                                l.service_start, l.service_end, n.usage_date)
+        OR n.customer_id IS NULL;   -- (no LIMIT: planned for the whole set, hash joins; it stops at the first row)
+    IF FOUND THEN
+        PERFORM revrec._check_child_rows('usage', array_agg(n.line_id), array_agg(n.usage_date)) FROM new_rows n;
         PERFORM revrec._fill_customers('usage', ARRAY(SELECT n.usage_id::text FROM new_rows n WHERE n.customer_id IS NULL));
     END IF;
-    PERFORM revrec.to_minor_units(n.amount, i.currency)
-       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
-       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id;
     -- the invoices other transactions wrote, FOR SHARE: none is issued and
     -- posted under this usage unseen (the query below, a new snapshot, sees
     -- one posted while we waited)
@@ -411,7 +434,7 @@ CREATE OR REPLACE TRIGGER usage_change BEFORE UPDATE OR DELETE ON revrec.usage
 
 -- milestones -----------------------------------------------------------------
 CREATE OR REPLACE FUNCTION revrec._milestone_ins() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     bad record;
 BEGIN
@@ -448,7 +471,7 @@ CREATE OR REPLACE TRIGGER milestone_change BEFORE UPDATE OR DELETE ON revrec.mil
     FOR EACH ROW EXECUTE FUNCTION revrec._child_change();
 
 CREATE OR REPLACE FUNCTION revrec._milestone_upd() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
@@ -467,7 +490,7 @@ CREATE OR REPLACE TRIGGER milestone_upd AFTER UPDATE ON revrec.milestone
 
 -- billing schedule lines -----------------------------------------------------
 CREATE OR REPLACE FUNCTION revrec._billing_schedule_ins() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     PERFORM revrec.to_minor_units(n.amount, n.currency) FROM new_rows n;

@@ -12,7 +12,7 @@
 -- SECURITY DEFINER like PostgreSQL's own foreign-key checks, which lock the
 -- referenced rows as the table owner (a writer has no UPDATE on customers).
 CREATE OR REPLACE FUNCTION revrec._check_reference() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     col     text := TG_ARGV[0];
     parent  text := TG_ARGV[1];
@@ -59,7 +59,7 @@ END $$;
 -- AFTER DELETE (old_rows) or UPDATE (old_rows, new_rows) of a parent, FOR EACH STATEMENT.
 -- Arguments: parent column, child table, child column, constraint name.
 CREATE OR REPLACE FUNCTION revrec._check_referenced() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     pcol  text := TG_ARGV[0];
     child text := TG_ARGV[1];
