@@ -24,13 +24,10 @@ BEGIN ATOMIC
  SELECT (d - date '2000-01-01')::bigint;
 END;
 
+-- Posts the invoices (src/post_invoice.c): one INSERT of all their postings;
+-- returns how many.
 CREATE OR REPLACE FUNCTION revrec._post_invoices(p_ids text[], p_strategy text, p_floor date, p_floor_to_accounting boolean)
-    RETURNS TABLE (customer_id text, source text, source_id text, invoice_id text, invoice_number text,
-                   credit_note_id text, line_id text, product_id text, currency text, method text,
-                   journal_type text, reason text, ref_id text, narrative text, floor_date date,
-                   entries bigint[], sched_start date, sched_end date, sched_amount bigint,
-                   sched_strategy smallint, sched_months bigint[], sched_split date,
-                   sched_before smallint, sched_after smallint, sched_credit smallint)
+    RETURNS bigint
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_invoices';
 
 CREATE OR REPLACE TRIGGER activity_no_update BEFORE UPDATE OR DELETE ON revrec.activity
@@ -181,15 +178,7 @@ BEGIN
                 HINT = 'A credit_usage line may draw at most the grant''s remaining balance.';
         END IF;
 
-        INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
-                                    line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
-                                    floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
-                                    sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit)
-        SELECT r.customer_id, r.source, r.source_id, r.invoice_id, r.invoice_number, r.credit_note_id,
-               r.line_id, r.product_id, r.currency, r.method, r.journal_type, r.reason, r.ref_id, r.narrative,
-               r.floor_date, '-infinity', '-infinity', r.entries, r.sched_start, r.sched_end, r.sched_amount,
-               r.sched_strategy, r.sched_months, r.sched_split, r.sched_before, r.sched_after, r.sched_credit
-          FROM revrec._post_invoices(issue_ids, s.allocation_strategy, fl, s.lock_to_accounting_date) r;
+        PERFORM revrec._post_invoices(issue_ids, s.allocation_strategy, fl, s.lock_to_accounting_date);
     END IF;
 
     IF void_ids IS NOT NULL THEN

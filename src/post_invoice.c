@@ -1,12 +1,13 @@
 /*
- * posting.c — the journal engine for invoices (SPEC 4, 5).
+ * post_invoice.c — the journal engine for invoices (SPEC 4, 5).
  *
  * revrec._post_invoices(ids, strategy, floor, floor_to_accounting_date)
  * reads the invoices' lines in one ordered pass (a cursor, so a COPY of a
  * million lines is one batch that never sits in memory at once), nets each
  * group (performance obligation), allocates invoice-level discounts by
- * largest remainder, builds each group's recognition and returns one
- * revrec.posting row per group.  The SQL caller inserts them.
+ * largest remainder, builds each group's recognition and writes one
+ * revrec.posting row per group through the posting sink (post_emit.c),
+ * all in one INSERT; it returns how many.
  *
  * For a group with net amount A, accounting date T and recognition r(d):
  * on T debit billed A, credit unbilled sum(r(d), d < T), credit deferred the
@@ -19,6 +20,7 @@
 #include "ledger.h"
 #include "money.h"
 #include "posting.h"
+#include "post_emit.h"
 #include "schedule.h"
 
 #include "catalog/pg_type.h"
@@ -207,7 +209,7 @@ typedef struct Invoice
 
 typedef struct PostCtx
 {
-	ReturnSetInfo *rsinfo;
+	RrPostingSink *sink;
 	RrStrategy	strategy;
 	bool		has_floor;
 	DateADT		floor;
@@ -347,71 +349,50 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 	l->bs_recognized = isnull ? 0 : DatumGetInt64(d);
 }
 
-static Datum
-int8_array_datum(const int64 *v, int n)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		elems[i] = Int64GetDatum(v[i]);
-	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-#define OUT_NCOLS 25
-
-/* Emit one posting row (columns as in revrec.posting, see the SQL wrapper). */
+/* Put one posting of the invoice into the sink. */
 static void
 emit_posting(PostCtx *ctx, Invoice *inv, Line *primary, const char *group_key, const char *method,
 			 Entries *e, bool sched, DateADT sstart, DateADT send, int64 samount)
 {
-	Datum		v[OUT_NCOLS];
-	bool		nl[OUT_NCOLS];
-	DateADT		floor = 0;
-	bool		has_floor = ctx->has_floor;
+	RrPostingOut o;
 
-	memset(nl, true, sizeof(nl));
-#define SET(i, x) (v[i] = (x), nl[i] = false)
-	SET(0, CStringGetTextDatum(inv->customer_id));
-	SET(1, CStringGetTextDatum("invoice"));
-	SET(2, CStringGetTextDatum(inv->invoice_id));
-	SET(3, CStringGetTextDatum(inv->invoice_id));
-	if (inv->invoice_number)
-		SET(4, CStringGetTextDatum(inv->invoice_number));
-	/* 5 credit_note_id */
-	SET(6, CStringGetTextDatum(group_key));
-	if (primary->product_id)
-		SET(7, CStringGetTextDatum(primary->product_id));
-	SET(8, CStringGetTextDatum(inv->currency));
-	SET(9, CStringGetTextDatum(method));
-	SET(10, CStringGetTextDatum("system"));
-	SET(11, CStringGetTextDatum("issue"));
-	/* 12 ref_id, 13 narrative */
-	if (has_floor)
-		floor = ctx->floor;
-	if (ctx->floor_to_accounting && (!has_floor || inv->T > floor))
+	memset(&o, 0, sizeof(o));
+	o.customer_id = inv->customer_id;
+	o.source = "invoice";
+	o.source_id = inv->invoice_id;
+	o.invoice_id = inv->invoice_id;
+	o.invoice_number = inv->invoice_number;
+	o.line_id = group_key;
+	o.product_id = primary->product_id;
+	o.currency = inv->currency;
+	o.method = method;
+	o.reason = "issue";
+	o.has_floor = ctx->has_floor;
+	o.floor_date = ctx->floor;
+	if (ctx->floor_to_accounting && (!o.has_floor || inv->T > o.floor_date))
 	{
-		floor = inv->T;
-		has_floor = true;
+		o.floor_date = inv->T;
+		o.has_floor = true;
 	}
-	if (has_floor)
-		SET(14, DateADTGetDatum(floor));
-	if (e->n > 0)
-		SET(15, int8_array_datum(e->v, e->n));
+	o.nentries = e->n / 3;
+	o.entries = e->v;
+	o.sched_strategy = -1;
 	if (sched)
 	{
-		SET(16, DateADTGetDatum(sstart));
-		SET(17, DateADTGetDatum(send));
-		SET(18, Int64GetDatum(samount));
-		SET(19, Int16GetDatum((int16) ctx->strategy));
-		/* 20 sched_months: computed from the strategy when read */
-		SET(21, DateADTGetDatum(inv->T));
-		SET(22, Int16GetDatum(RR_ACCT_UNBILLED));
-		SET(23, Int16GetDatum(RR_ACCT_DEFERRED));
-		SET(24, Int16GetDatum(RR_ACCT_RECOGNIZED));
+		o.has_sched = true;
+		o.sched_start = sstart;
+		o.sched_end = send;
+		o.has_sched_amount = true;
+		o.sched_amount = samount;
+		o.sched_strategy = (int16) ctx->strategy;
+		/* sched_months: computed from the strategy when read */
+		o.has_split = true;
+		o.sched_split = inv->T;
+		o.sched_before = RR_ACCT_UNBILLED;
+		o.sched_after = RR_ACCT_DEFERRED;
+		o.sched_credit = RR_ACCT_RECOGNIZED;
 	}
-#undef SET
-	tuplestore_putvalues(ctx->rsinfo->setResult, ctx->rsinfo->setDesc, v, nl);
+	rr_sink_put(ctx->sink, &o);
 }
 
 /* Post one group: lines[first .. last-1] share group_key. */
@@ -668,7 +649,8 @@ static const char *const line_query =
 
 /*
  * revrec._post_invoices(ids text[], strategy text, floor_date date,
- *                       floor_to_accounting_date boolean) returns setof posting columns
+ *                       floor_to_accounting_date boolean) returns bigint:
+ * posts the invoices (one INSERT of all their postings); the count posted
  */
 PG_FUNCTION_INFO_V1(revrec_post_invoices);
 Datum
@@ -683,14 +665,10 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 	MemoryContext oldcxt;
 	Invoice		inv;
 	bool		have = false;
+	uint64		posted;
 
-	ctx.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	if (PG_ARGISNULL(0))
-	{
-		/* no invoices: nothing to post */
-		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-		return (Datum) 0;
-	}
+		PG_RETURN_INT64(0);		/* no invoices: nothing to post */
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
@@ -706,10 +684,10 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 	ctx.floor_to_accounting = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	args[0] = PG_GETARG_DATUM(0);
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	invcxt = AllocSetContextCreate(CurrentMemoryContext, "revrec invoice", ALLOCSET_DEFAULT_SIZES);
 
 	SPI_connect();
+	ctx.sink = rr_sink_begin();
 	plan = SPI_prepare(line_query, 1, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "revrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -760,9 +738,10 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(oldcxt);
 	}
 	SPI_cursor_close(portal);
+	posted = rr_sink_flush(ctx.sink);
 	SPI_finish();
 	MemoryContextDelete(invcxt);
-	return (Datum) 0;
+	PG_RETURN_INT64((int64) posted);
 }
 
 /* revrec._allocate(total bigint, weights bigint[]) returns bigint[]: largest remainder */

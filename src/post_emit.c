@@ -1,0 +1,191 @@
+/*
+ * post_emit.c — the one way a revrec.posting row is written (see post_emit.h).
+ *
+ * Rows are filled by column name into a tuplestore shaped like
+ * revrec.posting; a flush registers the tuplestore as the ephemeral relation
+ * revrec_new_postings and inserts it with one statement whose column list is
+ * the names below, so neither C nor SQL depends on column positions.
+ */
+#include "revrec.h"
+#include "post_emit.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/queryenvironment.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+/* The columns the engines write, by name. */
+typedef enum
+{
+	C_CUSTOMER_ID, C_SOURCE, C_SOURCE_ID, C_INVOICE_ID, C_INVOICE_NUMBER, C_CREDIT_NOTE_ID, C_LINE_ID,
+	C_PRODUCT_ID, C_CURRENCY, C_METHOD, C_JOURNAL_TYPE, C_REASON, C_REF_ID, C_NARRATIVE, C_FLOOR_DATE,
+	C_FIRST_DATE, C_LAST_DATE, C_ENTRIES, C_SCHED_START, C_SCHED_END, C_SCHED_AMOUNT, C_SCHED_STRATEGY,
+	C_SCHED_MONTHS, C_SCHED_SPLIT, C_SCHED_BEFORE, C_SCHED_AFTER, C_SCHED_CREDIT, C_SCHED_FROM,
+	C_NCOLS
+} PostCol;
+
+static const char *const col_names[C_NCOLS] = {
+	"customer_id", "source", "source_id", "invoice_id", "invoice_number", "credit_note_id", "line_id",
+	"product_id", "currency", "method", "journal_type", "reason", "ref_id", "narrative", "floor_date",
+	"first_date", "last_date", "entries", "sched_start", "sched_end", "sched_amount", "sched_strategy",
+	"sched_months", "sched_split", "sched_before", "sched_after", "sched_credit", "sched_from"
+};
+
+#define ENR_NAME "revrec_new_postings"
+
+struct RrPostingSink
+{
+	TupleDesc	td;				/* revrec.posting's row */
+	int			attno[C_NCOLS]; /* 0-based positions, looked up by name */
+	Datum	   *values;
+	bool	   *nulls;
+	Tuplestorestate *rows;
+	uint64		nrows;
+	char	   *insert_sql;
+};
+
+RrPostingSink *
+rr_sink_begin(void)
+{
+	RrPostingSink *s = palloc0(sizeof(RrPostingSink));
+	Oid			relid = get_relname_relid("posting", get_namespace_oid("revrec", false));
+	Relation	rel;
+	StringInfoData cols;
+	int			i;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "revrec: table revrec.posting not found");
+	rel = table_open(relid, AccessShareLock);
+	s->td = CreateTupleDescCopy(RelationGetDescr(rel));
+	table_close(rel, AccessShareLock);
+
+	initStringInfo(&cols);
+	for (i = 0; i < C_NCOLS; i++)
+	{
+		int			k;
+
+		s->attno[i] = -1;
+		for (k = 0; k < s->td->natts; k++)
+		{
+			Form_pg_attribute a = TupleDescAttr(s->td, k);
+
+			if (!a->attisdropped && strcmp(NameStr(a->attname), col_names[i]) == 0)
+				s->attno[i] = k;
+		}
+		if (s->attno[i] < 0)
+			elog(ERROR, "revrec: revrec.posting has no column %s", col_names[i]);
+		appendStringInfo(&cols, "%s%s", i ? ", " : "", quote_identifier(col_names[i]));
+	}
+	s->insert_sql = psprintf("INSERT INTO revrec.posting (%s) SELECT %s FROM " ENR_NAME, cols.data, cols.data);
+	s->values = palloc(sizeof(Datum) * s->td->natts);
+	s->nulls = palloc(sizeof(bool) * s->td->natts);
+	s->rows = tuplestore_begin_heap(true, false, work_mem);
+	return s;
+}
+
+static Datum
+int8_array(const int64 *v, int n)
+{
+	Datum	   *e = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		e[i] = Int64GetDatum(v[i]);
+	return PointerGetDatum(construct_array(e, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+void
+rr_sink_put(RrPostingSink *s, const RrPostingOut *o)
+{
+	int			k;
+
+	for (k = 0; k < s->td->natts; k++)
+	{
+		s->values[k] = (Datum) 0;
+		s->nulls[k] = true;
+	}
+#define SET(col, datum) (s->values[s->attno[col]] = (datum), s->nulls[s->attno[col]] = false)
+#define SET_TEXT(col, str) do { if ((str) != NULL) SET(col, CStringGetTextDatum(str)); } while (0)
+	SET_TEXT(C_CUSTOMER_ID, o->customer_id);
+	SET_TEXT(C_SOURCE, o->source);
+	SET_TEXT(C_SOURCE_ID, o->source_id);
+	SET_TEXT(C_INVOICE_ID, o->invoice_id);
+	SET_TEXT(C_INVOICE_NUMBER, o->invoice_number);
+	SET_TEXT(C_CREDIT_NOTE_ID, o->credit_note_id);
+	SET_TEXT(C_LINE_ID, o->line_id);
+	SET_TEXT(C_PRODUCT_ID, o->product_id);
+	SET_TEXT(C_CURRENCY, o->currency);
+	SET_TEXT(C_METHOD, o->method);
+	SET_TEXT(C_JOURNAL_TYPE, o->journal_type ? o->journal_type : "system");
+	SET_TEXT(C_REASON, o->reason);
+	SET_TEXT(C_REF_ID, o->ref_id);
+	SET_TEXT(C_NARRATIVE, o->narrative);
+	if (o->has_floor)
+		SET(C_FLOOR_DATE, DateADTGetDatum(o->floor_date));
+	/* computed by the ledger's BEFORE INSERT trigger */
+	SET(C_FIRST_DATE, DateADTGetDatum(DATEVAL_NOBEGIN));
+	SET(C_LAST_DATE, DateADTGetDatum(DATEVAL_NOBEGIN));
+	if (o->nentries > 0)
+		SET(C_ENTRIES, int8_array(o->entries, o->nentries * 3));
+	if (o->has_sched)
+	{
+		SET(C_SCHED_START, DateADTGetDatum(o->sched_start));
+		SET(C_SCHED_END, DateADTGetDatum(o->sched_end));
+		if (o->has_sched_amount)
+			SET(C_SCHED_AMOUNT, Int64GetDatum(o->sched_amount));
+		if (o->sched_strategy >= 0)
+			SET(C_SCHED_STRATEGY, Int16GetDatum(o->sched_strategy));
+		if (o->nmonths > 0)
+			SET(C_SCHED_MONTHS, int8_array(o->sched_months, o->nmonths));
+		if (o->has_split)
+			SET(C_SCHED_SPLIT, DateADTGetDatum(o->sched_split));
+		if (o->sched_before)
+			SET(C_SCHED_BEFORE, Int16GetDatum(o->sched_before));
+		if (o->sched_after)
+			SET(C_SCHED_AFTER, Int16GetDatum(o->sched_after));
+		if (o->sched_credit)
+			SET(C_SCHED_CREDIT, Int16GetDatum(o->sched_credit));
+		if (o->has_sched_from)
+			SET(C_SCHED_FROM, DateADTGetDatum(o->sched_from));
+	}
+#undef SET_TEXT
+#undef SET
+	tuplestore_putvalues(s->rows, s->td, s->values, s->nulls);
+	s->nrows++;
+}
+
+uint64
+rr_sink_flush(RrPostingSink *s)
+{
+	EphemeralNamedRelation enr;
+	uint64		n = s->nrows;
+	int			rc;
+
+	if (n == 0)
+		return 0;
+	enr = palloc0(sizeof(EphemeralNamedRelationData));
+	enr->md.name = ENR_NAME;
+	enr->md.reliddesc = InvalidOid;
+	enr->md.tupdesc = s->td;
+	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+	enr->md.enrtuples = (double) n;
+	enr->reldata = s->rows;
+	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
+		elog(ERROR, "revrec: could not register the new postings");
+	rc = SPI_execute(s->insert_sql, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "revrec: inserting postings failed: %s", SPI_result_code_string(rc));
+	if (SPI_unregister_relation(ENR_NAME) != SPI_OK_REL_UNREGISTER)
+		elog(ERROR, "revrec: could not unregister the new postings");
+	tuplestore_clear(s->rows);
+	s->nrows = 0;
+	return n;
+}

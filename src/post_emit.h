@@ -1,0 +1,68 @@
+/*
+ * post_emit.h — the one way a revrec.posting row is written.
+ *
+ * Every posting engine (post_invoice.c, post_simple.c, ...) describes a
+ * posting as an RrPostingOut and puts it into a sink; the sink fills a row
+ * of revrec.posting by column NAME (positions are looked up in the table's
+ * descriptor, so the table may gain or reorder columns) and, on
+ * rr_sink_flush(), inserts every row put so far with one
+ * INSERT INTO revrec.posting (...) SELECT ... FROM <the rows>, the rows
+ * being handed to the executor as an ephemeral named relation.  Columns the
+ * engines never set (posting_id, recorded_at, recorded_by, recorded_xid)
+ * take their defaults; the ledger's BEFORE INSERT trigger checks each row.
+ *
+ * Call inside an SPI connection (SPI_connect .. SPI_finish).
+ */
+#ifndef REVREC_POST_EMIT_H
+#define REVREC_POST_EMIT_H
+
+#include "postgres.h"
+#include "utils/date.h"
+
+typedef struct RrPostingOut
+{
+	/* NULL: SQL NULL (customer_id, source, source_id, currency, reason required) */
+	const char *customer_id;
+	const char *source;			/* invoice, billing_schedule, credit_note, standalone */
+	const char *source_id;
+	const char *invoice_id;
+	const char *invoice_number;
+	const char *credit_note_id;
+	const char *line_id;
+	const char *product_id;
+	const char *currency;
+	const char *method;
+	const char *journal_type;	/* NULL: 'system' */
+	const char *reason;
+	const char *ref_id;
+	const char *narrative;
+	bool		has_floor;
+	DateADT		floor_date;
+	int			nentries;		/* triples (date, account, signed amount) */
+	const int64 *entries;
+	/* the spread schedule, when has_sched */
+	bool		has_sched;
+	DateADT		sched_start;
+	DateADT		sched_end;
+	bool		has_sched_amount;
+	int64		sched_amount;
+	int16		sched_strategy; /* < 0: NULL */
+	int			nmonths;		/* 0: NULL (computed from the strategy when read) */
+	const int64 *sched_months;
+	bool		has_split;
+	DateADT		sched_split;
+	int16		sched_before;	/* 0: NULL */
+	int16		sched_after;
+	int16		sched_credit;
+	bool		has_sched_from;
+	DateADT		sched_from;
+} RrPostingOut;
+
+typedef struct RrPostingSink RrPostingSink;
+
+extern RrPostingSink *rr_sink_begin(void);
+extern void rr_sink_put(RrPostingSink *s, const RrPostingOut *o);
+/* Insert every row put since the last flush; returns how many. */
+extern uint64 rr_sink_flush(RrPostingSink *s);
+
+#endif
