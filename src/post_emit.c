@@ -189,3 +189,101 @@ rr_sink_flush(RrPostingSink *s)
 	s->nrows = 0;
 	return n;
 }
+
+static const char *
+row_text(HeapTuple t, TupleDesc td, const char *name)
+{
+	int			col = SPI_fnumber(td, name);
+	bool		isnull;
+	Datum		d;
+
+	if (col <= 0)
+		elog(ERROR, "revrec: revrec.posting has no column %s", name);
+	d = SPI_getbinval(t, td, col, &isnull);
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static bool
+row_datum(HeapTuple t, TupleDesc td, const char *name, Datum *out)
+{
+	int			col = SPI_fnumber(td, name);
+	bool		isnull;
+
+	if (col <= 0)
+		elog(ERROR, "revrec: revrec.posting has no column %s", name);
+	*out = SPI_getbinval(t, td, col, &isnull);
+	return !isnull;
+}
+
+static int64 *
+row_int8s(Datum d, int *n)
+{
+	Datum	   *e;
+	bool	   *nulls;
+	int64	   *v;
+	int			i;
+
+	deconstruct_array(DatumGetArrayTypeP(d), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &e, &nulls, n);
+	v = palloc(sizeof(int64) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			elog(ERROR, "revrec: a stored posting holds a null amount");
+		v[i] = DatumGetInt64(e[i]);
+	}
+	return v;
+}
+
+void
+rr_posting_out_from_row(HeapTuple t, TupleDesc td, RrPostingOut *o, int64 *posting_id)
+{
+	Datum		d;
+	int			n;
+
+	memset(o, 0, sizeof(*o));
+	o->customer_id = row_text(t, td, "customer_id");
+	o->source = row_text(t, td, "source");
+	o->source_id = row_text(t, td, "source_id");
+	o->invoice_id = row_text(t, td, "invoice_id");
+	o->invoice_number = row_text(t, td, "invoice_number");
+	o->credit_note_id = row_text(t, td, "credit_note_id");
+	o->line_id = row_text(t, td, "line_id");
+	o->product_id = row_text(t, td, "product_id");
+	o->currency = row_text(t, td, "currency");
+	o->method = row_text(t, td, "method");
+	o->journal_type = row_text(t, td, "journal_type");
+	o->reason = row_text(t, td, "reason");
+	o->ref_id = row_text(t, td, "ref_id");
+	o->narrative = row_text(t, td, "narrative");
+	*posting_id = row_datum(t, td, "posting_id", &d) ? DatumGetInt64(d) : 0;
+	if ((o->has_floor = row_datum(t, td, "floor_date", &d)))
+		o->floor_date = DatumGetDateADT(d);
+	if (row_datum(t, td, "entries", &d))
+	{
+		o->entries = row_int8s(d, &n);
+		o->nentries = n / 3;
+	}
+	o->sched_strategy = -1;
+	if ((o->has_sched = row_datum(t, td, "sched_start", &d)))
+	{
+		o->sched_start = DatumGetDateADT(d);
+		if (row_datum(t, td, "sched_end", &d))
+			o->sched_end = DatumGetDateADT(d);
+		if ((o->has_sched_amount = row_datum(t, td, "sched_amount", &d)))
+			o->sched_amount = DatumGetInt64(d);
+		if (row_datum(t, td, "sched_strategy", &d))
+			o->sched_strategy = DatumGetInt16(d);
+		if (row_datum(t, td, "sched_months", &d))
+			o->sched_months = row_int8s(d, &o->nmonths);
+		if ((o->has_split = row_datum(t, td, "sched_split", &d)))
+			o->sched_split = DatumGetDateADT(d);
+		if (row_datum(t, td, "sched_before", &d))
+			o->sched_before = DatumGetInt16(d);
+		if (row_datum(t, td, "sched_after", &d))
+			o->sched_after = DatumGetInt16(d);
+		if (row_datum(t, td, "sched_credit", &d))
+			o->sched_credit = DatumGetInt16(d);
+		if ((o->has_sched_from = row_datum(t, td, "sched_from", &d)))
+			o->sched_from = DatumGetDateADT(d);
+	}
+}

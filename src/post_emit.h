@@ -18,6 +18,8 @@
 
 #include "postgres.h"
 #include "utils/date.h"
+#include "access/htup.h"
+#include "access/tupdesc.h"
 
 typedef struct RrPostingOut
 {
@@ -59,6 +61,14 @@ typedef struct RrPostingOut
 } RrPostingOut;
 
 typedef struct RrPostingSink RrPostingSink;
+
+/*
+ * A stored posting (a row of SELECT p.* FROM revrec.posting p, read through
+ * SPI) as an RrPostingOut, fields found by name, for engines that derive
+ * new postings from posted ones (voids, re-pricing).  Strings and arrays are
+ * palloc'd copies; *posting_id receives the row's id.
+ */
+extern void rr_posting_out_from_row(HeapTuple t, TupleDesc td, RrPostingOut *o, int64 *posting_id);
 
 extern RrPostingSink *rr_sink_begin(void);
 extern void rr_sink_put(RrPostingSink *s, const RrPostingOut *o);

@@ -1,10 +1,3 @@
-CREATE OR REPLACE FUNCTION revrec._strategy_code(strategy text) RETURNS smallint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-BEGIN ATOMIC
-    SELECT CASE strategy WHEN 'daily_rate_even_months' THEN 0 WHEN 'month_fraction_even_months' THEN 1
-                         WHEN 'thirty_day_even_months' THEN 2 WHEN 'daily' THEN 3 END::smallint;
-END;
-
 CREATE OR REPLACE FUNCTION revrec._posting_check() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'revrec_posting_check';
 

@@ -53,32 +53,17 @@ BEGIN ATOMIC
     INSERT INTO revrec.pending_flush VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
 END;
 
--- The flush: everything this transaction queued, in one pass.
--- A void: a negated copy of every posting of the documents, floored on the
--- void day, so what was dated before it is reversed on it and later days on
--- their own dates.  Shared by invoice and credit-note voids.
-CREATE OR REPLACE FUNCTION revrec._void_postings(p_source text, p_customers text[], p_docs text[], p_void_days date[],
+-- Voids (src/post_void.c): a negated copy of every posting of the
+-- documents, floored on the void day, so what was dated before it is
+-- reversed on it and later days on their own dates.  Shared by invoice and
+-- credit-note voids.
+CREATE OR REPLACE FUNCTION revrec._post_voids(p_source text, p_customers text[], p_docs text[], p_void_days date[],
     p_labels text[], fl date)
-    RETURNS void LANGUAGE sql
-BEGIN ATOMIC
-    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, credit_note_id,
-                                line_id, product_id, currency, method, journal_type, reason, ref_id, narrative,
-                                floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount,
-                                sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit,
-                                sched_from)
-    SELECT p.customer_id, p.source, p.source_id, p.invoice_id, p.invoice_number, p.credit_note_id,
-           p.line_id, p.product_id, p.currency, p.method, 'system', 'void', p.posting_id::text,
-           'Void of ' || d.label, greatest(d.day, fl, p.floor_date), '-infinity', '-infinity',
-           revrec._negate_amounts(p.entries), p.sched_start, p.sched_end, -p.sched_amount,
-           p.sched_strategy, (SELECT array_agg(-m ORDER BY o) FROM unnest(p.sched_months) WITH ORDINALITY u(m, o)),
-           p.sched_split, p.sched_before, p.sched_after, p.sched_credit, p.sched_from
-      FROM unnest(p_customers, p_docs, p_void_days, p_labels) AS d(customer, doc, day, label)
-      JOIN revrec.posting p ON p.customer_id = d.customer AND p.source = p_source AND p.source_id = d.doc
-     WHERE p.reason <> 'void'
-       AND NOT EXISTS (SELECT 1 FROM revrec.posting v WHERE v.customer_id = d.customer AND v.source = p_source
-                          AND v.source_id = d.doc AND v.reason = 'void')
-     ORDER BY p.posting_id;
-END;
+    RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_voids';
+
+-- Billing schedule lines (src/post_schedule.c).
+CREATE OR REPLACE FUNCTION revrec._post_billing_schedules(p_ids text[], p_strategy text, fl date)
+    RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_billing_schedules';
 
 -- jit off: the flush's queries are many and short, and their row estimates
 -- (transition tables, a just-filled queue) make JIT compile for nothing.
@@ -91,6 +76,7 @@ DECLARE
     issue_ids text[];
     void_ids  text[];
     mark      bigint;
+    mark2     bigint;
     bad       record;
 BEGIN
     -- FOR SHARE: a concurrent lock change waits until we commit, so what we
@@ -103,7 +89,8 @@ BEGIN
     -- billing schedules first: an invoice line naming a schedule line posted
     -- in this same transaction reads what the schedule recognized
     IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'billing_schedule') THEN
-        PERFORM revrec._flush_billing_schedules(s, fl);
+        WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'billing_schedule' RETURNING doc_id)
+        SELECT revrec._post_billing_schedules(array_agg(DISTINCT d.doc_id), s.allocation_strategy, fl) INTO mark2 FROM d;
     END IF;
 
     -- invoices -------------------------------------------------------------
@@ -184,14 +171,14 @@ BEGIN
     IF void_ids IS NOT NULL THEN
         -- reverse everything the invoice posted: what was dated before the
         -- void day is reversed on it, later days on their own dates
-        PERFORM revrec._void_postings('invoice', d.customers, d.docs, d.days, d.labels, fl)
+        PERFORM revrec._post_voids('invoice', d.customers, d.docs, d.days, d.labels, fl)
            FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs, array_agg(i.void_date) AS days,
                         array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
                    FROM revrec.invoice i WHERE i.invoice_id = ANY (void_ids)) d;
         -- and what its credit notes posted, on the same day: the invoice and
         -- its credit notes then net to zero on every account (a credit note
         -- voided later finds nothing left to reverse)
-        PERFORM revrec._void_postings('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+        PERFORM revrec._post_voids('credit_note', d.customers, d.docs, d.days, d.labels, fl)
            FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs,
                         array_agg(i.void_date) AS days,
                         array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id) || ' with invoice '
@@ -311,35 +298,6 @@ BEGIN
        AND d.dates IS NOT NULL
        AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
                       AND p.source_id = i.invoice_id AND p.reason = 'issue');
-END $$;
-
-CREATE OR REPLACE FUNCTION revrec._flush_billing_schedules(s revrec.settings, fl date) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'billing_schedule' RETURNING doc_id),
-    q AS (SELECT DISTINCT doc_id FROM d),
-    b AS (SELECT b.*, coalesce(b.recognition_method, 'straight_line') AS m,
-                 revrec.to_minor_units(b.amount, b.currency) AS a
-            FROM q JOIN revrec.billing_schedule_line b ON b.schedule_line_id = q.doc_id
-           WHERE NOT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = b.customer_id
-                               AND p.source = 'billing_schedule' AND p.source_id = b.schedule_line_id))
-    INSERT INTO revrec.posting (customer_id, source, source_id, line_id, product_id, currency, method, reason,
-                                floor_date, first_date, last_date, entries,
-                                sched_start, sched_end, sched_amount, sched_strategy,
-                                sched_before, sched_after, sched_credit)
-    SELECT b.customer_id, 'billing_schedule', b.schedule_line_id, b.schedule_line_id, b.product_id, b.currency,
-           b.m, 'issue', fl, '-infinity', '-infinity',
-           CASE WHEN b.m = 'point_in_time'
-                THEN ARRAY[revrec._d(b.service_start), 4, b.a, revrec._d(b.service_start), 3, -b.a] END,
-           CASE WHEN b.m = 'straight_line' THEN b.service_start END,
-           CASE WHEN b.m = 'straight_line' THEN b.service_end END,
-           CASE WHEN b.m = 'straight_line' THEN b.a END,
-           CASE WHEN b.m = 'straight_line' THEN revrec._strategy_code(s.allocation_strategy) END,
-           CASE WHEN b.m = 'straight_line' THEN 4::smallint END,
-           CASE WHEN b.m = 'straight_line' THEN 4::smallint END,
-           CASE WHEN b.m = 'straight_line' THEN 3::smallint END
-      FROM b
-     WHERE b.a <> 0;
 END $$;
 
 CREATE OR REPLACE FUNCTION revrec._flush_trigger() RETURNS trigger

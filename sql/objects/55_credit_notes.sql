@@ -63,7 +63,7 @@ BEGIN
     END IF;
 
     -- voided credit notes: reverse what they posted, dated before the void day on it
-    PERFORM revrec._void_postings('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+    PERFORM revrec._post_voids('credit_note', d.customers, d.docs, d.days, d.labels, fl)
        FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs, array_agg(c.void_date) AS days,
                     array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id)) AS labels
                FROM revrec.credit_note c WHERE c.credit_note_id = ANY (ids) AND c.status = 'void') d

@@ -70,3 +70,7 @@ CREATE UNIQUE INDEX credit_note_number_unique ON revrec.credit_note (credit_note
 -- the invoice engine inserts its postings itself (src/post_emit.c) and
 -- returns how many: a new return type
 DROP FUNCTION revrec._post_invoices(text[], text, date, boolean);
+-- voids and billing schedule lines are posted in C (src/post_void.c, src/post_schedule.c)
+DROP FUNCTION revrec._void_postings(text, text[], text[], date[], text[], date);
+DROP FUNCTION revrec._flush_billing_schedules(revrec.settings, date);
+DROP FUNCTION revrec._strategy_code(text);

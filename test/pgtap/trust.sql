@@ -170,7 +170,7 @@ SELECT throws_ok($$INSERT INTO revrec.pending_flush VALUES (pg_current_xact_id()
 SELECT throws_ok($$DELETE FROM revrec.pending_flush$$, '42501', NULL, 'a writer cannot cancel a flush');
 SELECT throws_ok($$SELECT revrec.flush()$$, '42501', NULL, 'a writer cannot run the flush');
 SELECT throws_ok($$SELECT * FROM revrec._post_invoices(ARRAY['I1'], 'daily', NULL, false)$$, '42501', NULL, 'a writer cannot run the posting engine');
-SELECT throws_ok($$SELECT revrec._void_postings('invoice', ARRAY['C1'], ARRAY['I1'], ARRAY['2025-06-01'::date], ARRAY['x'], NULL)$$, '42501', NULL,
+SELECT throws_ok($$SELECT revrec._post_voids('invoice', ARRAY['C1'], ARRAY['I1'], ARRAY['2025-06-01'::date], ARRAY['x'], NULL)$$, '42501', NULL,
                  'a writer cannot post a void by hand');
 -- and the writer's own documents still post
 SELECT lives_ok($$INSERT INTO revrec.invoice VALUES ('I4', '1004', 'C1', 'USD', '2025-05-01');
