@@ -1,5 +1,7 @@
 /*
- * post_emit.c — the one way a revrec.posting row is written (see post_emit.h).
+ * post_emit.c — what every posting engine shares (see post_emit.h): the
+ * entry builder, the usage limit, and the one way a revrec.posting row is
+ * written.
  *
  * Rows are filled by column name into a tuplestore shaped like
  * revrec.posting; a flush registers the tuplestore as the ephemeral relation
@@ -8,6 +10,8 @@
  */
 #include "revrec.h"
 #include "post_emit.h"
+#include "ledger.h"
+#include "money.h"
 
 #include "access/table.h"
 #include "catalog/namespace.h"
@@ -21,6 +25,82 @@
 #include "utils/queryenvironment.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
+
+/* ---------- entries ---------- */
+
+void
+rr_entry_add(RrEntries *e, DateADT d, int16 acct, int64 amount)
+{
+	if (amount == 0)
+		return;
+	if (e->n + 3 > e->max)
+	{
+		e->max = e->max ? e->max * 2 : 24;
+		e->v = e->v ? repalloc(e->v, sizeof(int64) * e->max) : palloc(sizeof(int64) * e->max);
+	}
+	e->v[e->n++] = d;
+	e->v[e->n++] = acct;
+	e->v[e->n++] = amount;
+}
+
+void
+rr_recognition_entries(RrEntries *e, DateADT T, int64 A, int n, const DateADT *d, const int64 *x)
+{
+	int64		U = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (d[i] < T)
+			U = rr_add_minor(U, x[i]);
+	rr_entry_add(e, T, RR_ACCT_BILLED, A);
+	rr_entry_add(e, T, RR_ACCT_UNBILLED, -U);
+	rr_entry_add(e, T, RR_ACCT_DEFERRED, -(A - U));
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		rr_entry_add(e, d[i], d[i] < T ? RR_ACCT_UNBILLED : RR_ACCT_DEFERRED, x[i]);
+		rr_entry_add(e, d[i], RR_ACCT_RECOGNIZED, -x[i]);
+	}
+}
+
+void
+rr_recognition_delta(RrEntries *e, DateADT T, int n, const DateADT *d, const int64 *x)
+{
+	int64		R = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (rr_check_minor(x[i]) == 0)
+			continue;
+		if (d[i] < T)
+			R = rr_add_minor(R, x[i]);
+		rr_entry_add(e, d[i], d[i] < T ? RR_ACCT_UNBILLED : RR_ACCT_DEFERRED, x[i]);
+		rr_entry_add(e, d[i], RR_ACCT_RECOGNIZED, -x[i]);
+	}
+	rr_entry_add(e, T, RR_ACCT_DEFERRED, R);
+	rr_entry_add(e, T, RR_ACCT_UNBILLED, -R);
+}
+
+static char *
+minor_text(int64 v, int exponent)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(v, exponent))));
+}
+
+void
+rr_check_usage_limit(const char *invoice_id, const char *group_key, int64 used, int64 A, int exponent)
+{
+	if ((A >= 0 && (used > A || used < 0)) || (A < 0 && (used < A || used > 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+				 errmsg("usage of %s for invoice %s group %s exceeds its amount %s",
+						minor_text(used, exponent), invoice_id, group_key, minor_text(A, exponent)),
+				 errhint("Usage of a line may add up to at most what the line bills (net of its discounts).")));
+}
+
+/* ---------- the sink ---------- */
 
 /* The columns the engines write, by name. */
 typedef enum

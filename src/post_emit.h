@@ -1,5 +1,6 @@
 /*
- * post_emit.h — the one way a revrec.posting row is written.
+ * post_emit.h — what every posting engine shares: the entry builder, the
+ * usage limit, and the one way a revrec.posting row is written.
  *
  * Every posting engine (post_invoice.c, post_simple.c, ...) describes a
  * posting as an RrPostingOut and puts it into a sink; the sink fills a row
@@ -60,6 +61,39 @@ typedef struct RrPostingOut
 	DateADT		sched_from;
 } RrPostingOut;
 
+/* ---------- the entry builder: (date, account, signed amount) triples ---------- */
+typedef struct RrEntries
+{
+	int			n;				/* int64 values used (3 per entry) */
+	int			max;
+	int64	   *v;
+} RrEntries;
+
+/* Add one entry (debit > 0, credit < 0); a zero amount adds nothing. */
+extern void rr_entry_add(RrEntries *e, DateADT d, int16 acct, int64 amount);
+
+/*
+ * SPEC 5 for a group of net amount A with accounting date T recognized on
+ * explicit days (d[i], x[i]): on T debit billed A, credit unbilled what was
+ * earned before T and deferred the rest; each day credit recognized,
+ * debiting unbilled before T and deferred from T on.
+ */
+extern void rr_recognition_entries(RrEntries *e, DateADT T, int64 A, int n, const DateADT *d, const int64 *x);
+
+/*
+ * A change of an already-posted group's recognition (usage arriving,
+ * milestones completed or un-completed): each day's recognition as above,
+ * and what moved before T reclassified deferred -> unbilled on T.
+ */
+extern void rr_recognition_delta(RrEntries *e, DateADT T, int n, const DateADT *d, const int64 *x);
+
+/*
+ * The usage limit, for every path that posts usage: usage of a group may not
+ * exceed (nor have the other sign of) the group's net amount A.  RV014.
+ */
+extern void rr_check_usage_limit(const char *invoice_id, const char *group_key, int64 used, int64 A, int exponent);
+
+/* ---------- the sink ---------- */
 typedef struct RrPostingSink RrPostingSink;
 
 /*

@@ -117,54 +117,6 @@ rr_allocate(int64 total, const int64 *weights, int n, int64 *shares)
 	pfree(raw);
 }
 
-/* ---------- entry builder ---------- */
-
-typedef struct Entries
-{
-	int			n;
-	int			max;
-	int64	   *v;
-} Entries;
-
-static void
-entry_add(Entries *e, DateADT d, int16 acct, int64 amount)
-{
-	if (amount == 0)
-		return;
-	if (e->n + 3 > e->max)
-	{
-		e->max = e->max ? e->max * 2 : 24;
-		e->v = e->v ? repalloc(e->v, sizeof(int64) * e->max) : palloc(sizeof(int64) * e->max);
-	}
-	e->v[e->n++] = d;
-	e->v[e->n++] = acct;
-	e->v[e->n++] = amount;
-}
-
-/*
- * The SPEC 5 rule for explicit recognition days (d[i], x[i]): the T movement
- * and each day's recognition.
- */
-static void
-recognition_entries(Entries *e, DateADT T, int64 A, int n, const DateADT *d, const int64 *x)
-{
-	int64		U = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (d[i] < T)
-			U = rr_add_minor(U, x[i]);
-	entry_add(e, T, RR_ACCT_BILLED, A);
-	entry_add(e, T, RR_ACCT_UNBILLED, -U);
-	entry_add(e, T, RR_ACCT_DEFERRED, -(A - U));
-	for (i = 0; i < n; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		entry_add(e, d[i], d[i] < T ? RR_ACCT_UNBILLED : RR_ACCT_DEFERRED, x[i]);
-		entry_add(e, d[i], RR_ACCT_RECOGNIZED, -x[i]);
-	}
-}
-
 /* ---------- lines and groups ---------- */
 
 typedef struct Line
@@ -352,7 +304,7 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 /* Put one posting of the invoice into the sink. */
 static void
 emit_posting(PostCtx *ctx, Invoice *inv, Line *primary, const char *group_key, const char *method,
-			 Entries *e, bool sched, DateADT sstart, DateADT send, int64 samount)
+			 RrEntries *e, bool sched, DateADT sstart, DateADT send, int64 samount)
 {
 	RrPostingOut o;
 
@@ -400,7 +352,7 @@ static void
 post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 {
 	Line	   *primary = NULL;
-	Entries		e = {0, 0, NULL};
+	RrEntries	e = {0, 0, NULL};
 	DateADT		T = inv->T;
 	const char *method;
 	int			i;
@@ -423,9 +375,9 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 	if (primary->schedule_line_id)
 	{
 		/* billing schedule: unbilled -> billed, true-up of the difference */
-		entry_add(&e, T, RR_ACCT_BILLED, A);
-		entry_add(&e, T, RR_ACCT_UNBILLED, -primary->bs_recognized);
-		entry_add(&e, T, RR_ACCT_RECOGNIZED, -(A - primary->bs_recognized));
+		rr_entry_add(&e, T, RR_ACCT_BILLED, A);
+		rr_entry_add(&e, T, RR_ACCT_UNBILLED, -primary->bs_recognized);
+		rr_entry_add(&e, T, RR_ACCT_RECOGNIZED, -(A - primary->bs_recognized));
 		if (e.n > 0)
 			emit_posting(ctx, inv, primary, primary->group_key, "billing_schedule", &e, false, 0, 0, 0);
 		return;
@@ -453,9 +405,9 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 		p.smonths = palloc(sizeof(int64) * p.nmonths);
 		rr_month_amounts(A, p.sstart, p.send, ctx->strategy, p.smonths);
 		U = rr_sched_sum(&p, p.sstart, T - 1);
-		entry_add(&e, T, RR_ACCT_BILLED, A);
-		entry_add(&e, T, RR_ACCT_UNBILLED, -U);
-		entry_add(&e, T, RR_ACCT_DEFERRED, -(A - U));
+		rr_entry_add(&e, T, RR_ACCT_BILLED, A);
+		rr_entry_add(&e, T, RR_ACCT_UNBILLED, -U);
+		rr_entry_add(&e, T, RR_ACCT_DEFERRED, -(A - U));
 		emit_posting(ctx, inv, primary, primary->group_key, method, &e, true, p.sstart, p.send, A);
 		return;
 	}
@@ -502,13 +454,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 					n++;
 				}
 			}
-			if ((A >= 0 && (used > A || used < 0)) || (A < 0 && (used < A || used > 0)))
-				ereport(ERROR,
-						(errcode(ERRCODE_RR_INVALID_DOCUMENT),
-						 errmsg("invoice %s group %s: usage of %s exceeds the amount %s",
-								inv->invoice_id, primary->group_key,
-								DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(used, inv->exponent)))),
-								DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(A, inv->exponent)))))));
+			rr_check_usage_limit(inv->invoice_id, primary->group_key, used, A, inv->exponent);
 			d[n] = primary->end;
 			x[n] = A - used;
 			n++;
@@ -545,7 +491,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 		else
 			elog(ERROR, "revrec: unknown recognition method %s", method);
 
-		recognition_entries(&e, T, A, n, d, x);
+		rr_recognition_entries(&e, T, A, n, d, x);
 		emit_posting(ctx, inv, primary, primary->group_key, method, &e, false, 0, 0, 0);
 	}
 }

@@ -191,10 +191,19 @@ BEGIN
     -- usage arriving for invoices already posted ----------------------------
     -- the rest is rare in bulk loads: skip what has nothing queued
     IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'usage') THEN
-        PERFORM revrec._flush_usage(fl, issue_ids);
+        WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'usage' RETURNING doc_id::bigint AS usage_id)
+        SELECT revrec._post_usage(array_agg(DISTINCT d.usage_id), fl, issue_ids) INTO mark2 FROM d;
     END IF;
     IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'milestone') THEN
-        PERFORM revrec._flush_milestones(fl, issue_ids);
+        -- a milestone changed several times in one transaction: from its
+        -- first old date to its last new date
+        WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'milestone'
+                   RETURNING seq, doc_id AS milestone_id, old_date, new_date),
+        q AS (SELECT DISTINCT ON (d.milestone_id) d.milestone_id,
+                     first_value(d.old_date) OVER (PARTITION BY d.milestone_id ORDER BY d.seq) AS old_date, d.new_date
+                FROM d ORDER BY d.milestone_id, d.seq DESC)
+        SELECT revrec._post_milestones(array_agg(q.milestone_id), array_agg(q.old_date), array_agg(q.new_date), fl, issue_ids)
+          INTO mark2 FROM q;
     END IF;
     IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'credit_note') THEN
         PERFORM revrec._flush_credit_notes(s, fl);
@@ -204,101 +213,13 @@ BEGIN
     DELETE FROM revrec.pending_flush WHERE xid = pg_current_xact_id();
 END $$;
 
-CREATE OR REPLACE FUNCTION revrec._flush_usage(fl date, skip_invoices text[]) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    bad record;
-    n   bigint;
-BEGIN
-    -- usage on one line is posted by one transaction at a time: the lines
-    -- are locked (in order) before anything is read, so a second session
-    -- adding usage to the same line waits, then sees the first one's usage
-    -- in the over-use check below (each statement has a new snapshot)
-    PERFORM 1 FROM revrec.invoice_line l
-     WHERE l.line_id IN (SELECT x.line_id FROM revrec.usage x
-                          WHERE x.usage_id IN (SELECT q.doc_id::bigint FROM revrec.pending q WHERE q.doc_kind = 'usage'))
-     ORDER BY l.line_id FOR NO KEY UPDATE OF l;
-    WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'usage' RETURNING doc_id::bigint AS usage_id),
-    q AS (SELECT DISTINCT usage_id FROM d),
-    u AS (
-        SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date AS t,
-               coalesce(l.group_id, l.line_id) AS group_key, l.product_id, l.service_end,
-               array_agg(x.usage_date ORDER BY x.usage_date) || l.service_end AS dates,
-               array_agg(revrec.to_minor_units(x.amount, i.currency) ORDER BY x.usage_date)
-                   || (-sum(revrec.to_minor_units(x.amount, i.currency)))::bigint AS amounts
-          FROM q JOIN revrec.usage x USING (usage_id)
-          JOIN revrec.invoice_line l ON l.line_id = x.line_id
-          JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
-         WHERE i.status = 'issued'
-           AND NOT (i.invoice_id = ANY (coalesce(skip_invoices, '{}')))
-           AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                          AND p.source_id = i.invoice_id AND p.reason = 'issue')
-         GROUP BY i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,
-                  coalesce(l.group_id, l.line_id), l.product_id, l.service_end)
-    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, line_id, product_id,
-                                currency, method, reason, floor_date, first_date, last_date, entries)
-    SELECT u.customer_id, 'invoice', u.invoice_id, u.invoice_id, u.invoice_number, u.group_key, u.product_id,
-           u.currency, 'usage', 'usage', fl, '-infinity', '-infinity',
-           revrec._recognition_delta(u.t, u.dates, u.amounts)
-      FROM u;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    IF n = 0 THEN
-        RETURN;
-    END IF;
-    -- usage may not exceed what the group bills
-    SELECT i.invoice_id, coalesce(l.group_id, l.line_id) AS group_key, sum(x.amount) AS used, p.billed INTO bad
-      FROM revrec.invoice i
-      JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id
-      JOIN revrec.usage x ON x.line_id = l.line_id
-      JOIN LATERAL (SELECT revrec.from_minor_units(sum(revrec._account_sum(p.entries, 1::smallint))::bigint, i.currency) AS billed
-                      FROM revrec.posting p
-                     WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id
-                       AND p.line_id = coalesce(l.group_id, l.line_id) AND p.reason = 'issue') p ON true
-     WHERE (i.invoice_id, coalesce(l.group_id, l.line_id)) IN
-           (SELECT p2.source_id, p2.line_id FROM revrec.posting p2
-             WHERE p2.reason = 'usage' AND p2.recorded_xid = pg_current_xact_id())
-     GROUP BY i.invoice_id, coalesce(l.group_id, l.line_id), p.billed
-    HAVING abs(sum(x.amount)) > abs(p.billed) OR sign(sum(x.amount)) * sign(p.billed) < 0
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'RV014',
-            MESSAGE = format('usage of %s for invoice %s group %s exceeds its amount %s',
-                             bad.used, bad.invoice_id, bad.group_key, bad.billed);
-    END IF;
-END $$;
-
-CREATE OR REPLACE FUNCTION revrec._flush_milestones(fl date, skip_invoices text[]) RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    WITH d AS (DELETE FROM revrec.pending WHERE doc_kind = 'milestone'
-               RETURNING seq, doc_id AS milestone_id, old_date, new_date),
-    -- a milestone changed several times in one transaction: from its first
-    -- old date to its last new date
-    q AS (SELECT DISTINCT ON (milestone_id) milestone_id,
-                 first_value(old_date) OVER (PARTITION BY milestone_id ORDER BY seq) AS old_date,
-                 new_date
-            FROM d ORDER BY milestone_id, seq DESC)
-    INSERT INTO revrec.posting (customer_id, source, source_id, invoice_id, invoice_number, line_id, product_id,
-                                currency, method, reason, ref_id, floor_date, first_date, last_date, entries)
-    SELECT i.customer_id, 'invoice', i.invoice_id, i.invoice_id, i.invoice_number, coalesce(l.group_id, l.line_id),
-           l.product_id, i.currency, 'milestone', 'milestone', m.milestone_id, fl, '-infinity', '-infinity',
-           revrec._recognition_delta(i.accounting_date, d.dates, d.amounts)
-      FROM q JOIN revrec.milestone m USING (milestone_id)
-      JOIN revrec.invoice_line l ON l.line_id = m.line_id
-      JOIN revrec.invoice i ON i.invoice_id = l.invoice_id,
-      LATERAL (SELECT array_agg(x.d ORDER BY x.o) AS dates, array_agg(x.a ORDER BY x.o) AS amounts
-                 FROM (VALUES (1, q.old_date, -revrec.to_minor_units(m.amount, i.currency)),
-                              (2, q.new_date, revrec.to_minor_units(m.amount, i.currency))) x(o, d, a)
-                WHERE (x.o = 1 AND q.old_date IS NOT NULL) OR (x.o = 2 AND q.new_date IS NOT NULL)) d0,
-      LATERAL (SELECT CASE WHEN q.old_date IS NOT NULL
-                           THEN array_replace(d0.dates, q.old_date, greatest(current_date, q.old_date))
-                           ELSE d0.dates END AS dates, d0.amounts) d
-     WHERE i.status = 'issued' AND q.old_date IS DISTINCT FROM q.new_date
-       AND NOT (i.invoice_id = ANY (coalesce(skip_invoices, '{}')))
-       AND d.dates IS NOT NULL
-       AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                      AND p.source_id = i.invoice_id AND p.reason = 'issue');
-END $$;
+-- Usage arriving for invoices already posted (src/post_usage.c) and milestones
+-- changed after their invoice posted (src/post_milestone.c).
+CREATE OR REPLACE FUNCTION revrec._post_usage(p_usage_ids bigint[], fl date, skip_invoices text[])
+    RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_usage';
+CREATE OR REPLACE FUNCTION revrec._post_milestones(p_ids text[], p_old_dates date[], p_new_dates date[], fl date,
+    skip_invoices text[])
+    RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_milestones';
 
 CREATE OR REPLACE FUNCTION revrec._flush_trigger() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

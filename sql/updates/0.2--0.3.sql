@@ -74,3 +74,6 @@ DROP FUNCTION revrec._post_invoices(text[], text, date, boolean);
 DROP FUNCTION revrec._void_postings(text, text[], text[], date[], text[], date);
 DROP FUNCTION revrec._flush_billing_schedules(revrec.settings, date);
 DROP FUNCTION revrec._strategy_code(text);
+-- usage and milestones arriving after their invoice posted: in C (src/post_usage.c, src/post_milestone.c)
+DROP FUNCTION revrec._flush_usage(date, text[]);
+DROP FUNCTION revrec._flush_milestones(date, text[]);

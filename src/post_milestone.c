@@ -1,0 +1,120 @@
+/*
+ * post_milestone.c — milestones completed or un-completed after their
+ * invoice posted (SPEC 3 `milestone`).
+ *
+ * A milestone's amount is recognized on the day it is marked complete;
+ * un-completing it reverses that on the day it happens (never before the
+ * day it was recognized).  A milestone changed several times in one
+ * transaction moves from its first old date to its last new date (the
+ * caller passes those).
+ *
+ * revrec._post_milestones(ids text[], old_dates date[], new_dates date[],
+ *                         floor date, skip_invoices text[])
+ */
+#include "revrec.h"
+#include "ledger.h"
+#include "money.h"
+#include "post_emit.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/numeric.h"
+
+static const char *const milestone_query =
+"SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
+"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, m.milestone_id, m.amount, q.old_date, q.new_date"
+"  FROM unnest($1, $2, $3) AS q(milestone_id, old_date, new_date)"
+"  JOIN revrec.milestone m ON m.milestone_id = q.milestone_id"
+"  JOIN revrec.invoice_line l ON l.line_id = m.line_id"
+"  JOIN revrec.invoice i ON i.invoice_id = l.invoice_id"
+" WHERE i.status = 'issued' AND q.old_date IS DISTINCT FROM q.new_date"
+"   AND NOT (i.invoice_id = ANY (coalesce($4, '{}')))"
+"   AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'"
+"                  AND p.source_id = i.invoice_id AND p.reason = 'issue')"
+" ORDER BY m.milestone_id";
+
+PG_FUNCTION_INFO_V1(revrec_post_milestones);
+Datum
+revrec_post_milestones(PG_FUNCTION_ARGS)
+{
+	Oid			types[4] = {TEXTARRAYOID, DATEARRAYOID, DATEARRAYOID, TEXTARRAYOID};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	DateADT		today = GetSQLCurrentDate();
+	RrPostingSink *sink;
+	uint64		i,
+				posted;
+	int			k;
+
+	for (k = 0; k < 3; k++)
+		if (PG_ARGISNULL(k))
+			PG_RETURN_INT64(0);
+	for (k = 0; k < 3; k++)
+		args[k] = PG_GETARG_DATUM(k);
+	args[3] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+	nulls[3] = PG_ARGISNULL(4) ? 'n' : ' ';
+
+	SPI_connect();
+	sink = rr_sink_begin();
+	if (SPI_execute_with_args(milestone_query, 4, types, args, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading milestones failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		RrPostingOut o;
+		RrEntries	e = {0, 0, NULL};
+		bool		isnull,
+					old_null,
+					new_null;
+		DateADT		T = DatumGetDateADT(SPI_getbinval(t, td, 5, &isnull));
+		DateADT		old_date = DatumGetDateADT(SPI_getbinval(t, td, 10, &old_null));
+		DateADT		new_date = DatumGetDateADT(SPI_getbinval(t, td, 11, &new_null));
+		DateADT		d[2];
+		int64		x[2];
+		int			n = 0;
+		int64		a;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(&o, 0, sizeof(o));
+		o.customer_id = SPI_getvalue(t, td, 1);
+		o.source = "invoice";
+		o.source_id = SPI_getvalue(t, td, 2);
+		o.invoice_id = o.source_id;
+		o.invoice_number = SPI_getvalue(t, td, 3);
+		o.currency = SPI_getvalue(t, td, 4);
+		o.line_id = SPI_getvalue(t, td, 6);
+		o.product_id = SPI_getvalue(t, td, 7);
+		o.ref_id = SPI_getvalue(t, td, 8);
+		o.method = "milestone";
+		o.reason = "milestone";
+		o.sched_strategy = -1;
+		o.has_floor = !PG_ARGISNULL(3);
+		o.floor_date = o.has_floor ? PG_GETARG_DATEADT(3) : 0;
+		a = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(t, td, 9, &isnull)),
+								rr_currency_exponent(o.currency, "invoice.currency"), "milestone.amount");
+		if (!old_null)
+		{
+			/* un-done on the day it happens, never before it was recognized */
+			d[n] = today > old_date ? today : old_date;
+			x[n++] = -a;
+		}
+		if (!new_null)
+		{
+			d[n] = new_date;
+			x[n++] = a;
+		}
+		rr_recognition_delta(&e, T, n, d, x);
+		o.nentries = e.n / 3;
+		o.entries = e.v;
+		if (o.nentries > 0)
+			rr_sink_put(sink, &o);
+	}
+	posted = rr_sink_flush(sink);
+	SPI_finish();
+	PG_RETURN_INT64((int64) posted);
+}
