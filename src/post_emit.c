@@ -233,9 +233,10 @@ rr_sink_put(RrPostingSink *s, const RrPostingOut *o)
 			SET(C_SCHED_AFTER, Int16GetDatum(o->sched_after));
 		if (o->sched_credit)
 			SET(C_SCHED_CREDIT, Int16GetDatum(o->sched_credit));
-		if (o->has_sched_from)
-			SET(C_SCHED_FROM, DateADTGetDatum(o->sched_from));
 	}
+	/* (an adjustment without a schedule left still records from when it applies) */
+	if (o->has_sched_from)
+		SET(C_SCHED_FROM, DateADTGetDatum(o->sched_from));
 #undef SET_TEXT
 #undef SET
 	tuplestore_putvalues(s->rows, s->td, s->values, s->nulls);
@@ -363,7 +364,7 @@ rr_posting_out_from_row(HeapTuple t, TupleDesc td, RrPostingOut *o, int64 *posti
 			o->sched_after = DatumGetInt16(d);
 		if (row_datum(t, td, "sched_credit", &d))
 			o->sched_credit = DatumGetInt16(d);
-		if ((o->has_sched_from = row_datum(t, td, "sched_from", &d)))
-			o->sched_from = DatumGetDateADT(d);
 	}
+	if ((o->has_sched_from = row_datum(t, td, "sched_from", &d)))
+		o->sched_from = DatumGetDateADT(d);
 }

@@ -206,7 +206,16 @@ BEGIN
           INTO mark2 FROM q;
     END IF;
     IF EXISTS (SELECT 1 FROM revrec.pending WHERE doc_kind = 'credit_note') THEN
-        PERFORM revrec._flush_credit_notes(s, fl);
+        WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'credit_note' RETURNING doc_id)
+        SELECT array_agg(DISTINCT q.doc_id) INTO ids FROM q;
+        -- voided credit notes: reverse what they posted, dated before the void day on it
+        PERFORM revrec._post_voids('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+           FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs,
+                        array_agg(c.void_date) AS days,
+                        array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id)) AS labels
+                   FROM revrec.credit_note c WHERE c.credit_note_id = ANY (ids) AND c.status = 'void') d
+          WHERE d.docs IS NOT NULL;
+        PERFORM revrec._post_credit_notes(ids, s.credit_note_mode, fl, s.lock_to_accounting_date);
     END IF;
 
     PERFORM revrec._log_postings(mark, NULL);

@@ -77,3 +77,7 @@ DROP FUNCTION revrec._strategy_code(text);
 -- usage and milestones arriving after their invoice posted: in C (src/post_usage.c, src/post_milestone.c)
 DROP FUNCTION revrec._flush_usage(date, text[]);
 DROP FUNCTION revrec._flush_milestones(date, text[]);
+-- credit notes are posted in C (src/post_credit.c)
+DROP FUNCTION revrec._flush_credit_notes(revrec.settings, date);
+DROP FUNCTION revrec._group_balance(text, text, text, smallint, date, date);
+DROP FUNCTION revrec._unfloored(revrec.posting);

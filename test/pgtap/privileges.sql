@@ -79,6 +79,7 @@ CREATE FUNCTION pg_temp.rr_matrix() RETURNS TABLE (kind text, name text, reader 
 
 CREATE TEMP TABLE expected (kind text, name text, reader text, writer text, admin text, plain text, dbowner text);
 INSERT INTO expected VALUES
+    ('function', 'revrec._post_credit_notes(text[],text,date,boolean)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_usage(bigint[],date,text[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_milestones(text[],date[],date[],date,text[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_voids(text,text[],text[],date[],text[],date)', '-', '-', '-', '-', '-'),
@@ -139,12 +140,10 @@ INSERT INTO expected VALUES
     ('function', 'revrec._fill_child_customer()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._fill_cn_line_customer()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._fill_line_customer()', '-', '-', '-', '-', '-'),
-    ('function', 'revrec._flush_credit_notes(revrec.settings,date)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._flush_trigger()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._gl_account(text,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._gl_accounts(text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._gl_journal_key(text,date,text,integer)', 'X', 'X', 'X', '-', '-'),
-    ('function', 'revrec._group_balance(text,text,text,smallint,date,date)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._group_open(text,text,text,text,date,timestamp with time zone)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._invoice_del()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._invoice_ins()', '-', '-', '-', '-', '-'),
@@ -179,7 +178,6 @@ INSERT INTO expected VALUES
     ('function', 'revrec._settings_del()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._settings_ins()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._settings_upd()', '-', '-', '-', '-', '-'),
-    ('function', 'revrec._unfloored(revrec.posting)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._usage_ins()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._void_day(text,text,date,date,text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._waterfall(date,text,text,text)', 'X', 'X', 'X', '-', '-'),
