@@ -65,6 +65,69 @@ CREATE OR REPLACE FUNCTION revrec._post_voids(p_source text, p_customers text[],
 CREATE OR REPLACE FUNCTION revrec._post_billing_schedules(p_ids text[], p_strategy text, fl date)
     RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_billing_schedules';
 
+-- What an invoice being issued must satisfy before it posts: it has lines,
+-- and its prepaid-credit drawdowns fit their grants (the grants are locked
+-- first: two invoices drawing on one grant are checked one after the other).
+CREATE OR REPLACE FUNCTION revrec._check_issues(issue_ids text[]) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad record;
+BEGIN
+    -- an issued invoice posts whole: one without any line at commit is an
+    -- error (an autocommit sync inserting the invoice, then its lines one
+    -- statement at a time, would post the first line alone)
+    SELECT i.invoice_id INTO bad FROM revrec.invoice i
+     WHERE i.invoice_id = ANY (issue_ids)
+       AND NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.invoice_id = i.invoice_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV014',
+            MESSAGE = format('invoice %s is issued without any line', bad.invoice_id),
+            HINT = 'Write an invoice and its lines in one transaction, or insert it as ''draft'' and issue it '
+                   '(UPDATE revrec.invoice SET status = ''issued'') once its lines are in.';
+    END IF;
+    -- prepaid credit drawdowns: serialize on the grants, then check them
+    PERFORM 1 FROM revrec.credit_grant g
+     WHERE g.grant_id IN (SELECT l.grant_id FROM revrec.invoice_line l
+                           WHERE l.invoice_id = ANY (issue_ids) AND l.grant_id IS NOT NULL)
+     ORDER BY g.grant_id FOR NO KEY UPDATE;
+    SELECT l.line_id, l.invoice_id, g.grant_id, i.accounting_date, g.effective_date, g.expires_on,
+           g.currency AS gcur, i.currency AS icur, g.customer_id AS gcust, i.customer_id AS icust
+      INTO bad
+      FROM revrec.invoice_line l JOIN revrec.invoice i USING (invoice_id)
+      JOIN revrec.credit_grant g ON g.grant_id = l.grant_id
+     WHERE l.invoice_id = ANY (issue_ids) AND l.kind = 'credit_usage'
+       AND (i.accounting_date < g.effective_date OR i.accounting_date > g.expires_on
+            OR g.currency <> i.currency OR g.customer_id <> i.customer_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV021',
+            MESSAGE = format('invoice %s line %s cannot draw on credit grant %s', bad.invoice_id, bad.line_id, bad.grant_id),
+            DETAIL = CASE WHEN bad.gcur <> bad.icur THEN format('The grant is in %s, the invoice in %s.', bad.gcur, bad.icur)
+                          WHEN bad.gcust <> bad.icust THEN format('The grant belongs to customer %s, the invoice to %s.', bad.gcust, bad.icust)
+                          WHEN bad.accounting_date < bad.effective_date THEN format('The invoice is dated %s, before the grant takes effect on %s.', bad.accounting_date, bad.effective_date)
+                          ELSE format('The invoice is dated %s, after the grant expired on %s.', bad.accounting_date, bad.expires_on) END;
+    END IF;
+    SELECT g.grant_id, g.amount, sum(-l.amount) AS drawn INTO bad
+      FROM revrec.credit_grant g
+      JOIN revrec.invoice_line l ON l.grant_id = g.grant_id AND l.kind = 'credit_usage'
+      JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
+     WHERE g.grant_id IN (SELECT l2.grant_id FROM revrec.invoice_line l2
+                           WHERE l2.invoice_id = ANY (issue_ids) AND l2.grant_id IS NOT NULL)
+       AND (i.invoice_id = ANY (issue_ids)
+            OR (i.status = 'issued' AND EXISTS (SELECT 1 FROM revrec.posting p
+                                                 WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                                   AND p.source_id = i.invoice_id AND p.reason = 'issue')))
+     GROUP BY g.grant_id, g.amount
+    HAVING sum(-l.amount) > g.amount
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV021',
+            MESSAGE = format('credit grant %s is overdrawn: %s drawn of %s', bad.grant_id, bad.drawn, bad.amount),
+            HINT = 'A credit_usage line may draw at most the grant''s remaining balance.';
+    END IF;
+END $$;
+
 -- jit off: the flush's queries are many and short, and their row estimates
 -- (transition tables, a just-filled queue) make JIT compile for nothing.
 CREATE OR REPLACE FUNCTION revrec.flush() RETURNS void
@@ -111,60 +174,7 @@ BEGIN
     END IF;
 
     IF issue_ids IS NOT NULL THEN
-        -- an issued invoice posts whole: one without any line at commit is an
-        -- error (an autocommit sync inserting the invoice, then its lines one
-        -- statement at a time, would post the first line alone)
-        SELECT i.invoice_id INTO bad FROM revrec.invoice i
-         WHERE i.invoice_id = ANY (issue_ids)
-           AND NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.invoice_id = i.invoice_id)
-         LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV014',
-                MESSAGE = format('invoice %s is issued without any line', bad.invoice_id),
-                HINT = 'Write an invoice and its lines in one transaction, or insert it as ''draft'' and issue it '
-                       '(UPDATE revrec.invoice SET status = ''issued'') once its lines are in.';
-        END IF;
-        -- prepaid credit drawdowns: serialize on the grants, then check them
-        PERFORM 1 FROM revrec.credit_grant g
-         WHERE g.grant_id IN (SELECT l.grant_id FROM revrec.invoice_line l
-                               WHERE l.invoice_id = ANY (issue_ids) AND l.grant_id IS NOT NULL)
-         ORDER BY g.grant_id FOR NO KEY UPDATE;
-        SELECT l.line_id, l.invoice_id, g.grant_id, i.accounting_date, g.effective_date, g.expires_on,
-               g.currency AS gcur, i.currency AS icur, g.customer_id AS gcust, i.customer_id AS icust
-          INTO bad
-          FROM revrec.invoice_line l JOIN revrec.invoice i USING (invoice_id)
-          JOIN revrec.credit_grant g ON g.grant_id = l.grant_id
-         WHERE l.invoice_id = ANY (issue_ids) AND l.kind = 'credit_usage'
-           AND (i.accounting_date < g.effective_date OR i.accounting_date > g.expires_on
-                OR g.currency <> i.currency OR g.customer_id <> i.customer_id)
-         LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV021',
-                MESSAGE = format('invoice %s line %s cannot draw on credit grant %s', bad.invoice_id, bad.line_id, bad.grant_id),
-                DETAIL = CASE WHEN bad.gcur <> bad.icur THEN format('The grant is in %s, the invoice in %s.', bad.gcur, bad.icur)
-                              WHEN bad.gcust <> bad.icust THEN format('The grant belongs to customer %s, the invoice to %s.', bad.gcust, bad.icust)
-                              WHEN bad.accounting_date < bad.effective_date THEN format('The invoice is dated %s, before the grant takes effect on %s.', bad.accounting_date, bad.effective_date)
-                              ELSE format('The invoice is dated %s, after the grant expired on %s.', bad.accounting_date, bad.expires_on) END;
-        END IF;
-        SELECT g.grant_id, g.amount, sum(-l.amount) AS drawn INTO bad
-          FROM revrec.credit_grant g
-          JOIN revrec.invoice_line l ON l.grant_id = g.grant_id AND l.kind = 'credit_usage'
-          JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
-         WHERE g.grant_id IN (SELECT l2.grant_id FROM revrec.invoice_line l2
-                               WHERE l2.invoice_id = ANY (issue_ids) AND l2.grant_id IS NOT NULL)
-           AND (i.invoice_id = ANY (issue_ids)
-                OR (i.status = 'issued' AND EXISTS (SELECT 1 FROM revrec.posting p
-                                                     WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                                                       AND p.source_id = i.invoice_id AND p.reason = 'issue')))
-         GROUP BY g.grant_id, g.amount
-        HAVING sum(-l.amount) > g.amount
-         LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV021',
-                MESSAGE = format('credit grant %s is overdrawn: %s drawn of %s', bad.grant_id, bad.drawn, bad.amount),
-                HINT = 'A credit_usage line may draw at most the grant''s remaining balance.';
-        END IF;
-
+        PERFORM revrec._check_issues(issue_ids);
         PERFORM revrec._post_invoices(issue_ids, s.allocation_strategy, fl, s.lock_to_accounting_date);
     END IF;
 
