@@ -79,6 +79,8 @@ CREATE FUNCTION pg_temp.rr_matrix() RETURNS TABLE (kind text, name text, reader 
 
 CREATE TEMP TABLE expected (kind text, name text, reader text, writer text, admin text, plain text, dbowner text);
 INSERT INTO expected VALUES
+    ('function', 'revrec.verify()', 'X', 'X', 'X', '-', '-'),
+    ('function', 'revrec._restoring()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._child_misfit(text,text,date,date,date)', '-', '-', '-', '-', '-'),
     ('column', 'revrec.settings.export_jobs_total', '-', '-', 'U', '-', '-'),
     ('function', 'revrec._post_manual_journal(date,text,jsonb,text,text,text,text,text)', '-', '-', 'X', '-', '-'),
