@@ -66,3 +66,6 @@ ALTER TABLE revrec.billing_schedule_line ADD CONSTRAINT schedule_line_id_not_emp
 -- id cannot post it twice.
 CREATE UNIQUE INDEX invoice_number_unique ON revrec.invoice (invoice_number);
 CREATE UNIQUE INDEX credit_note_number_unique ON revrec.credit_note (credit_note_number);
+
+-- Logical replication (sql/schema/97_replication.sql)
+ALTER TABLE revrec.gl_account_map REPLICA IDENTITY FULL;

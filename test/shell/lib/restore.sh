@@ -78,3 +78,28 @@ posts_new() {
     check "$2: a new invoice posts once" \
         "$(q -d "$1" -c "SELECT count(*) || '/' || coalesce(bool_and(posting_id > (SELECT max(posting_id) FROM revrec.posting WHERE source_id <> 'RNEW-1')), false) FROM revrec.posting WHERE source_id = 'RNEW-1'")" "1/true"
 }
+
+# Extra clusters (pg_dumpall, replication): extra_cluster NAME [postgresql.conf lines...]
+# starts a cluster on a private socket directory and port and prints nothing;
+# its PGHOST/PGPORT are in EXTRA_HOST[NAME]/EXTRA_PORT[NAME].  stop_extras
+# (installed as the EXIT trap) stops and removes every one started.
+declare -A EXTRA_HOST EXTRA_PORT
+EXTRA_ROOT=$(mktemp -d /tmp/revrec-extra.XXXXXX)
+stop_extras() {
+    local d
+    for d in "$EXTRA_ROOT"/*/data; do
+        [ -f "$d/postmaster.pid" ] && "$PGBIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1
+    done
+    rm -rf "$EXTRA_ROOT"
+}
+trap stop_extras EXIT
+extra_cluster() {
+    local name=$1 dir=$EXTRA_ROOT/$1 port; shift
+    port=$((20000 + RANDOM % 20000))
+    mkdir -p "$dir"
+    "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log"; return 1; }
+    { echo "listen_addresses = ''"; echo "unix_socket_directories = '$dir'"; echo "port = $port"
+      echo "fsync = off"; printf '%s\n' "$@"; } >>"$dir/data/postgresql.conf"
+    "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null || { tail -20 "$dir/server.log"; return 1; }
+    EXTRA_HOST[$name]=$dir; EXTRA_PORT[$name]=$port
+}
