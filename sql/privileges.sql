@@ -129,3 +129,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     revrec._export_to_files(text, text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text, integer)
     TO revrec_admin, pg_write_server_files;
+
+-- 5. revrec.verify() (97_verify.sql): the subledger checked against its
+-- documents, for readers and admins (it only reads, as the caller).
+-- revrec._restoring() (33_restore.sql) is called by revrec's own code only.
+GRANT EXECUTE ON FUNCTION revrec.verify() TO revrec_reader;

@@ -57,6 +57,12 @@ BEGIN
     IF NEW.id IS DISTINCT FROM OLD.id THEN
         RAISE EXCEPTION USING ERRCODE = 'RV018', MESSAGE = 'revrec.settings holds exactly one row: its id cannot change';
     END IF;
+    -- a logical-replication subscriber (replica mode, superuser only): the
+    -- change arrives as the publisher stamped and logged it, and its
+    -- activity row arrives by itself
+    IF current_setting('session_replication_role') = 'replica' THEN
+        RETURN NEW;
+    END IF;
     IF NEW.lock_date IS DISTINCT FROM OLD.lock_date OR NEW.lock_to_accounting_date IS DISTINCT FROM OLD.lock_to_accounting_date THEN
         IF back AND NOT pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER') THEN
             RAISE EXCEPTION USING ERRCODE = '42501',

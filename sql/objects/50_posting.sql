@@ -47,10 +47,12 @@ SELECT activity_id, at, who, action, source, document_id, customer_id, entries, 
 CREATE OR REPLACE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_log_postings';
 
+-- (while a dump is being restored, what was queued is dropped: 33_restore.sql)
 CREATE OR REPLACE FUNCTION revrec._enqueue() RETURNS void
     LANGUAGE sql
 BEGIN ATOMIC
-    INSERT INTO revrec.pending_flush VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
+    DELETE FROM revrec.pending WHERE revrec._restoring();
+    INSERT INTO revrec.pending_flush SELECT pg_current_xact_id() WHERE NOT revrec._restoring() ON CONFLICT DO NOTHING;
 END;
 
 -- Voids (src/post_void.c): a negated copy of every posting of the

@@ -107,7 +107,8 @@ BEGIN
     END IF;
     SELECT n.credit_note_line_id, c.credit_note_id INTO bad
       FROM new_rows n JOIN revrec.credit_note c ON c.credit_note_id = n.credit_note_id
-     WHERE c.status = 'void' OR revrec._credit_note_posted(c.customer_id, c.credit_note_id)
+     WHERE (c.status = 'void' OR revrec._credit_note_posted(c.customer_id, c.credit_note_id))
+       AND NOT revrec._restoring()   -- a restore brings the lines after their note (33_restore.sql)
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',

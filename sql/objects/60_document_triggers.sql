@@ -236,6 +236,7 @@ BEGIN
           JOIN new_rows n ON n.invoice_id = d.invoice_id
          WHERE EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
                           AND p.source_id = i.invoice_id AND p.reason = 'issue')
+           AND NOT revrec._restoring()   -- a restore brings the lines after their invoice (33_restore.sql)
          GROUP BY i.invoice_id
          LIMIT 1;
     END IF;
@@ -447,7 +448,8 @@ BEGIN
     SELECT n.milestone_id, i.invoice_id INTO bad
       FROM new_rows n JOIN revrec.invoice_line l ON l.line_id = n.line_id
       JOIN revrec.invoice i ON i.invoice_id = l.invoice_id
-     WHERE i.status = 'void' OR revrec._invoice_posted(i.customer_id, i.invoice_id)
+     WHERE (i.status = 'void' OR revrec._invoice_posted(i.customer_id, i.invoice_id))
+       AND NOT revrec._restoring()   -- a restore brings milestones after their invoice (33_restore.sql)
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'RV013',

@@ -81,3 +81,5 @@ DROP FUNCTION revrec._flush_milestones(date, text[]);
 DROP FUNCTION revrec._flush_credit_notes(revrec.settings, date);
 DROP FUNCTION revrec._group_balance(text, text, text, smallint, date, date);
 DROP FUNCTION revrec._unfloored(revrec.posting);
+-- Logical replication (sql/schema/97_replication.sql)
+ALTER TABLE revrec.gl_account_map REPLICA IDENTITY FULL;

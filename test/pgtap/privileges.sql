@@ -85,6 +85,8 @@ INSERT INTO expected VALUES
     ('function', 'revrec._post_milestones(text[],date[],date[],date,text[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_voids(text,text[],text[],date[],text[],date)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_billing_schedules(text[],text,date)', '-', '-', '-', '-', '-'),
+    ('function', 'revrec.verify()', 'X', 'X', 'X', '-', '-'),
+    ('function', 'revrec._restoring()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._child_misfit(text,text,date,date,date)', '-', '-', '-', '-', '-'),
     ('column', 'revrec.settings.export_jobs_total', '-', '-', 'U', '-', '-'),
     ('function', 'revrec._post_manual_journal(date,text,jsonb,text,text,text,text,text)', '-', '-', 'X', '-', '-'),

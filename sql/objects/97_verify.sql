@@ -1,0 +1,185 @@
+-- revrec.verify() (SPEC 10): the subledger checked against its documents.
+-- One row per problem found, none when the ledger is consistent:
+--   not posted / posted twice / posted draft   an issued document without its
+--        postings, a group or line posted more than once, a draft with postings
+--   not reversed      a void document whose postings were not reversed
+--   billed differs    an invoice's issue postings bill other than its lines
+--   usage differs     a usage line's recognized usage differs from its usage rows
+--   milestones differ a milestone line recognizes other than its completed milestones
+--   credit differs    a credit note line's posting credits other than its amount
+--   unbalanced        a posting whose entries do not balance
+--   activity differs  the activity log's entries or debits for a document
+--                     differ from its journal entries
+--   sequence behind   a sequence whose next value is already taken
+-- Run it after a restore, before a close, and in the tests.  It reads only
+-- (reader and admin may call it) and runs as the caller.
+CREATE OR REPLACE FUNCTION revrec.verify()
+    RETURNS TABLE ("check" text, document text, detail text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- issue postings per invoice group, and the lines' groups
+    RETURN QUERY
+    WITH lines AS (
+        SELECT l.invoice_id, coalesce(l.group_id, l.line_id) AS grp, sum(revrec.to_minor_units(l.amount, i.currency)) AS amt
+          FROM revrec.invoice_line l JOIN revrec.invoice i USING (invoice_id)
+         GROUP BY 1, 2),
+    inv AS (
+        SELECT i.invoice_id, i.customer_id, i.status, i.currency,
+               (SELECT count(*) FROM revrec.invoice_line l WHERE l.invoice_id = i.invoice_id) AS n_lines,
+               (SELECT sum(x.amt) FROM lines x WHERE x.invoice_id = i.invoice_id) AS billed_lines,
+               p.n_issue, p.n_void, p.billed, p.dup
+          FROM revrec.invoice i,
+               LATERAL (SELECT count(*) FILTER (WHERE p.reason = 'issue') AS n_issue,
+                               count(*) FILTER (WHERE p.reason = 'void') AS n_void,
+                               sum(revrec._account_sum(p.entries, 1::smallint)) FILTER (WHERE p.reason = 'issue') AS billed,
+                               count(*) FILTER (WHERE p.reason = 'issue')
+                                 - count(DISTINCT p.line_id) FILTER (WHERE p.reason = 'issue') AS dup
+                          FROM revrec.posting p
+                         WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id) p)
+    SELECT 'not posted', 'invoice ' || v.invoice_id, format('issued with %s lines, no issue posting', v.n_lines)
+      FROM inv v WHERE v.status IN ('issued', 'void') AND v.n_issue = 0 AND coalesce(v.billed_lines, 0) <> 0
+    UNION ALL
+    SELECT 'posted twice', 'invoice ' || v.invoice_id, format('%s issue postings for one group', v.dup + 1)
+      FROM inv v WHERE v.dup > 0
+    UNION ALL
+    SELECT 'posted draft', 'invoice ' || v.invoice_id, format('a draft with %s postings', v.n_issue + v.n_void)
+      FROM inv v WHERE v.status = 'draft' AND v.n_issue + v.n_void > 0
+    UNION ALL
+    SELECT 'not reversed', 'invoice ' || v.invoice_id, 'void, but its postings are not reversed'
+      FROM inv v WHERE v.status = 'void' AND v.n_issue > 0 AND v.n_void = 0
+    UNION ALL
+    SELECT 'billed differs', 'invoice ' || v.invoice_id,
+           format('lines bill %s, issue postings %s (minor units)', v.billed_lines, v.billed)
+      FROM inv v WHERE v.n_issue > 0 AND coalesce(v.billed_lines, 0) <> coalesce(v.billed, 0);
+
+    -- usage lines: what the ledger recognized on usage days (every day but
+    -- the service end, where the rest is recognized) is the usage recorded
+    RETURN QUERY
+    WITH ul AS (
+        SELECT l.line_id, l.invoice_id, i.customer_id, i.currency, l.service_end, coalesce(l.group_id, l.line_id) AS grp
+          FROM revrec.invoice_line l JOIN revrec.invoice i USING (invoice_id)
+          LEFT JOIN revrec.product pr ON pr.product_id = l.product_id
+         WHERE coalesce(l.recognition_method, pr.recognition_method) = 'usage' AND i.status = 'issued'
+           AND l.group_id IS NULL)
+    SELECT 'usage differs', 'invoice ' || u.invoice_id || ' line ' || u.line_id,
+           format('usage rows %s, recognized on usage days %s (minor units)', r.used, g.recognized)
+      FROM ul u,
+           LATERAL (SELECT coalesce(sum(revrec.to_minor_units(x.amount, u.currency)), 0) AS used
+                      FROM revrec.usage x WHERE x.line_id = u.line_id AND x.usage_date <> u.service_end) r,
+           LATERAL (SELECT coalesce(-sum(p.entries[k + 2]), 0) AS recognized
+                      FROM revrec.posting p, generate_subscripts(p.entries, 1) k
+                     WHERE p.customer_id = u.customer_id AND p.source = 'invoice' AND p.source_id = u.invoice_id
+                       AND p.line_id = u.grp AND p.reason IN ('issue', 'usage') AND k % 3 = 1
+                       AND p.entries[k + 1] = 3 AND p.entries[k] <> revrec._d(u.service_end)) g
+     WHERE EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = u.customer_id AND p.source = 'invoice'
+                      AND p.source_id = u.invoice_id AND p.reason = 'issue')
+       AND r.used <> g.recognized;
+
+    -- milestone lines recognize their completed milestones
+    RETURN QUERY
+    SELECT 'milestones differ', 'invoice ' || i.invoice_id || ' line ' || l.line_id,
+           format('completed milestones %s, recognized %s (minor units)', m.done, g.recognized)
+      FROM revrec.invoice_line l JOIN revrec.invoice i USING (invoice_id)
+      LEFT JOIN revrec.product pr ON pr.product_id = l.product_id,
+           LATERAL (SELECT coalesce(sum(revrec.to_minor_units(x.amount, i.currency)) FILTER (WHERE x.completed_on IS NOT NULL), 0) AS done
+                      FROM revrec.milestone x WHERE x.line_id = l.line_id) m,
+           LATERAL (SELECT coalesce(-sum(revrec._account_sum(p.entries, 3::smallint)), 0) AS recognized
+                      FROM revrec.posting p
+                     WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id
+                       AND p.line_id = coalesce(l.group_id, l.line_id) AND p.reason IN ('issue', 'milestone')) g
+     WHERE coalesce(l.recognition_method, pr.recognition_method) = 'milestone' AND i.status = 'issued'
+       AND l.group_id IS NULL
+       AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'issue')
+       AND m.done <> g.recognized;
+
+    -- credit notes: each line of an issued (or void) one posted once, for its amount
+    RETURN QUERY
+    SELECT CASE WHEN n = 0 THEN 'not posted' WHEN n > 1 THEN 'posted twice' ELSE 'credit differs' END,
+           'credit note ' || c.credit_note_id || ' line ' || cl.credit_note_line_id,
+           format('%s postings crediting billed %s, the line is %s (minor units)', x.n, x.credited,
+                  revrec.to_minor_units(cl.amount, c.currency))
+      FROM revrec.credit_note c JOIN revrec.credit_note_line cl USING (credit_note_id),
+           LATERAL (SELECT count(*) FILTER (WHERE p.reason IN ('credit', 'adjust')) AS n,
+                           -sum(revrec._account_sum(p.entries, 1::smallint))
+                               FILTER (WHERE p.reason IN ('credit', 'adjust')) AS credited
+                      FROM revrec.posting p
+                     WHERE p.customer_id = c.customer_id AND p.source = 'credit_note' AND p.source_id = c.credit_note_id
+                       AND p.ref_id = cl.credit_note_line_id) x
+     WHERE c.status IN ('issued', 'void')
+       AND (x.n <> 1 OR x.credited IS DISTINCT FROM revrec.to_minor_units(cl.amount, c.currency));
+    RETURN QUERY
+    SELECT 'not reversed', 'credit note ' || c.credit_note_id, 'void, but its postings are not reversed'
+      FROM revrec.credit_note c
+     WHERE c.status = 'void'
+       AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = c.customer_id AND p.source = 'credit_note'
+                      AND p.source_id = c.credit_note_id AND p.reason <> 'void')
+       AND NOT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = c.customer_id AND p.source = 'credit_note'
+                          AND p.source_id = c.credit_note_id AND p.reason = 'void');
+    RETURN QUERY
+    SELECT 'posted draft', 'credit note ' || c.credit_note_id, 'a draft with postings'
+      FROM revrec.credit_note c
+     WHERE c.status = 'draft'
+       AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = c.customer_id AND p.source = 'credit_note'
+                      AND p.source_id = c.credit_note_id);
+
+    -- billing schedule lines: posted exactly once (unless of no amount)
+    RETURN QUERY
+    SELECT CASE WHEN x.n = 0 THEN 'not posted' ELSE 'posted twice' END, 'billing schedule line ' || b.schedule_line_id,
+           format('%s issue postings', x.n)
+      FROM revrec.billing_schedule_line b,
+           LATERAL (SELECT count(*) AS n FROM revrec.posting p WHERE p.customer_id = b.customer_id
+                       AND p.source = 'billing_schedule' AND p.source_id = b.schedule_line_id AND p.reason = 'issue') x
+     WHERE x.n <> CASE WHEN revrec.to_minor_units(b.amount, b.currency) = 0 THEN 0 ELSE 1 END;
+
+    -- postings that name a document that does not exist
+    RETURN QUERY
+    SELECT 'no document', p.source || ' ' || p.source_id, format('posting %s (%s)', p.posting_id, p.reason)
+      FROM revrec.posting p
+     WHERE (p.source = 'invoice' AND NOT EXISTS (SELECT 1 FROM revrec.invoice i WHERE i.invoice_id = p.source_id))
+        OR (p.source = 'credit_note' AND NOT EXISTS (SELECT 1 FROM revrec.credit_note c WHERE c.credit_note_id = p.source_id))
+        OR (p.source = 'billing_schedule'
+            AND NOT EXISTS (SELECT 1 FROM revrec.billing_schedule_line b WHERE b.schedule_line_id = p.source_id));
+
+    -- every posting balances (so every journal does), on known accounts
+    RETURN QUERY
+    SELECT CASE WHEN s.net <> 0 THEN 'unbalanced' ELSE 'unknown account' END, p.source || ' ' || p.source_id,
+           CASE WHEN s.net <> 0 THEN format('posting %s: debits - credits = %s', p.posting_id, s.net)
+                ELSE format('posting %s: account ids %s are not in revrec.ledger_account', p.posting_id, s.unknown) END
+      FROM revrec.posting p,
+           LATERAL (SELECT sum(CASE e.direction WHEN 'debit' THEN e.amount ELSE -e.amount END) AS net,
+                           string_agg(DISTINCT e.account_id::text, ', ')
+                               FILTER (WHERE NOT EXISTS (SELECT 1 FROM revrec.ledger_account a
+                                                          WHERE a.account_id = e.account_id)) AS unknown
+                      FROM revrec._entries(p, NULL, NULL, true) e) s
+     WHERE s.net <> 0 OR s.unknown IS NOT NULL;
+
+    -- the activity log matches the journal, per document
+    RETURN QUERY
+    WITH a AS (SELECT x.source, x.document_id, x.currency, sum(x.entries) AS n, coalesce(sum(x.amount), 0) AS dr
+                 FROM revrec.activity x WHERE x.source IS NOT NULL GROUP BY 1, 2, 3),
+         j AS (SELECT p.source, p.source_id AS document_id, p.currency, sum(s.n_entries) AS n,
+                      revrec.from_minor_units(sum(s.debits)::bigint, p.currency) AS dr
+                 FROM revrec.posting p, revrec._posting_stats(p) s GROUP BY 1, 2, 3)
+    SELECT 'activity differs', coalesce(a.source, j.source) || ' ' || coalesce(a.document_id, j.document_id),
+           format('activity log: %s entries, %s debits; journal: %s entries, %s debits',
+                  coalesce(a.n, 0), coalesce(a.dr, 0), coalesce(j.n, 0), coalesce(j.dr, 0))
+      FROM a FULL JOIN j ON j.source = a.source AND j.document_id = a.document_id AND j.currency = a.currency
+     WHERE coalesce(a.n, 0) <> coalesce(j.n, 0) OR coalesce(a.dr, 0) <> coalesce(j.dr, 0);
+
+    -- sequences ahead of their data
+    RETURN QUERY
+    SELECT 'sequence behind', s.name, format('last value %s, largest id in use %s', s.last, s.used)
+      FROM (SELECT 'revrec.posting_posting_id_seq' AS name, (SELECT last_value FROM revrec.posting_posting_id_seq) AS last,
+                   (SELECT max(posting_id) FROM revrec.posting) AS used
+            UNION ALL
+            SELECT 'revrec.activity_activity_id_seq', (SELECT last_value FROM revrec.activity_activity_id_seq),
+                   (SELECT max(activity_id) FROM revrec.activity)
+            UNION ALL
+            SELECT 'revrec.usage_usage_id_seq', (SELECT last_value FROM revrec.usage_usage_id_seq),
+                   (SELECT max(usage_id) FROM revrec.usage)
+            UNION ALL
+            SELECT 'revrec.ledger_account_account_id_seq', (SELECT last_value FROM revrec.ledger_account_account_id_seq),
+                   (SELECT max(account_id) FROM revrec.ledger_account WHERE account_id >= 100)) s
+     WHERE s.used > s.last;
+END $$;
