@@ -15,6 +15,7 @@ INSERT INTO revrec.gl_account_map (target, account_code, product_id, external_ac
   ('quickbooks', 'recognized', 'SETUP', 'Services Revenue'), ('quickbooks', 'recognized', 'PS-PROJECT', 'Services Revenue'),
   ('netsuite', 'billed', NULL, '1210'), ('netsuite', 'deferred', NULL, '2480'), ('netsuite', 'recognized', NULL, '4010'),
   ('netsuite', 'unbilled', NULL, '1220'), ('netsuite', 'recognized', 'SETUP', '4100'), ('netsuite', 'recognized', 'PS-PROJECT', '4100');
+UPDATE revrec.settings SET xero_tax_rate = 'Tax Exempt';
 UPDATE revrec.settings SET netsuite_subsidiary = 'Parent Company';
 
 -- Credit notes in October: a downgrade refunded in cancel mode on the 5

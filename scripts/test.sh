@@ -12,6 +12,7 @@ PGXS_DIR=$(dirname "$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")")
 T=$WORK/t
 mkdir -p "$T"
 cp -r "$ROOT/test" "$T/test"
+cp "$ROOT/README.md" "$T/README.md"   # test/shell/readme.sh runs its SQL examples
 chown -R "$PG_OS_USER" "$T"
 passed=0; failed=0
 

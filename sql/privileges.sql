@@ -112,7 +112,7 @@ GRANT INSERT, UPDATE, DELETE ON revrec.customer, revrec.product, revrec.invoice,
 -- 4. revrec_admin ---------------------------------------------------------------
 GRANT UPDATE (allocation_strategy, credit_note_mode, lock_date, lock_to_accounting_date, xero_tax_rate,
               xero_date_format, quickbooks_date_format, netsuite_date_format, netsuite_subsidiary,
-              export_token_ttl, export_jobs_per_role, export_jobs_total)
+              export_token_ttl, export_jobs_per_role, export_jobs_total, export_neutralize_formulas)
     ON revrec.settings TO revrec_admin;
 GRANT INSERT, UPDATE, DELETE ON revrec.ledger_account, revrec.gl_account_map TO revrec_admin;
 GRANT EXECUTE ON FUNCTION revrec.export_cleanup() TO revrec_admin;
@@ -134,3 +134,25 @@ GRANT EXECUTE ON FUNCTION
 -- documents, for readers and admins (it only reads, as the caller).
 -- revrec._restoring() (33_restore.sql) is called by revrec's own code only.
 GRANT EXECUTE ON FUNCTION revrec.verify() TO revrec_reader;
+-- 5. GL files and the close (issue 17) ---------------------------------------
+-- the export log and the close reports are readers'; closing a period is an
+-- admin's (close_period checks the caller's role, then its UPDATE of the
+-- settings needs revrec_admin's column privilege; _close_log writes the
+-- activity log for it)
+GRANT SELECT ON revrec.export_log TO revrec_reader;
+GRANT SELECT ON SEQUENCE revrec.export_log_export_id_seq TO revrec_reader;
+GRANT EXECUTE ON FUNCTION
+    revrec.deferred_rollforward(date, date, text, text, text, text),
+    revrec.unbilled_rollforward(date, date, text, text, text, text),
+    revrec.close_summary(date, date, text), revrec._close_summary(date, date, text),
+    revrec.close_period(date),
+    revrec._rollforward(integer, date, date, text, text, text, text),
+    revrec._check_rollforward_args(date, date, text),
+    revrec._missing_mappings(text, date, date, text),
+    revrec._verify_problems(),
+    revrec._check_xero_codes(date, date, text, timestamptz, text, text, text, text, text, text, boolean),
+    revrec._xero_tax_rate(), revrec._cell(text, boolean), revrec._gl_amount(text, numeric, text),
+    revrec._gl_journal_id(text, text, integer),
+    revrec._gl_rows(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text)
+    TO revrec_reader;
+GRANT EXECUTE ON FUNCTION revrec._close_log(date, date) TO revrec_admin;

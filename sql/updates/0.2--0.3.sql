@@ -83,3 +83,27 @@ DROP FUNCTION revrec._group_balance(text, text, text, smallint, date, date);
 DROP FUNCTION revrec._unfloored(revrec.posting);
 -- Logical replication (sql/schema/97_replication.sql)
 ALTER TABLE revrec.gl_account_map REPLICA IDENTITY FULL;
+-- Issue 17 (GL files and the close): the Xero tax rate has no default (the
+-- old default "No Tax" is not a rate Xero organisations have: a row carrying
+-- it never imported), formula neutralization of text cells, the export log.
+ALTER TABLE revrec.settings ALTER COLUMN xero_tax_rate DROP NOT NULL, ALTER COLUMN xero_tax_rate DROP DEFAULT;
+UPDATE revrec.settings SET xero_tax_rate = NULL WHERE xero_tax_rate = 'No Tax';
+ALTER TABLE revrec.settings ADD COLUMN export_neutralize_formulas boolean NOT NULL DEFAULT true;
+CREATE TABLE revrec.export_log (
+    export_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id       text NOT NULL UNIQUE,
+    exported_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    exported_by  text NOT NULL DEFAULT session_user,
+    role         text NOT NULL,
+    format       text NOT NULL,
+    filters      jsonb NOT NULL,
+    directory    text NOT NULL,
+    files        text[] NOT NULL,
+    manifest     text NOT NULL,
+    "rows"       bigint NOT NULL,
+    journals     bigint NOT NULL
+);
+COMMENT ON TABLE revrec.export_log IS
+    'one row per export_to_files run: who, when, format, filters, files, rows, journals (written by revrec only)';
+SELECT pg_catalog.pg_extension_config_dump('revrec.export_log', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_get_serial_sequence('revrec.export_log', 'export_id'), '');

@@ -18,6 +18,7 @@ INSERT INTO revrec.customer SELECT 'C' || i, 'Customer ' || i FROM generate_seri
 INSERT INTO revrec.product (product_id, name, recognition_method) VALUES ('SUB', 'Subscription', 'straight_line');
 INSERT INTO revrec.gl_account_map (target, account_code, external_account)
 SELECT 'xero', a, '8' || i FROM unnest(ARRAY['billed', 'deferred', 'recognized', 'unbilled']) WITH ORDINALITY u(a, i);
+UPDATE revrec.settings SET xero_tax_rate = 'Tax Exempt';   -- Xero exports refuse until it is chosen (RV030)
 BEGIN;
 INSERT INTO revrec.invoice SELECT 'I' || i, 'N' || i, 'C' || (1 + i % 5), 'USD', date '2025-01-01' + 17 * i
   FROM generate_series(1, 12) i;

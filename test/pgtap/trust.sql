@@ -108,6 +108,7 @@ INSERT INTO revrec.gl_account_map VALUES ('xero', 'billed', NULL, '610'), ('xero
     ('quickbooks', 'unbilled', NULL, 'Unbilled'), ('quickbooks', 'services', NULL, 'Services'),
     ('netsuite', 'billed', NULL, '1200'), ('netsuite', 'deferred', NULL, '2400'), ('netsuite', 'recognized', NULL, '4000'),
     ('netsuite', 'unbilled', NULL, '1210'), ('netsuite', 'services', NULL, '4010');
+UPDATE revrec.settings SET xero_tax_rate = 'Tax Exempt';   -- Xero exports refuse until it is chosen (RV030)
 CREATE TEMP TABLE attack_err (step text, err text);
 -- (pgTAP itself lives in public and would use the planted operators: the
 -- attacked calls run in a DO block that records errors, checked afterwards)
