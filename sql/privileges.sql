@@ -136,9 +136,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION revrec.verify() TO revrec_reader;
 -- 5. GL files and the close (issue 17) ---------------------------------------
 -- the export log and the close reports are readers'; closing a period is an
--- admin's (close_period checks the caller's role, then its UPDATE of the
--- settings needs revrec_admin's column privilege; _close_log writes the
--- activity log for it)
+-- admin's (close_period checks the caller's role; _close_period, SECURITY
+-- DEFINER and revrec_admin's only, runs the checks, logs and locks)
 GRANT SELECT ON revrec.export_log TO revrec_reader;
 GRANT SELECT ON SEQUENCE revrec.export_log_export_id_seq TO revrec_reader;
 GRANT EXECUTE ON FUNCTION
@@ -155,4 +154,4 @@ GRANT EXECUTE ON FUNCTION
     revrec._gl_journal_id(text, text, integer),
     revrec._gl_rows(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text)
     TO revrec_reader;
-GRANT EXECUTE ON FUNCTION revrec._close_log(date, date) TO revrec_admin;
+GRANT EXECUTE ON FUNCTION revrec._close_period(date) TO revrec_admin;

@@ -250,51 +250,55 @@ COMMENT ON FUNCTION revrec.close_summary(date, date, text) IS
 -- activity log records the close and the lock change.
 CREATE OR REPLACE FUNCTION revrec.close_period(to_date date) RETURNS TABLE (section text, item text, currency text, status text)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_lock date;
-    v_from date;
-    fails text[];
 BEGIN
     IF NOT pg_has_role(current_user, 'revrec_admin', 'MEMBER') THEN
         RAISE EXCEPTION USING ERRCODE = '42501',
             MESSAGE = 'revrec_admin is required to close a period',
             HINT = 'Ask a member of revrec_admin; revrec.close_summary() shows the checks to anyone.';
     END IF;
-    IF close_period.to_date IS NULL OR NOT isfinite(close_period.to_date) THEN
+    RETURN QUERY SELECT * FROM revrec._close_period(close_period.to_date);
+END $$;
+
+-- The close itself: SECURITY DEFINER, executable by revrec_admin only (so
+-- PostgreSQL's privilege check on the real caller stands behind the front's),
+-- runs the checks, logs the close and sets the lock in one go: no path
+-- writes a "close" row without the checks having passed.
+CREATE OR REPLACE FUNCTION revrec._close_period(to_date date) RETURNS TABLE (section text, item text, currency text, status text)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_lock date;
+    v_from date;
+    fails text[];
+BEGIN
+    IF _close_period.to_date IS NULL OR NOT isfinite(_close_period.to_date) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV004', MESSAGE = 'close_period needs a finite to_date';
     END IF;
     -- hold the settings row: no posting or other close runs under the checks
     SELECT s.lock_date INTO v_lock FROM revrec.settings s FOR UPDATE;
-    IF v_lock IS NOT NULL AND close_period.to_date <= v_lock THEN
+    IF v_lock IS NOT NULL AND _close_period.to_date <= v_lock THEN
         RAISE EXCEPTION USING ERRCODE = 'RV011',
-            MESSAGE = pg_catalog.format('the period through %s is already closed (lock_date %s)', close_period.to_date, v_lock),
+            MESSAGE = pg_catalog.format('the period through %s is already closed (lock_date %s)', _close_period.to_date, v_lock),
             HINT = 'Moving the lock back is an administrator''s UPDATE revrec.settings SET lock_date = ...';
     END IF;
-    v_from := coalesce(v_lock + 1, date_trunc('month', close_period.to_date)::date);
+    v_from := coalesce(v_lock + 1, date_trunc('month', _close_period.to_date)::date);
     SELECT array_agg(c.section || ' ' || c.item || coalesce(' ' || c.currency, '') || ': ' || c.status)
       INTO fails
-      FROM revrec._close_summary(v_from, close_period.to_date, NULL) c
+      FROM revrec._close_summary(v_from, _close_period.to_date, NULL) c
      WHERE c.status LIKE 'FAIL%';
     IF fails IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RV033',
             MESSAGE = pg_catalog.format('the period %s to %s cannot be closed: %s check%s failed', v_from,
-                                        close_period.to_date, cardinality(fails),
+                                        _close_period.to_date, cardinality(fails),
                                         CASE WHEN cardinality(fails) > 1 THEN 's' ELSE '' END),
             DETAIL = array_to_string(fails, E'\n'),
             HINT = 'SELECT * FROM revrec.close_summary(...) shows every check; fix what failed and close again.';
     END IF;
-    PERFORM revrec._close_log(v_from, close_period.to_date);
-    UPDATE revrec.settings SET lock_date = close_period.to_date;
+    INSERT INTO revrec.activity (who, action, detail)
+    VALUES (session_user, 'close',
+            pg_catalog.format('period %s to %s closed: every close check passed; lock_date -> %s', v_from,
+                              _close_period.to_date, _close_period.to_date));
+    UPDATE revrec.settings SET lock_date = _close_period.to_date;
     RETURN QUERY SELECT c.section, c.item, c.currency, c.status
-                   FROM revrec._close_summary(v_from, close_period.to_date, NULL) c WHERE c.section <> 'posted';
+                   FROM revrec._close_summary(v_from, _close_period.to_date, NULL) c WHERE c.section <> 'posted';
 END $$;
 
--- The close's own line in the activity log (revrec_admin only; the lock
--- change is logged by the settings trigger as well).
-CREATE OR REPLACE FUNCTION revrec._close_log(p_from date, p_to date) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    INSERT INTO revrec.activity (who, action, detail)
-    VALUES (coalesce(revrec._outer_role(), session_user), 'close',
-            pg_catalog.format('period %s to %s closed: every close check passed; lock_date -> %s', p_from, p_to, p_to));
-END $$;

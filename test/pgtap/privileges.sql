@@ -95,7 +95,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec.close_summary(date,date,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._close_summary(date,date,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.close_period(date)', 'X', 'X', 'X', '-', '-'),
-    ('function', 'revrec._close_log(date,date)', '-', '-', 'X', '-', '-'),
+    ('function', 'revrec._close_period(date)', '-', '-', 'X', '-', '-'),
     ('function', 'revrec._rollforward(integer,date,date,text,text,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._check_rollforward_args(date,date,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._missing_mappings(text,date,date,text)', 'X', 'X', 'X', '-', '-'),
