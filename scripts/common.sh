@@ -97,6 +97,8 @@ shared_buffers = 512MB
 work_mem = 64MB
 maintenance_work_mem = 512MB
 max_wal_size = 4GB
+# reports as_of a moment read commit times (README "Installing")
+track_commit_timestamp = on
 CONF
     # REVREC_POSTGRES: a program run instead of postgres (a wrapper that execs it
     # under valgrind or with sanitizer options: scripts/memcheck.sh).
