@@ -612,6 +612,7 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 	Invoice		inv;
 	bool		have = false;
 	uint64		posted;
+	int64		ninvoices = 0;
 
 	if (PG_ARGISNULL(0))
 	{
@@ -672,6 +673,7 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 					id = get_text(t, td, 1);
 				}
 				memset(&inv, 0, sizeof(inv));
+				ninvoices++;
 				inv.invoice_id = id;
 				inv.invoice_number = get_text(t, td, 2);
 				inv.customer_id = get_text(t, td, 3);
@@ -692,6 +694,28 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(oldcxt);
 	}
 	SPI_cursor_close(portal);
+
+	/*
+	 * An issued invoice posts whole: one without any line at commit is an
+	 * error (an autocommit sync inserting the invoice, then its lines one
+	 * statement at a time, would post the first line alone).  The cursor
+	 * met every invoice that has lines; look for the others only if some
+	 * are missing.
+	 */
+	if (ninvoices < ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(args[0])), ARR_DIMS(DatumGetArrayTypeP(args[0]))))
+	{
+		if (SPI_execute_with_args("SELECT x.id FROM unnest($1) AS x(id)"
+								  " WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.invoice_id = x.id)"
+								  " ORDER BY x.id LIMIT 1", 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: looking for invoices without lines failed");
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+					 errmsg("invoice %s is issued without any line",
+							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+					 errhint("Write an invoice and its lines in one transaction, or insert it as 'draft' and issue it "
+							 "(UPDATE revrec.invoice SET status = 'issued') once its lines are in.")));
+	}
 	posted = rr_sink_flush(ctx.sink);
 	SPI_finish();
 	MemoryContextDelete(invcxt);

@@ -67,32 +67,23 @@ CREATE OR REPLACE FUNCTION revrec._post_voids(p_source text, p_customers text[],
 CREATE OR REPLACE FUNCTION revrec._post_billing_schedules(p_ids text[], p_strategy text, fl date)
     RETURNS bigint LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_post_billing_schedules';
 
--- What an invoice being issued must satisfy before it posts: it has lines,
--- and its prepaid-credit drawdowns fit their grants (the grants are locked
--- first: two invoices drawing on one grant are checked one after the other).
+-- What the invoices being issued must satisfy before they post: their
+-- prepaid-credit drawdowns fit their grants (the grants are locked first: two
+-- invoices drawing on one grant are checked one after the other).  That an
+-- issued invoice has lines is checked by the engine (src/post_invoice.c).
 CREATE OR REPLACE FUNCTION revrec._check_issues(issue_ids text[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad record;
 BEGIN
-    -- an issued invoice posts whole: one without any line at commit is an
-    -- error (an autocommit sync inserting the invoice, then its lines one
-    -- statement at a time, would post the first line alone)
-    SELECT i.invoice_id INTO bad FROM revrec.invoice i
-     WHERE i.invoice_id = ANY (issue_ids)
-       AND NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.invoice_id = i.invoice_id)
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'RV014',
-            MESSAGE = format('invoice %s is issued without any line', bad.invoice_id),
-            HINT = 'Write an invoice and its lines in one transaction, or insert it as ''draft'' and issue it '
-                   '(UPDATE revrec.invoice SET status = ''issued'') once its lines are in.';
-    END IF;
     -- prepaid credit drawdowns: serialize on the grants, then check them
     PERFORM 1 FROM revrec.credit_grant g
      WHERE g.grant_id IN (SELECT l.grant_id FROM revrec.invoice_line l
                            WHERE l.invoice_id = ANY (issue_ids) AND l.grant_id IS NOT NULL)
      ORDER BY g.grant_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN;   -- no drawdown among these invoices
+    END IF;
     SELECT l.line_id, l.invoice_id, g.grant_id, i.accounting_date, g.effective_date, g.expires_on,
            g.currency AS gcur, i.currency AS icur, g.customer_id AS gcust, i.customer_id AS icust
       INTO bad
