@@ -341,7 +341,9 @@ erpnext_months(int64 a, DateADT start, DateADT end, int n, int64 *months)
 	DateADT		first = rr_month_start(start);
 	DateADT		lastday = rr_next_month_start(end) - 1;
 	int64		am10 = tenths((int64) n * (end - start), lastday - first);
-	int64		monthly = am10 > 0 ? round_div((int128_t) a * 10, am10) : a;
+	/* under a month (am10 < 10) a month's amount exceeds a: cap it before it leaves 128 bits */
+	int128_t	m128 = am10 > 0 ? ((int128_t) a * 20 + am10) / (2 * (int128_t) am10) : a;
+	int64		monthly = (int64) (m128 < a ? m128 : a);
 	int64		rest = a;
 	DateADT		ms = first;
 	int			i;
@@ -487,8 +489,9 @@ rr_spread_init(RrSpread *s, int64 a, DateADT lo, DateADT hi, int strategy)
 		s->thirty = false;
 		s->W = hi - lo + 1;
 	}
+	/* C division truncates toward zero; a weight above W never occurs */
 	for (w = 0; w < 4; w++)
-		s->t[w] = (int64) (((int128_t) a * w) / s->W);	/* C division truncates toward zero */
+		s->t[w] = w <= s->W ? (int64) (((int128_t) a * w) / s->W) : 0;
 	if (!s->thirty)
 		s->last = a - s->t[1] * (s->W - 1);
 	else
