@@ -593,7 +593,7 @@ static const char *const line_query =
 "           WHERE ps.customer_id = i.customer_id AND ps.source = 'billing_schedule'"
 "             AND ps.source_id = l.schedule_line_id AND ps.reason = 'issue')"
 "       END,"
-"       coalesce(l.allocation_strategy, p.allocation_strategy)"
+"       %s"
 "  FROM revrec.invoice i"
 "  JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id"
 "  LEFT JOIN revrec.product p ON p.product_id = l.product_id"
@@ -649,7 +649,9 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	ctx.sink = rr_sink_begin();
-	plan = SPI_prepare(line_query, 1, argtypes);
+	plan = SPI_prepare(psprintf(line_query, rr_has_strategy_columns()
+								? "coalesce(l.allocation_strategy, p.allocation_strategy)" : "NULL::text"),
+					   1, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "revrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, args, NULL, true);

@@ -24,7 +24,7 @@
 static const char *const schedule_query =
 "SELECT b.customer_id, b.schedule_line_id, b.product_id, b.currency,"
 "       coalesce(b.recognition_method, 'straight_line') AS method, b.amount, b.service_start, b.service_end,"
-"       coalesce(b.allocation_strategy, pr.allocation_strategy)"
+"       %s"
 "  FROM revrec.billing_schedule_line b"
 "  LEFT JOIN revrec.product pr ON pr.product_id = b.product_id"
 " WHERE b.schedule_line_id = ANY ($1)"
@@ -52,7 +52,9 @@ revrec_post_billing_schedules(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	sink = rr_sink_begin();
-	if (SPI_execute_with_args(schedule_query, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(psprintf(schedule_query, rr_has_strategy_columns()
+									   ? "coalesce(b.allocation_strategy, pr.allocation_strategy)" : "NULL::text"),
+							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading billing schedule lines failed");
 	for (i = 0; i < SPI_processed; i++)
 	{

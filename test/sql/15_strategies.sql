@@ -51,8 +51,10 @@ SELECT DISTINCT amount FROM revrec.schedule(0.13, '2025-06-01', '2025-06-30', 'd
 SELECT count(*) FROM revrec.schedule(1.00, '2025-01-01', '2025-01-31', 'odoo_months');
 SELECT count(*) FROM revrec.schedule(1.00, '2025-01-01', '2025-01-31', 'daily+cumulative+cumulative');
 SELECT count(*) FROM revrec.schedule(1.00, '2025-01-01', '2025-01-31', '+cumulative');
+\set VERBOSITY terse
 UPDATE revrec.settings SET allocation_strategy = 'erpnext_month';
 INSERT INTO revrec.product (product_id, name, allocation_strategy) VALUES ('BAD', 'Bad', 'odoo');
+\set VERBOSITY default
 SELECT count(*) AS bad_products FROM revrec.product WHERE product_id = 'BAD';
 
 -- Posting.  The setting is the default; a product's strategy overrides it; a
