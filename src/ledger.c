@@ -60,12 +60,10 @@ rr_sched_sum(const RrPosting *p, DateADT a, DateADT b)
 				sum += p->smonths[i];
 			else
 			{
-				int64		nd = hi - lo + 1;
-				int64		per = p->smonths[i] / nd;
+				RrSpread	sp;
 
-				sum += per * (y - x + 1);
-				if (y == hi)
-					sum += p->smonths[i] - per * nd;
+				rr_spread_init(&sp, p->smonths[i], lo, hi, p->strategy);
+				sum += rr_spread_sum(&sp, x, y);
 			}
 		}
 		ms = next;
@@ -205,15 +203,6 @@ emit_sched_day(const RrPosting *p, RrEntryFn fn, void *arg, DateADT d, int64 r)
 	emit(fn, arg, d, p->credit, -r, false, 0);
 }
 
-/* Sum of a month's day amounts over [x, y] (x <= y, inside the month). */
-static inline int64
-month_part_sum(int64 per, int64 lastamt, DateADT mhi, DateADT x, DateADT y)
-{
-	if (x > y)
-		return 0;
-	return per * (y - x + 1) + (y == mhi ? lastamt - per : 0);
-}
-
 bool
 rr_posting_span(const RrPosting *p, DateADT *first, DateADT *last)
 {
@@ -324,13 +313,12 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 			CHECK_FOR_INTERRUPTS();
 			if (mhi >= a)
 			{
-				int64		nd = mhi - mlo + 1;
-				int64		per = p->smonths[i] / nd;
-				int64		lastamt = p->smonths[i] - per * (nd - 1);
+				RrSpread	sp;
 				DateADT		d;
 
 				if (mlo > b)
 					break;
+				rr_spread_init(&sp, p->smonths[i], mlo, mhi, p->strategy);
 				if (by_month)
 				{
 					/* month totals straight from the month amount: no day loop */
@@ -340,9 +328,9 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 								after = 0;
 
 					if (p->split > x)
-						before = month_part_sum(per, lastamt, mhi, x, Min(y, p->split - 1));
+						before = rr_spread_sum(&sp, x, Min(y, p->split - 1));
 					if (p->split <= y)
-						after = month_part_sum(per, lastamt, mhi, Max(x, p->split), y);
+						after = rr_spread_sum(&sp, Max(x, p->split), y);
 					emit(fn, arg, x, p->before, before, false, 0);
 					emit(fn, arg, x, p->after, after, false, 0);
 					emit(fn, arg, x, p->credit, -(before + after), false, 0);
@@ -351,7 +339,7 @@ rr_posting_expand(const RrPosting *p, DateADT from, DateADT to, bool by_month,
 					for (d = Max(mlo, a); d <= Min(mhi, b); d++)
 					{
 						CHECK_FOR_INTERRUPTS();
-						emit_sched_day(p, fn, arg, d, d == mhi ? lastamt : per);
+						emit_sched_day(p, fn, arg, d, rr_spread_sum(&sp, d, d));
 					}
 			}
 			ms = next;
@@ -667,6 +655,16 @@ rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c,
 			malformed(origin, psprintf("its schedule spans %lld days", (long long) p->send - p->sstart + 1),
 					  psprintf("A schedule spans at most %d days (1,000 years).", RR_MAX_PERIOD_DAYS));
 		p->nmonths = rr_month_count(p->sstart, p->send);
+		if (!N(sched_strategy))
+		{
+			/* with sched_months, the code only chooses the day spread */
+			int16		strat = DatumGetInt16(V(sched_strategy));
+
+			if (!rr_strategy_code_valid(strat))
+				malformed(origin, psprintf("unknown allocation strategy code %d", strat),
+						  rr_strategy_codes_hint());
+			p->strategy = strat;
+		}
 		if (!N(sched_months))
 		{
 			int			cnt;
@@ -679,14 +677,9 @@ rr_posting_from_values(const Datum *v, const bool *n, const RrPostingCols *c,
 		}
 		else
 		{
-			int16		strat = DatumGetInt16(V(sched_strategy));
-
-			if (strat < 0 || strat > RR_DAILY)
-				malformed(origin, psprintf("unknown allocation strategy code %d", strat),
-						  "sched_strategy is 0 (daily_rate_even_months), 1 (month_fraction_even_months), 2 (thirty_day_even_months) or 3 (daily).");
 			p->smonths = palloc(sizeof(int64) * p->nmonths);
 			rr_month_amounts(posting_amount(DatumGetInt64(V(sched_amount)), "sched_amount", origin),
-							 p->sstart, p->send, (RrStrategy) strat, p->smonths);
+							 p->sstart, p->send, p->strategy, p->smonths);
 		}
 		for (i = 0; i < p->nmonths; i++)
 		{
@@ -1261,12 +1254,12 @@ stats_from(const RrPosting *p, DateADT lo, StatsState *st)
 		CHECK_FOR_INTERRUPTS();
 		if (mlo <= mhi)
 		{
-			int64		nd = mhi - Max(ms, p->sstart) + 1;
-			int64		per = p->smonths[i] / nd;
-			int64		lastamt = p->smonths[i] - per * (nd - 1);
-			int64		sum = month_part_sum(per, lastamt, mhi, mlo, mhi);
+			RrSpread	sp;
+			int64		sum;
 
-			st->count += 2 * ((per != 0 ? (int64) (mhi - mlo) : 0) + (lastamt != 0 ? 1 : 0));
+			rr_spread_init(&sp, p->smonths[i], Max(ms, p->sstart), mhi, p->strategy);
+			sum = rr_spread_sum(&sp, mlo, mhi);
+			st->count += 2 * rr_spread_nonzero(&sp, mlo, mhi);
 			st->debits = rr_add_minor(st->debits, sum < 0 ? -sum : sum);
 		}
 		ms = next;

@@ -35,6 +35,7 @@ typedef struct RrPosting
 	DateADT		send;
 	int			nmonths;
 	int64	   *smonths;		/* month amounts (computed or stored) */
+	int			strategy;		/* code whose day spread applies (0 without one) */
 	DateADT		split;
 	int16		before;
 	int16		after;

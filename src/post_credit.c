@@ -429,6 +429,9 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 				o.sched_end = issue->sched_end > C ? issue->sched_end : C;
 				o.nmonths = nw;
 				o.sched_months = share;
+				/* the issue's day spread, where it is not the default one */
+				if (issue->sched_strategy > RR_DAILY)
+					o.sched_strategy = issue->sched_strategy;
 				o.sched_before = RR_ACCT_DEFERRED;
 				o.sched_after = RR_ACCT_DEFERRED;
 				o.sched_credit = RR_ACCT_RECOGNIZED;
@@ -474,7 +477,8 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 			np.send = issue->sched_end;
 			np.nmonths = rr_month_count(np.sstart, np.send);
 			np.smonths = palloc(sizeof(int64) * np.nmonths);
-			rr_month_amounts(anew, np.sstart, np.send, (RrStrategy) issue->sched_strategy, np.smonths);
+			np.strategy = issue->sched_strategy >= 0 ? issue->sched_strategy : 0;
+			rr_month_amounts(anew, np.sstart, np.send, issue->sched_strategy, np.smonths);
 			k = rec_bal - rr_sched_sum(&np, np.sstart, C - 1);
 			rr_entry_add(&e, C, RR_ACCT_BILLED, -x);
 			rr_entry_add(&e, C, RR_ACCT_RECOGNIZED, k);

@@ -368,3 +368,19 @@ rr_posting_out_from_row(HeapTuple t, TupleDesc td, RrPostingOut *o, int64 *posti
 	if ((o->has_sched_from = row_datum(t, td, "sched_from", &d)))
 		o->sched_from = DatumGetDateADT(d);
 }
+
+/* see post_emit.h */
+bool
+rr_has_strategy_columns(void)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute"
+					" WHERE attrelid = 'revrec.invoice_line'::pg_catalog.regclass"
+					" AND attname = 'allocation_strategy' AND NOT attisdropped)", true, 1) != SPI_OK_SELECT
+		|| SPI_processed != 1)
+		elog(ERROR, "revrec: reading the catalog failed");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(d);
+}

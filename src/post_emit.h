@@ -93,6 +93,13 @@ extern void rr_recognition_delta(RrEntries *e, DateADT T, int n, const DateADT *
  */
 extern void rr_check_usage_limit(const char *invoice_id, const char *group_key, int64 used, int64 A, int exponent);
 
+/*
+ * Whether the documents have their allocation_strategy columns (revrec 0.3):
+ * a database still on 0.1/0.2 SQL posts with this library, by the setting
+ * alone.  The caller is connected to SPI.
+ */
+extern bool rr_has_strategy_columns(void);
+
 /* ---------- the sink ---------- */
 typedef struct RrPostingSink RrPostingSink;
 

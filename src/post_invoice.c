@@ -144,6 +144,7 @@ typedef struct Line
 	DateADT    *ms_date;
 	int64	   *ms_amount;
 	int64		bs_recognized;
+	int			strategy;		/* the line's or its product's strategy code; -1: the setting */
 } Line;
 
 typedef struct Invoice
@@ -162,7 +163,7 @@ typedef struct Invoice
 typedef struct PostCtx
 {
 	RrPostingSink *sink;
-	RrStrategy	strategy;
+	int			strategy;		/* settings.allocation_strategy (code) */
 	bool		has_floor;
 	DateADT		floor;
 	bool		floor_to_accounting;
@@ -299,12 +300,15 @@ read_line(Invoice *inv, HeapTuple t, TupleDesc td)
 	}
 	d = SPI_getbinval(t, td, 20, &isnull);
 	l->bs_recognized = isnull ? 0 : DatumGetInt64(d);
+	/* line overrides product overrides settings */
+	d = SPI_getbinval(t, td, 21, &isnull);
+	l->strategy = isnull ? -1 : rr_strategy_from_name(TextDatumGetCString(d), "allocation_strategy");
 }
 
 /* Put one posting of the invoice into the sink. */
 static void
 emit_posting(PostCtx *ctx, Invoice *inv, Line *primary, const char *group_key, const char *method,
-			 RrEntries *e, bool sched, DateADT sstart, DateADT send, int64 samount)
+			 RrEntries *e, bool sched, DateADT sstart, DateADT send, int64 samount, int strategy)
 {
 	RrPostingOut o;
 
@@ -336,7 +340,7 @@ emit_posting(PostCtx *ctx, Invoice *inv, Line *primary, const char *group_key, c
 		o.sched_end = send;
 		o.has_sched_amount = true;
 		o.sched_amount = samount;
-		o.sched_strategy = (int16) ctx->strategy;
+		o.sched_strategy = (int16) strategy;
 		/* sched_months: computed from the strategy when read */
 		o.has_split = true;
 		o.sched_split = inv->T;
@@ -379,7 +383,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 		rr_entry_add(&e, T, RR_ACCT_UNBILLED, -primary->bs_recognized);
 		rr_entry_add(&e, T, RR_ACCT_RECOGNIZED, -(A - primary->bs_recognized));
 		if (e.n > 0)
-			emit_posting(ctx, inv, primary, primary->group_key, "billing_schedule", &e, false, 0, 0, 0);
+			emit_posting(ctx, inv, primary, primary->group_key, "billing_schedule", &e, false, 0, 0, 0, -1);
 		return;
 	}
 	if (A == 0)
@@ -389,6 +393,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 	{
 		RrPosting	p;
 		int64		U;
+		int			strategy = primary->strategy >= 0 ? primary->strategy : ctx->strategy;
 
 		if (!primary->has_start || !primary->has_end)
 			ereport(ERROR,
@@ -403,12 +408,13 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 		p.send = primary->end;
 		p.nmonths = rr_month_count(p.sstart, p.send);
 		p.smonths = palloc(sizeof(int64) * p.nmonths);
-		rr_month_amounts(A, p.sstart, p.send, ctx->strategy, p.smonths);
+		p.strategy = strategy;
+		rr_month_amounts(A, p.sstart, p.send, strategy, p.smonths);
 		U = rr_sched_sum(&p, p.sstart, T - 1);
 		rr_entry_add(&e, T, RR_ACCT_BILLED, A);
 		rr_entry_add(&e, T, RR_ACCT_UNBILLED, -U);
 		rr_entry_add(&e, T, RR_ACCT_DEFERRED, -(A - U));
-		emit_posting(ctx, inv, primary, primary->group_key, method, &e, true, p.sstart, p.send, A);
+		emit_posting(ctx, inv, primary, primary->group_key, method, &e, true, p.sstart, p.send, A, strategy);
 		return;
 	}
 	else
@@ -492,7 +498,7 @@ post_group(PostCtx *ctx, Invoice *inv, int first, int last, int64 A)
 			elog(ERROR, "revrec: unknown recognition method %s", method);
 
 		rr_recognition_entries(&e, T, A, n, d, x);
-		emit_posting(ctx, inv, primary, primary->group_key, method, &e, false, 0, 0, 0);
+		emit_posting(ctx, inv, primary, primary->group_key, method, &e, false, 0, 0, 0, -1);
 	}
 }
 
@@ -586,7 +592,8 @@ static const char *const line_query =
 "            FROM revrec.posting ps"
 "           WHERE ps.customer_id = i.customer_id AND ps.source = 'billing_schedule'"
 "             AND ps.source_id = l.schedule_line_id AND ps.reason = 'issue')"
-"       END"
+"       END,"
+"       %s"
 "  FROM revrec.invoice i"
 "  JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id"
 "  LEFT JOIN revrec.product p ON p.product_id = l.product_id"
@@ -628,7 +635,7 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
 				 errmsg("argument \"allocation_strategy\" must not be null"),
-				 errhint("Use one of daily_rate_even_months, month_fraction_even_months, thirty_day_even_months, daily.")));
+				 errhint("Use one of the strategies of revrec.schedule (README, Allocation strategies).")));
 	ctx.strategy = rr_strategy_from_name(text_to_cstring(PG_GETARG_TEXT_PP(1)), "allocation_strategy");
 	ctx.has_floor = !PG_ARGISNULL(2);
 	ctx.floor = ctx.has_floor ? PG_GETARG_DATEADT(2) : 0;
@@ -643,7 +650,9 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	ctx.sink = rr_sink_begin();
-	plan = SPI_prepare(line_query, 1, argtypes);
+	plan = SPI_prepare(psprintf(line_query, rr_has_strategy_columns()
+								? "coalesce(l.allocation_strategy, p.allocation_strategy)" : "NULL::text"),
+					   1, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "revrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, args, NULL, true);
@@ -795,13 +804,14 @@ revrec_schedule_sum(PG_FUNCTION_ARGS)
 	p.send = PG_GETARG_DATEADT(2);
 	rr_check_period(p.sstart, p.send);
 	strategy = PG_GETARG_INT16(3);
-	if (strategy < 0 || strategy > RR_DAILY)
+	if (!rr_strategy_code_valid(strategy))
 		ereport(ERROR,
 				(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
 				 errmsg("unknown allocation strategy code %d", strategy),
-				 errhint("Strategy codes are 0 (daily_rate_even_months), 1 (month_fraction_even_months), 2 (thirty_day_even_months) and 3 (daily).")));
+				 errhint("%s", rr_strategy_codes_hint())));
+	p.strategy = strategy;
 	p.nmonths = rr_month_count(p.sstart, p.send);
 	p.smonths = palloc(sizeof(int64) * p.nmonths);
-	rr_month_amounts(rr_check_minor(PG_GETARG_INT64(0)), p.sstart, p.send, (RrStrategy) strategy, p.smonths);
+	rr_month_amounts(rr_check_minor(PG_GETARG_INT64(0)), p.sstart, p.send, strategy, p.smonths);
 	PG_RETURN_INT64(rr_sched_sum(&p, PG_GETARG_DATEADT(4), PG_GETARG_DATEADT(5)));
 }

@@ -23,8 +23,10 @@
 
 static const char *const schedule_query =
 "SELECT b.customer_id, b.schedule_line_id, b.product_id, b.currency,"
-"       coalesce(b.recognition_method, 'straight_line') AS method, b.amount, b.service_start, b.service_end"
+"       coalesce(b.recognition_method, 'straight_line') AS method, b.amount, b.service_start, b.service_end,"
+"       %s"
 "  FROM revrec.billing_schedule_line b"
+"  LEFT JOIN revrec.product pr ON pr.product_id = b.product_id"
 " WHERE b.schedule_line_id = ANY ($1)"
 "   AND NOT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = b.customer_id"
 "                      AND p.source = 'billing_schedule' AND p.source_id = b.schedule_line_id)"
@@ -36,7 +38,7 @@ revrec_post_billing_schedules(PG_FUNCTION_ARGS)
 {
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		args[1];
-	RrStrategy	strategy;
+	int			strategy;
 	RrPostingSink *sink;
 	uint64		i,
 				posted;
@@ -50,7 +52,9 @@ revrec_post_billing_schedules(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	sink = rr_sink_begin();
-	if (SPI_execute_with_args(schedule_query, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(psprintf(schedule_query, rr_has_strategy_columns()
+									   ? "coalesce(b.allocation_strategy, pr.allocation_strategy)" : "NULL::text"),
+							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading billing schedule lines failed");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -61,6 +65,7 @@ revrec_post_billing_schedules(PG_FUNCTION_ARGS)
 		int			exponent;
 		int64		a;
 		int64		e[6];
+		Datum		sd;
 
 		CHECK_FOR_INTERRUPTS();
 		memset(&o, 0, sizeof(o));
@@ -99,7 +104,10 @@ revrec_post_billing_schedules(PG_FUNCTION_ARGS)
 			o.sched_end = DatumGetDateADT(SPI_getbinval(t, td, 8, &isnull));
 			o.has_sched_amount = true;
 			o.sched_amount = a;
-			o.sched_strategy = (int16) strategy;
+			/* the line's, else its product's, else the setting */
+			sd = SPI_getbinval(t, td, 9, &isnull);
+			o.sched_strategy = (int16) (isnull ? strategy
+										: rr_strategy_from_name(TextDatumGetCString(sd), "allocation_strategy"));
 			o.sched_before = RR_ACCT_UNBILLED;
 			o.sched_after = RR_ACCT_UNBILLED;
 			o.sched_credit = RR_ACCT_RECOGNIZED;

@@ -19,32 +19,66 @@
 
 typedef __int128 int128_t;
 
-static const char *const strategy_names[] = {
+static const char *const strategy_names[RR_N_STRATEGIES] = {
 	"daily_rate_even_months",
 	"month_fraction_even_months",
 	"thirty_day_even_months",
 	"daily",
+	"odoo_month",
+	"odoo_full_months",
+	"odoo_day",
+	"erpnext_days",
+	"erpnext_months",
 };
 
-RrStrategy
-rr_strategy_from_name(const char *name, const char *argname)
-{
-	int			i;
+#define CUMULATIVE_SUFFIX "+cumulative"
 
-	for (i = 0; i < (int) lengthof(strategy_names); i++)
-		if (strcmp(name, strategy_names[i]) == 0)
-			return (RrStrategy) i;
-	ereport(ERROR,
-			(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
-			 errmsg("unknown allocation strategy \"%s\" in argument \"%s\"", name, argname),
-			 errhint("Use one of daily_rate_even_months, month_fraction_even_months, thirty_day_even_months, daily.")));
-	return RR_DAILY_RATE_EVEN_MONTHS;	/* keep compiler quiet */
+bool
+rr_strategy_code_valid(int code)
+{
+	return code >= 0 && (code & ~(RR_STRATEGY_RULE_MASK | RR_SPREAD_CUMULATIVE)) == 0
+		&& RR_STRATEGY_RULE(code) < RR_N_STRATEGIES;
 }
 
 const char *
-rr_strategy_name(RrStrategy s)
+rr_strategy_codes_hint(void)
 {
-	return strategy_names[s];
+	return "sched_strategy is 0 (daily_rate_even_months), 1 (month_fraction_even_months), "
+		"2 (thirty_day_even_months), 3 (daily), 4 (odoo_month), 5 (odoo_full_months), 6 (odoo_day), "
+		"7 (erpnext_days) or 8 (erpnext_months), plus 16 for the cumulative day spread.";
+}
+
+int
+rr_strategy_from_name(const char *name, const char *argname)
+{
+	int			i;
+	size_t		len = strlen(name);
+	size_t		sl = strlen(CUMULATIVE_SUFFIX);
+	int			flag = 0;
+
+	if (len > sl && strcmp(name + len - sl, CUMULATIVE_SUFFIX) == 0)
+	{
+		flag = RR_SPREAD_CUMULATIVE;
+		len -= sl;
+	}
+	for (i = 0; i < RR_N_STRATEGIES; i++)
+		if (strlen(strategy_names[i]) == len && strncmp(name, strategy_names[i], len) == 0)
+			return i | flag;
+	ereport(ERROR,
+			(errcode(ERRCODE_RR_UNKNOWN_STRATEGY),
+			 errmsg("unknown allocation strategy \"%s\" in argument \"%s\"", name, argname),
+			 errhint("Use one of daily_rate_even_months, month_fraction_even_months, thirty_day_even_months, daily, "
+					 "odoo_month, odoo_full_months, odoo_day, erpnext_days, erpnext_months, "
+					 "optionally followed by +cumulative (cumulative day spread).")));
+	return RR_DAILY_RATE_EVEN_MONTHS;	/* keep compiler quiet */
+}
+
+char *
+rr_strategy_name(int code)
+{
+	Assert(rr_strategy_code_valid(code));
+	return psprintf("%s%s", strategy_names[RR_STRATEGY_RULE(code)],
+					(code & RR_SPREAD_CUMULATIVE) ? CUMULATIVE_SUFFIX : "");
 }
 
 void
@@ -240,8 +274,98 @@ even_months(int64 amount, int n, const int *d, const int *D, RrStrategy s,
 		}
 }
 
+/*
+ * Odoo's day count between two dates (_get_deferred_diff_dates, times 30):
+ * 30 a month, the day of the month as is, except a month's last day, which
+ * counts as day 30.  Additive: diff30(a, b) + diff30(b, c) = diff30(a, c).
+ */
+static int64
+diff30(DateADT from, DateADT to)
+{
+	int			y1,
+				m1,
+				d1,
+				y2,
+				m2,
+				d2;
+
+	ymd(from, &y1, &m1, &d1);
+	ymd(to, &y2, &m2, &d2);
+	if (d1 == days_in_month(y1, m1))
+		d1 = 30;
+	if (d2 == days_in_month(y2, m2))
+		d2 = 30;
+	return ((int64) (y2 - y1) * 12 + (m2 - m1)) * 30 + (d2 - d1);
+}
+
+/*
+ * Month i gets min(round(a * w_i / W), what is left), the last month takes
+ * the rest (Odoo and ERPNext "Days": each period rounded, the last period
+ * the remainder).  The cap only matters where the peer would give the last
+ * month a negative amount (an amount of fewer minor units than months).
+ */
+static void
+weighted_rest_last(int64 a, int n, const int64 *w, int64 W, int64 *months)
+{
+	int64		rest = a;
+	int			i;
+
+	for (i = 0; i < n - 1; i++)
+	{
+		int64		share = W > 0 ? round_div((int128_t) a * w[i], W) : 0;
+
+		share = Min(share, rest);
+		months[i] = share;
+		rest -= share;
+	}
+	months[n - 1] = rest;
+}
+
+/* round(10 * num / den) for num >= 0, den > 0: a ratio in tenths, half up */
+static inline int64
+tenths(int64 num, int64 den)
+{
+	return round_div((int128_t) num * 10, den);
+}
+
+/*
+ * ERPNext "Months" (calculate_monthly_amount): the period lasts
+ * round(n * (end - start) / (last day of end's month - first of start's
+ * month), 1) months; a month is A / that, rounded; a month not covered
+ * whole gets round((d - 1) / (D - 1), 1) of it; no month more than what is
+ * left; the month of the end takes the rest.
+ */
+static void
+erpnext_months(int64 a, DateADT start, DateADT end, int n, int64 *months)
+{
+	DateADT		first = rr_month_start(start);
+	DateADT		lastday = rr_next_month_start(end) - 1;
+	int64		am10 = tenths((int64) n * (end - start), lastday - first);
+	/* under a month (am10 < 10) a month's amount exceeds a: cap it before it leaves 128 bits */
+	int128_t	m128 = am10 > 0 ? ((int128_t) a * 20 + am10) / (2 * (int128_t) am10) : a;
+	int64		monthly = (int64) (m128 < a ? m128 : a);
+	int64		rest = a;
+	DateADT		ms = first;
+	int			i;
+
+	for (i = 0; i < n - 1; i++)
+	{
+		DateADT		next = rr_next_month_start(ms);
+		DateADT		lo = Max(ms, start);
+		DateADT		hi = next - 1;	/* not the last month: covered to its end */
+		int64		m = Min(monthly, rest);
+
+		if (lo != ms)
+			m = round_div((int128_t) m * tenths(hi - lo, hi - ms), 10);
+		months[i] = m;
+		rest -= m;
+		ms = next;
+	}
+	months[n - 1] = rest;
+}
+
 void
-rr_month_amounts(int64 amount, DateADT start, DateADT end, RrStrategy strategy,
+rr_month_amounts(int64 amount, DateADT start, DateADT end, int strategy,
 				 int64 *months)
 {
 	int			n = rr_month_count(start, end);
@@ -250,11 +374,14 @@ rr_month_amounts(int64 amount, DateADT start, DateADT end, RrStrategy strategy,
 	int			N = end - start + 1;
 	bool		neg = amount < 0;
 	int64		a = neg ? -amount : amount;
+	int			rule = RR_STRATEGY_RULE(strategy);
 	int			i;
 
 	month_layout(start, end, d, D);
 
-	if (strategy == RR_DAILY)
+	if (n == 1)
+		months[0] = a;
+	else if (rule == RR_DAILY)
 	{
 		int64		prev = 0;
 		int64		c = 0;
@@ -269,8 +396,37 @@ rr_month_amounts(int64 amount, DateADT start, DateADT end, RrStrategy strategy,
 			prev = cum;
 		}
 	}
+	else if (rule == RR_ODOO_MONTH || rule == RR_ODOO_FULL_MONTHS ||
+			 rule == RR_ODOO_DAY || rule == RR_ERPNEXT_DAYS)
+	{
+		int64	   *w = palloc(sizeof(int64) * n);
+		int64		W = 0;
+		DateADT		ms = rr_month_start(start);
+
+		for (i = 0; i < n; i++)
+		{
+			DateADT		next = rr_next_month_start(ms);
+			DateADT		lo = Max(ms, start);
+			DateADT		hi = Min(next - 1, end);
+
+			if (rule == RR_ODOO_MONTH)
+				w[i] = diff30(lo, hi + 1);
+			else if (rule == RR_ODOO_FULL_MONTHS)
+				w[i] = hi + 1 == next ? 1 : 0;	/* begun months whole; the end's only if it ends on its last day */
+			else
+				w[i] = d[i];
+			W += w[i];
+			ms = next;
+		}
+		if (rule == RR_ODOO_MONTH)
+			W = diff30(start, end + 1);
+		weighted_rest_last(a, n, w, W, months);
+		pfree(w);
+	}
+	else if (rule == RR_ERPNEXT_MONTHS)
+		erpnext_months(a, start, end, n, months);
 	else
-		even_months(a, n, d, D, strategy, N, months);
+		even_months(a, n, d, D, (RrStrategy) rule, N, months);
 
 	if (neg)
 		for (i = 0; i < n; i++)
@@ -279,28 +435,136 @@ rr_month_amounts(int64 amount, DateADT start, DateADT end, RrStrategy strategy,
 	pfree(D);
 }
 
+/* ---------- spreading a month over its days ---------- */
+
+/* 30/360 weight of day d: Odoo's day count from d to the next day */
+static inline int
+day_weight30(DateADT d)
+{
+	int			y,
+				m,
+				dd,
+				D;
+
+	ymd(d, &y, &m, &dd);
+	D = days_in_month(y, m);
+	if (dd + 1 == D)
+		return 30 - dd;			/* the day before the last: up to day 30 */
+	return 1;
+}
+
+/* cumulative weight of [s->lo, x] */
+static inline int64
+cum_weight(const RrSpread *s, DateADT x)
+{
+	if (x < s->lo)
+		return 0;
+	return s->thirty ? diff30(s->lo, x + 1) : (int64) (x - s->lo + 1);
+}
+
+/* round(a * c / W) half away from zero, any sign of a */
+static inline int64
+cum_amount(const RrSpread *s, int64 c)
+{
+	int64		m = s->a < 0 ? -s->a : s->a;
+	int64		r = round_div((int128_t) m * c, s->W);
+
+	return s->a < 0 ? -r : r;
+}
+
+void
+rr_spread_init(RrSpread *s, int64 a, DateADT lo, DateADT hi, int strategy)
+{
+	int			rule = RR_STRATEGY_RULE(strategy);
+	int			w;
+
+	s->a = a;
+	s->lo = lo;
+	s->hi = hi;
+	s->cumulative = (strategy & RR_SPREAD_CUMULATIVE) != 0;
+	s->thirty = rule == RR_ODOO_MONTH || rule == RR_ODOO_FULL_MONTHS;
+	s->W = cum_weight(s, hi);
+	if (s->W <= 0)
+	{
+		s->thirty = false;
+		s->W = hi - lo + 1;
+	}
+	/* C division truncates toward zero; a weight above W never occurs */
+	for (w = 0; w < 4; w++)
+		s->t[w] = w <= s->W ? (int64) (((int128_t) a * w) / s->W) : 0;
+	if (!s->thirty)
+		s->last = a - s->t[1] * (s->W - 1);
+	else
+	{
+		DateADT		d;
+		int64		sum = 0;
+
+		for (d = lo; d < hi; d++)
+			sum += s->t[day_weight30(d)];
+		s->last = a - sum;
+	}
+}
+
+int64
+rr_spread_sum(const RrSpread *s, DateADT x, DateADT y)
+{
+	x = Max(x, s->lo);
+	y = Min(y, s->hi);
+	if (x > y)
+		return 0;
+	if (s->cumulative)
+		return cum_amount(s, cum_weight(s, y)) - cum_amount(s, cum_weight(s, x - 1));
+	if (!s->thirty)
+		return s->t[1] * (y - x + 1) + (y == s->hi ? s->last - s->t[1] : 0);
+	else
+	{
+		DateADT		d;
+		int64		sum = 0;
+
+		for (d = x; d <= y; d++)
+			sum += d == s->hi ? s->last : s->t[day_weight30(d)];
+		return sum;
+	}
+}
+
+int64
+rr_spread_nonzero(const RrSpread *s, DateADT x, DateADT y)
+{
+	DateADT		d;
+	int64		count = 0;
+
+	x = Max(x, s->lo);
+	y = Min(y, s->hi);
+	if (x > y)
+		return 0;
+	if (!s->cumulative && !s->thirty)
+		return (s->t[1] != 0 ? (int64) (Min(y, s->hi - 1) - x + 1) : 0)
+			+ (y == s->hi && s->last != 0 ? 1 : 0);
+	for (d = x; d <= y; d++)
+		if (rr_spread_sum(s, d, d) != 0)
+			count++;
+	return count;
+}
+
 /* Set the iterator on month it->mi, whose first covered day is it->day. */
 static void
 day_iter_month(RrDayIter *it)
 {
 	DateADT		next = rr_next_month_start(it->day);
-	int64		a = it->months[it->mi];
-	int64		nd;
 
 	it->mlast = Min(next - 1, it->end);
-	nd = it->mlast - it->day + 1;
-	it->per_day = a / nd;		/* C division truncates toward zero */
-	it->last_day_amount = a - it->per_day * (nd - 1);
+	rr_spread_init(&it->sp, it->months[it->mi], it->day, it->mlast, it->strategy);
 }
 
 void
 rr_day_iter_init(RrDayIter *it, DateADT start, DateADT end,
-				 const int64 *months, int nmonths)
+				 const int64 *months, int nmonths, int strategy)
 {
 	it->start = start;
 	it->end = end;
 	it->months = months;
 	it->nmonths = nmonths;
+	it->strategy = strategy;
 	it->mi = 0;
 	it->day = start;
 	if (nmonths > 0)
@@ -313,19 +577,16 @@ rr_day_iter_next(RrDayIter *it, DateADT *day, int64 *amount)
 	if (it->day > it->end || it->mi >= it->nmonths)
 		return false;
 	*day = it->day;
+	*amount = rr_spread_sum(&it->sp, it->day, it->day);
 	if (it->day == it->mlast)
 	{
-		*amount = it->last_day_amount;
 		it->day++;
 		it->mi++;
 		if (it->day <= it->end && it->mi < it->nmonths)
 			day_iter_month(it);
 	}
 	else
-	{
-		*amount = it->per_day;
 		it->day++;
-	}
 	return true;
 }
 
@@ -338,7 +599,7 @@ typedef struct ScheduleArgs
 	int64		amount;
 	DateADT		start;
 	DateADT		end;
-	RrStrategy	strategy;
+	int			strategy;
 	int			exponent;
 	int			nmonths;
 	int64	   *months;
@@ -387,7 +648,7 @@ revrec_schedule(PG_FUNCTION_ARGS)
 	schedule_args(fcinfo, &a);
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 
-	rr_day_iter_init(&it, a.start, a.end, a.months, a.nmonths);
+	rr_day_iter_init(&it, a.start, a.end, a.months, a.nmonths, a.strategy);
 	while (rr_day_iter_next(&it, &day, &amt))
 	{
 		CHECK_FOR_INTERRUPTS();

@@ -19,9 +19,11 @@ INSERT INTO revrec.ledger_account (account_id, code, name, normal_balance, is_sy
 -- One row of settings (SPEC 8).
 CREATE TABLE revrec.settings (
     id                      boolean PRIMARY KEY DEFAULT true CHECK (id),
+    -- a strategy of revrec.schedule, optionally followed by '+cumulative' (README, Allocation strategies)
     allocation_strategy     text NOT NULL DEFAULT 'daily_rate_even_months'
-        CHECK (allocation_strategy IN ('daily_rate_even_months', 'month_fraction_even_months',
-                                       'thirty_day_even_months', 'daily')),
+        CONSTRAINT settings_allocation_strategy_check CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months')),
     credit_note_mode        text NOT NULL DEFAULT 'cancel' CHECK (credit_note_mode IN ('cancel', 'adjust')),
     lock_date               date,
     lock_to_accounting_date boolean NOT NULL DEFAULT false,

@@ -10,7 +10,11 @@ CREATE TABLE revrec.product (
     name               text NOT NULL,
     recognition_method text NOT NULL DEFAULT 'straight_line'
         CHECK (recognition_method IN ('straight_line', 'usage', 'point_in_time', 'milestone')),
-    category           text
+    category           text,
+    -- the straight-line strategy of this product's lines (NULL: settings.allocation_strategy)
+    allocation_strategy text CONSTRAINT product_allocation_strategy_known CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months'))
 );
 
 CREATE TABLE revrec.invoice (
@@ -35,6 +39,10 @@ CREATE TABLE revrec.billing_schedule_line (
     service_end        date NOT NULL,
     recognition_method text CHECK (recognition_method IN ('straight_line', 'point_in_time')),
     created_at         timestamptz NOT NULL DEFAULT now(),
+    -- NULL: the product's, else settings.allocation_strategy
+    allocation_strategy text CONSTRAINT billing_schedule_line_allocation_strategy_known CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months')),
     UNIQUE (customer_id, schedule_line_id),
     CONSTRAINT billing_schedule_line_service_end_not_before_start CHECK (service_end >= service_start)
 );
@@ -68,6 +76,10 @@ CREATE TABLE revrec.invoice_line (
     grant_id           text REFERENCES revrec.credit_grant,
     ssp                numeric CONSTRAINT invoice_line_ssp_not_negative CHECK (ssp IS NULL OR ssp >= 0),
     description        text,
+    -- NULL: the product's, else settings.allocation_strategy (a group follows its primary line)
+    allocation_strategy text CONSTRAINT invoice_line_allocation_strategy_known CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months')),
     CONSTRAINT invoice_line_service_end_not_before_start
         CHECK (service_end IS NULL OR service_start IS NULL OR service_end >= service_start),
     CONSTRAINT invoice_line_discount_kinds_negative

@@ -107,3 +107,23 @@ COMMENT ON TABLE revrec.export_log IS
     'one row per export_to_files run: who, when, format, filters, files, rows, journals (written by revrec only)';
 SELECT pg_catalog.pg_extension_config_dump('revrec.export_log', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_get_serial_sequence('revrec.export_log', 'export_id'), '');
+
+-- issue 18: strategies of the systems users migrate from (odoo_*, erpnext_*),
+-- each with a '+cumulative' day-spread variant; a strategy per product, per
+-- invoice line and per billing schedule line (NULL: the next one up)
+ALTER TABLE revrec.settings DROP CONSTRAINT settings_allocation_strategy_check,
+    ADD CONSTRAINT settings_allocation_strategy_check CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months'));
+ALTER TABLE revrec.product ADD COLUMN allocation_strategy text
+    CONSTRAINT product_allocation_strategy_known CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months'));
+ALTER TABLE revrec.billing_schedule_line ADD COLUMN allocation_strategy text
+    CONSTRAINT billing_schedule_line_allocation_strategy_known CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months'));
+ALTER TABLE revrec.invoice_line ADD COLUMN allocation_strategy text
+    CONSTRAINT invoice_line_allocation_strategy_known CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
+        'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
+        'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months'));

@@ -95,7 +95,9 @@ INSERT INTO malformed VALUES
   ('sched_months: sum overflows',    'sched', '{"sched_months": [9223372036854775807, 9223372036854775807, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}'),
   ('sched_amount -2^63',             'sched', '{"sched_amount": -9223372036854775808}'),
   ('sched_amount near 2^63 plus entries', 'sched', '{"sched_amount": 9223372036854775807}'),
-  ('sched_strategy 7',               'sched', '{"sched_strategy": 7}'),
+  ('sched_strategy 9',               'sched', '{"sched_strategy": 9}'),
+  ('sched_strategy 25',              'sched', '{"sched_strategy": 25}'),
+  ('sched_strategy 32',              'sched', '{"sched_strategy": 32}'),
   ('sched_strategy -1',              'sched', '{"sched_strategy": -1}'),
   ('sched_before account 0',         'sched', '{"sched_before": 0}'),
   ('sched_credit account -1',        'sched', '{"sched_credit": -1}');
