@@ -61,14 +61,22 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM revrec._restore_role_check(format('revrec.%s', TG_TABLE_NAME));
-    IF current_setting('application_name') = 'pg_restore'
-       AND EXISTS (SELECT 1 FROM pg_stat_activity a
-                    WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-                      AND a.application_name = 'pg_restore') THEN
-        RAISE EXCEPTION USING ERRCODE = 'RV040',
-            MESSAGE = 'pg_restore -j cannot restore revrec: it loads revrec''s tables in parallel, in no order',
-            DETAIL = format('revrec needs its activity log before its documents and its sequences set after all of them. Nothing was written to revrec.%s.', TG_TABLE_NAME),
-            HINT = 'Restore without -j, into a new database: pg_restore -d NEWDB FILE (also with --single-transaction). Drop this one: its revrec sequences may already be set.';
+    -- pg_restore -j: its workers stay connected until the end, but start one
+    -- by one; while the activity log is empty (the start of a restore) a
+    -- sibling is waited for a little (0.5 s at most, once in a serial
+    -- pg_restore: the activity log is its first table)
+    IF current_setting('application_name') = 'pg_restore' THEN
+        FOR i IN 1 .. CASE WHEN EXISTS (SELECT 1 FROM revrec.activity) THEN 1 ELSE 6 END LOOP
+            IF i > 1 THEN PERFORM pg_sleep(0.1); END IF;
+            IF EXISTS (SELECT 1 FROM pg_stat_activity a
+                        WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+                          AND a.application_name = 'pg_restore') THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV040',
+                    MESSAGE = 'pg_restore -j cannot restore revrec: it loads revrec''s tables in parallel, in no order',
+                    DETAIL = format('revrec needs its activity log before its documents and its sequences set after all of them. Nothing was written to revrec.%s.', TG_TABLE_NAME),
+                    HINT = 'Restore without -j, into a new database: pg_restore -d NEWDB FILE (also with --single-transaction). Drop this one: its revrec sequences may already be set.';
+            END IF;
+        END LOOP;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM revrec.activity) AND (SELECT s.is_called FROM revrec.activity_activity_id_seq s) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV040',
