@@ -27,8 +27,10 @@ ensure_packages() {
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ $IS_ROOT = 1 ]; then
         log "installing ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        # another apt run (unattended upgrades, a second make) holds the dpkg
+        # lock: wait for it (up to 10 minutes) instead of failing
+        apt-get -o DPkg::Lock::Timeout=600 update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
     else
         echo "missing Debian packages: ${missing[*]}" >&2
         echo "run 'make demo' or 'make test' once as root, or: sudo apt-get install ${missing[*]}" >&2
@@ -97,6 +99,8 @@ shared_buffers = 512MB
 work_mem = 64MB
 maintenance_work_mem = 512MB
 max_wal_size = 4GB
+# reports as_of a moment read commit times (README "Installing")
+track_commit_timestamp = on
 CONF
     # REVREC_POSTGRES: a program run instead of postgres (a wrapper that execs it
     # under valgrind or with sanitizer options: scripts/memcheck.sh).
@@ -127,3 +131,10 @@ throwaway_cluster() {
 }
 
 psql_q() { as_pg psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# demo_dir: where `make demo` keeps its cluster, one per user and checkout, so
+# that a demo never stops or replaces another user's (or another clone's).
+demo_dir() {
+    echo "/tmp/revrec-demo-$(id -u)-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+}
+

@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 ensure_packages gnuplot-nox
 build_install
 
-DEMO=/tmp/revrec-demo
+DEMO=$(demo_dir)
 if [ -f "$DEMO/pg/data/postmaster.pid" ]; then
     as_pg "$PGBIN/pg_ctl" -D "$DEMO/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 fi
@@ -35,7 +35,11 @@ for f in sequence xero quickbooks netsuite; do
 done
 as_pg psql -X -q -d revrec_demo -v ON_ERROR_STOP=1 -c "COPY (SELECT line FROM revrec.waterfall_csv('2026-10-31', 'USD', months => 24)) TO STDOUT" >"$OUT/waterfall.csv"
 as_pg psql -X -q -At -F ' ' -d revrec_demo -v ON_ERROR_STOP=1 >"$OUT/revenue.dat" <<'SQL'
-SELECT to_char(m, 'YYYY-MM'), coalesce(r.recognized, 0), coalesce(d.deferred, 0)
+-- month, recognized (closed months), scheduled (months after the close), deferred at month end; USD thousands
+SELECT to_char(m, 'YYYY-MM'),
+       CASE WHEN m <= date '2026-10-01' THEN round(coalesce(r.recognized, 0) / 1000, 1) ELSE 0 END,
+       CASE WHEN m > date '2026-10-01' THEN round(coalesce(r.recognized, 0) / 1000, 1) ELSE 0 END,
+       round(coalesce(d.deferred, 0) / 1000, 1)
   FROM generate_series(date '2025-01-01', date '2027-12-01', interval '1 month') m
   LEFT JOIN (SELECT date_trunc('month', entry_date) AS m, sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) AS recognized
                FROM revrec.journal_report(from_date => '2025-01-01', to_date => '2027-12-31', currency => 'USD')
@@ -46,19 +50,21 @@ SQL
 gnuplot <<GP
 set terminal pngcairo size 1100,550 font ",10"
 set output "$OUT/revenue.png"
-set title "Sample company (USD): recognized revenue per month and deferred revenue running off"
+set title "Sample company (USD thousands): revenue recognized per month, scheduled after the close, and deferred revenue running off"
 set style data histograms
+set style histogram rowstacked
 set style fill solid 0.6 border -1
 set boxwidth 0.8
 set xtics rotate by -60 font ",8"
-set ylabel "USD"
-set format y "%'.0f"
+set ylabel "USD thousands"
+set format y "%.0f"
 set key top left
 set grid ytics
 set arrow from 21.5, graph 0 to 21.5, graph 1 nohead dashtype 2
 set label "close: Oct 2026" at 21.7, graph 0.95
-plot "$OUT/revenue.dat" using 2:xtic(1) title "recognized revenue" lc rgb "#4a7ab5", \
-     "" using 0:3 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#c0504d" title "deferred revenue balance (end of month)"
+plot "$OUT/revenue.dat" using 2:xtic(1) title "recognized (closed months)" lc rgb "#4a7ab5", \
+     "" using 3 title "scheduled (after the close)" lc rgb "#a9c4e4", \
+     "" using 0:4 with linespoints lw 2 pt 7 ps 0.6 lc rgb "#c0504d" title "deferred revenue balance (end of month)"
 GP
 ls -l "$OUT"
 log "demo finished in $(( $(date +%s) - t0 )) s"

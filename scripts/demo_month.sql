@@ -59,11 +59,14 @@ SELECT 'CN-' || line_id || '-1', 'CN-' || line_id, line_id, round(amount * 0.10,
 COMMIT;
 UPDATE revrec.settings SET credit_note_mode = 'cancel';
 
--- A goodwill credit without an invoice line (standalone), and a void.
+-- A goodwill credit without an invoice line (standalone), and a void.  A
+-- credit note and its lines go in one transaction.
+BEGIN;
 INSERT INTO revrec.credit_note VALUES ('CN-GOODWILL', 'CN-2026-0011',
   (SELECT customer_id FROM revrec.invoice WHERE currency = 'USD' ORDER BY invoice_id LIMIT 1), NULL, 'USD', '2026-10-28');
 INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, product_id, amount)
 VALUES ('CN-GOODWILL-1', 'CN-GOODWILL', 'SUPPORT', 150.00);
+COMMIT;
 UPDATE revrec.invoice SET status = 'void', void_date = '2026-10-30'
  WHERE invoice_id = (SELECT invoice_id FROM revrec.invoice WHERE currency = 'USD' AND accounting_date >= '2026-10-01'
                       ORDER BY invoice_id LIMIT 1);

@@ -13,6 +13,8 @@ T=$WORK/t
 mkdir -p "$T"
 cp -r "$ROOT/test" "$T/test"
 cp "$ROOT/README.md" "$T/README.md"   # test/shell/readme.sh runs its SQL examples
+mkdir -p "$T/demo"                     # test/shell/demo.sh runs the demo's SQL
+cp -r "$ROOT/bench/gen" "$ROOT/scripts/demo_month.sql" "$ROOT/scripts/demo.sql" "$T/demo/"
 chown -R "$PG_OS_USER" "$T"
 passed=0; failed=0
 

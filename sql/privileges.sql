@@ -93,6 +93,7 @@ GRANT EXECUTE ON FUNCTION
     revrec._report_months(date, date, text, timestamptz, text, text, text, text, text, text, boolean),
     revrec._journal_report(date, date, text, timestamptz, text, text, text, text, text, text, boolean, text),
     revrec._group_open(text, text, text, text, date, timestamptz),
+    revrec._known_by(timestamptz, xid, timestamptz),
     revrec._deferred_revenue(date, text, text, text),
     revrec._waterfall(date, text, text, text),
     revrec._posting_summary(revrec.posting, date, date),

@@ -62,6 +62,20 @@ BEGIN
     RETURN true;
 END $$;
 
+-- "Known by" (SPEC 6 as_of): a posting belongs to the ledger as it stood at
+-- as_of when the transaction that wrote it had COMMITTED by then, so a
+-- report as_of T run later equals the same report run at T, also for
+-- transactions still open at T.  Commit times come from the server
+-- (track_commit_timestamp = on, see README "Installing"); a posting whose
+-- commit time is not known (the setting was off then, or the transaction is
+-- older than the commit-time history) counts from its recorded_at.
+CREATE OR REPLACE FUNCTION revrec._known_by(recorded_at timestamptz, writer xid, as_of timestamptz)
+    RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN as_of IS NULL
+        OR (recorded_at <= as_of
+            AND (NOT current_setting('track_commit_timestamp')::boolean
+                 OR coalesce(pg_xact_commit_timestamp(writer) <= as_of, true)));
+
 -- Whether a group (performance obligation: a customer's document and line)
 -- is still open on day p_day, as the ledger stood at p_as_of (null: now),
 -- for journal_report's exclude_fully_recognized (SPEC 6 hides the groups
@@ -89,7 +103,7 @@ BEGIN
                   AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
                        OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
                   AND coalesce(q.invoice_id, q.source_id) = p_doc
-                  AND (p_as_of IS NULL OR q.recorded_at <= p_as_of)
+                  AND revrec._known_by(q.recorded_at, q.xmin, p_as_of)
                   AND q.last_date > p_day) THEN
         RETURN true;
     END IF;
@@ -100,7 +114,7 @@ BEGIN
        AND ((q.source IN ('invoice', 'billing_schedule') AND q.source_id = p_doc)
             OR (q.source = 'credit_note' AND q.invoice_id = p_doc))
        AND coalesce(q.invoice_id, q.source_id) = p_doc
-       AND (p_as_of IS NULL OR q.recorded_at <= p_as_of);
+       AND revrec._known_by(q.recorded_at, q.xmin, p_as_of);
     IF v_deferred <> 0 THEN
         RETURN true;
     ELSIF v_unbilled = 0 THEN
@@ -117,17 +131,17 @@ BEGIN
         RETURN true;
     END IF;
     SELECT coalesce(sum(x.unbilled), 0) INTO v_unbilled
-      FROM (SELECT r FROM revrec.billing_schedule_line b
+      FROM (SELECT r, r.xmin AS writer FROM revrec.billing_schedule_line b
               JOIN revrec.posting r ON r.customer_id = b.customer_id AND r.source = 'billing_schedule'
                                    AND r.source_id = b.schedule_line_id
              WHERE b.schedule_line_id = v_schedule
             UNION ALL
-            SELECT r FROM revrec.invoice_line l
+            SELECT r, r.xmin FROM revrec.invoice_line l
               JOIN revrec.posting r ON r.customer_id = l.customer_id AND r.invoice_id = l.invoice_id
                                    AND r.line_id = coalesce(l.group_id, l.line_id)
              WHERE l.schedule_line_id = v_schedule) z
      CROSS JOIN LATERAL revrec._posting_summary(z.r, p_day, p_day) x
-     WHERE p_as_of IS NULL OR (z.r).recorded_at <= p_as_of;
+     WHERE revrec._known_by((z.r).recorded_at, z.writer, p_as_of);
     RETURN v_unbilled <> 0;
 END $$;
 
@@ -142,7 +156,7 @@ BEGIN ATOMIC
     SELECT p.* FROM revrec.posting p
      WHERE p.first_date <= p_to AND p.last_date >= p_from
        AND (p_currency IS NULL OR p.currency = p_currency)
-       AND (p_as_of IS NULL OR p.recorded_at <= p_as_of)
+       AND revrec._known_by(p.recorded_at, p.xmin, p_as_of)
        AND (p_journal_type IS NULL OR p.journal_type = p_journal_type)
        AND (p_source IS NULL OR p.source = p_source)
        AND (p_customer IS NULL OR p.customer_id = p_customer)

@@ -285,3 +285,11 @@ SELECT count(*) AS unbalanced_journals FROM (
   HAVING sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) <> 0) j;
 SELECT action, source, document_id, entries, amount, currency FROM revrec.activity_log
  WHERE document_id IN ('INV1', 'INV4', 'INV5', 'INV10') ORDER BY activity_id;
+
+-- an error raised at COMMIT shows the engine's message and hint, not revrec's
+-- internal SQL as its context
+\set SHOW_CONTEXT always
+BEGIN;
+INSERT INTO revrec.invoice VALUES ('INV-CTX', 'CTX-1', 'C1', 'USD', '2025-01-01');
+COMMIT;
+\set SHOW_CONTEXT never
