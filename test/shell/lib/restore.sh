@@ -103,3 +103,21 @@ extra_cluster() {
     "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null || { tail -20 "$dir/server.log"; return 1; }
     EXTRA_HOST[$name]=$dir; EXTRA_PORT[$name]=$port
 }
+
+# fresh_fingerprint DB: the table lines of a fingerprint (sequences left out)
+# of DB; compare with those of a database where revrec was just created, to
+# check that a refused restore wrote nothing.
+table_fingerprint() { fingerprint "$1" | grep '^table '; }
+fresh_tables() {
+    if [ -z "${FRESH_TABLES:-}" ]; then
+        dropdb --if-exists rr_fresh_ref; createdb rr_fresh_ref; q -d rr_fresh_ref -c 'CREATE EXTENSION revrec' >/dev/null
+        FRESH_TABLES=$(table_fingerprint rr_fresh_ref); dropdb rr_fresh_ref
+    fi
+    printf '%s\n' "$FRESH_TABLES"
+}
+# trigger_states DB: every trigger on revrec's tables and whether it fires (O, A, R, D)
+trigger_states() {
+    q -d "$1" -c "SELECT string_agg(c.relname || '.' || t.tgname || '=' || t.tgenabled::text, ' ' ORDER BY c.relname, t.tgname)
+                    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                   WHERE c.relnamespace = 'revrec'::regnamespace AND NOT t.tgisinternal"
+}

@@ -1,0 +1,174 @@
+-- Restores that cannot work as revrec needs them stop before writing
+-- anything, with an error naming the procedure that works; one that can work
+-- is made to (README "Backup and restore", issue 16).
+--
+-- A restore session is recognized by the settings pg_dump's output and
+-- pg_restore put in force before any data (row_security and
+-- check_function_bodies off, client_min_messages = warning; not search_path,
+-- which revrec's functions set for themselves; revrec._restore_session()).  Anyone can set
+-- those, so they only ever lead to a refusal, never to a rule being skipped.
+--
+--  * A role that cannot write revrec's ledger (a database owner who is not a
+--    superuser, in a database where a superuser created revrec) cannot
+--    restore it: refused at the dump's CREATE EXTENSION (event trigger) and
+--    at every table it may write (a writer or admin would otherwise restore
+--    the documents without their ledger); PostgreSQL refuses the rest.
+--  * pg_restore -j loads every table and sets every sequence in parallel, in
+--    no order (pg_restore keeps no dependency between the data of an
+--    extension's tables), while revrec must read the activity log first and
+--    see the sequences set last (33_restore.sql): each table's data is
+--    refused while another pg_restore session is connected to the database.
+--    Its setval calls cannot be refused: a later restore into that database
+--    is refused too (every table, while the activity log is empty and its
+--    sequence already set).
+--  * pg_dump --disable-triggers (ALTER TABLE ... DISABLE TRIGGER ALL, then
+--    ENABLE TRIGGER ALL, which would also take revrec's ALWAYS triggers out
+--    of replica mode): an event trigger puts every revrec trigger back as it
+--    was at the end of the ALTER TABLE.  In a restore session that is all
+--    (a NOTICE), and the data then loads as with a plain --data-only
+--    restore; anywhere else the ALTER TABLE is refused (RV041).
+
+CREATE OR REPLACE FUNCTION revrec._restore_session() RETURNS boolean
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT current_setting('row_security') = 'off' AND current_setting('check_function_bodies') = 'off'
+           AND current_setting('client_min_messages') = 'warning';
+END;
+
+-- The caller cannot write revrec's ledger: refuse, naming who can.
+CREATE OR REPLACE FUNCTION revrec._restore_role_check(what text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    who   text := revrec._outer_role();
+    owner text := (SELECT e.extowner::regrole::text FROM pg_extension e WHERE e.extname = 'revrec');
+BEGIN
+    IF has_table_privilege(who, 'revrec.activity', 'INSERT') THEN
+        RETURN;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = '42501',
+        MESSAGE = format('role %s cannot restore revrec: only a superuser or the extension''s owner (%s) can write its ledger', who, owner),
+        DETAIL = format('A restore writes revrec''s ledger and activity log and sets their sequences, which no other role may do. Nothing was written (%s).', what),
+        HINT = format('Run the whole restore as %s or another superuser, into a new database: pg_restore -U %s -d NEWDB FILE, or pg_dump DB | psql -U %s -d NEWDB (README "Backup and restore").', owner, owner, owner);
+END $$;
+
+-- BEFORE INSERT, FOR EACH STATEMENT, on every table pg_dump dumps.
+CREATE OR REPLACE FUNCTION revrec._restore_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    -- not a restore session, or revrec's own code writing (posting, activity log)
+    IF pg_trigger_depth() > 1 OR NOT revrec._restore_session() THEN
+        RETURN NULL;
+    END IF;
+    PERFORM revrec._restore_role_check(format('revrec.%s', TG_TABLE_NAME));
+    -- pg_restore -j: its workers stay connected until the end, but start one
+    -- by one; while the activity log is empty (the start of a restore) a
+    -- sibling is waited for a little (0.5 s at most, once in a serial
+    -- pg_restore: the activity log is its first table)
+    IF current_setting('application_name') = 'pg_restore' THEN
+        FOR i IN 1 .. CASE WHEN EXISTS (SELECT 1 FROM revrec.activity) THEN 1 ELSE 6 END LOOP
+            IF i > 1 THEN PERFORM pg_sleep(0.1); END IF;
+            IF EXISTS (SELECT 1 FROM pg_stat_activity a
+                        WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+                          AND a.application_name = 'pg_restore') THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV040',
+                    MESSAGE = 'pg_restore -j cannot restore revrec: it loads revrec''s tables in parallel, in no order',
+                    DETAIL = format('revrec needs its activity log before its documents and its sequences set after all of them. Nothing was written to revrec.%s.', TG_TABLE_NAME),
+                    HINT = 'Restore without -j, into a new database: pg_restore -d NEWDB FILE (also with --single-transaction). Drop this one: its revrec sequences may already be set.';
+            END IF;
+        END LOOP;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM revrec.activity) AND (SELECT s.is_called FROM revrec.activity_activity_id_seq s) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV040',
+            MESSAGE = 'revrec cannot be restored into this database: its activity log is empty but its sequence was already set',
+            DETAIL = format('An earlier restore (pg_restore -j?) set revrec''s sequences and was refused; revrec would take the restored activity log for its own. Nothing was written to revrec.%s.', TG_TABLE_NAME),
+            HINT = 'Restore into a new database: pg_restore -d NEWDB FILE, or pg_dump DB | psql -d NEWDB.';
+    END IF;
+    RETURN NULL;
+END $$;
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['activity', 'customer', 'product', 'billing_schedule_line', 'credit_grant', 'invoice',
+                             'credit_note', 'invoice_line', 'credit_note_line', 'export_log', 'ledger_account',
+                             'gl_account_map', 'milestone', 'posting', 'settings', 'usage'] LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER restore_guard BEFORE INSERT ON revrec.%I
+                            FOR EACH STATEMENT EXECUTE FUNCTION revrec._restore_guard()', t);
+    END LOOP;
+END
+$$;
+
+-- Event trigger, ddl_command_start of CREATE EXTENSION: a restore's CREATE
+-- EXTENSION IF NOT EXISTS revrec by a role that cannot restore it.
+CREATE OR REPLACE FUNCTION revrec._restore_create_extension() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF revrec._restore_session()
+       AND current_query() ~* '^\s*CREATE\s+EXTENSION\s+(IF\s+NOT\s+EXISTS\s+)?"?revrec"?(\s|;|$)' THEN
+        PERFORM revrec._restore_role_check('CREATE EXTENSION');
+    END IF;
+END $$;
+
+-- Event triggers around ALTER TABLE: the state of every revrec trigger before
+-- (transaction-local, in revrec_internal.triggers_before), and after it every
+-- trigger disabled or lowered (ALWAYS -> origin) put back.
+CREATE OR REPLACE FUNCTION revrec._triggers_before() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM set_config('revrec_internal.triggers_before',
+        coalesce((SELECT string_agg(t.oid::text || ':' || t.tgenabled::text, ',')
+                    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                   WHERE c.relnamespace = 'revrec'::regnamespace), ''), true);
+END $$;
+
+CREATE OR REPLACE FUNCTION revrec._triggers_after() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    before  text := coalesce(current_setting('revrec_internal.triggers_before', true), '');
+    restore boolean := revrec._restore_session();
+    r       record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass::text AS rel,
+                    string_agg(format('%s TRIGGER %I', CASE b.state WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
+                                                                    ELSE 'ENABLE' END, t.tgname), ', ' ORDER BY t.tgname) AS cmds,
+                    string_agg(t.tgname, ', ' ORDER BY t.tgname) FILTER (WHERE NOT t.tgisinternal) AS names
+               FROM (SELECT split_part(x, ':', 1)::oid AS toid, split_part(x, ':', 2) AS state
+                       FROM unnest(string_to_array(before, ',')) x) b
+               JOIN pg_trigger t ON t.oid = b.toid
+               JOIN pg_class c ON c.oid = t.tgrelid
+              WHERE b.state <> 'D' AND t.tgenabled::text <> b.state
+                AND NOT (b.state = 'O' AND t.tgenabled = 'A')
+              GROUP BY c.oid
+              ORDER BY 1 LOOP
+        IF NOT restore THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV041',
+                MESSAGE = format('revrec''s triggers cannot be disabled or changed (%s on %s)', coalesce(r.names, 'its constraint triggers'), r.rel),
+                DETAIL = 'They keep the ledger append-only and post every document; ALWAYS triggers fire in replica mode too.',
+                HINT = 'Restore data with pg_dump --data-only | psql, without --disable-triggers (README "Backup and restore").';
+        END IF;
+        RAISE NOTICE 'revrec keeps its triggers on %: a restore loads revrec''s tables with them (--disable-triggers is not needed)', r.rel;
+        EXECUTE format('ALTER TABLE %s %s', r.rel, r.cmds);
+    END LOOP;
+END $$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'revrec_restore_create_extension') THEN
+        CREATE EVENT TRIGGER revrec_restore_create_extension ON ddl_command_start WHEN TAG IN ('CREATE EXTENSION')
+            EXECUTE FUNCTION revrec._restore_create_extension();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'revrec_triggers_before') THEN
+        CREATE EVENT TRIGGER revrec_triggers_before ON ddl_command_start WHEN TAG IN ('ALTER TABLE')
+            EXECUTE FUNCTION revrec._triggers_before();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'revrec_triggers_after') THEN
+        CREATE EVENT TRIGGER revrec_triggers_after ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+            EXECUTE FUNCTION revrec._triggers_after();
+    END IF;
+    ALTER EVENT TRIGGER revrec_restore_create_extension ENABLE ALWAYS;
+    ALTER EVENT TRIGGER revrec_triggers_before ENABLE ALWAYS;
+    ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
+END
+$$;
