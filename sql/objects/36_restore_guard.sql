@@ -23,8 +23,9 @@
 --    sequence already set).
 --  * pg_dump --disable-triggers (ALTER TABLE ... DISABLE TRIGGER ALL, then
 --    ENABLE TRIGGER ALL, which would also take revrec's ALWAYS triggers out
---    of replica mode): an event trigger puts every revrec trigger back as it
---    was at the end of the ALTER TABLE.  In a restore session that is all
+--    of replica mode): an event trigger puts every revrec trigger back in the
+--    state it is meant to be in (revrec._trigger_state) at the end of the
+--    ALTER TABLE.  In a restore session that is all
 --    (a NOTICE), and the data then loads as with a plain --data-only
 --    restore; anywhere else the ALTER TABLE is refused (RV041).
 
@@ -111,35 +112,31 @@ BEGIN
     END IF;
 END $$;
 
--- Event triggers around ALTER TABLE: the state of every revrec trigger before
--- (transaction-local, in revrec_internal.triggers_before), and after it every
--- trigger disabled or lowered (ALWAYS -> origin) put back.
-CREATE OR REPLACE FUNCTION revrec._triggers_before() RETURNS event_trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM set_config('revrec_internal.triggers_before',
-        coalesce((SELECT string_agg(t.oid::text || ':' || t.tgenabled::text, ',')
-                    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                   WHERE c.relnamespace = 'revrec'::regnamespace), ''), true);
-END $$;
-
+-- Event trigger at the end of every ALTER TABLE: a revrec trigger found in
+-- another state than the one it is meant to be in (revrec._trigger_state,
+-- written by the install and upgrades, and only by them) is put back.  The
+-- meant state comes from a table only revrec's code writes, never from
+-- anything the session could set.  Commands of an extension script (an
+-- upgrade changing a trigger on purpose) are left alone.
 CREATE OR REPLACE FUNCTION revrec._triggers_after() RETURNS event_trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    before  text := coalesce(current_setting('revrec_internal.triggers_before', true), '');
-    restore boolean := revrec._restore_session();
+    restore boolean;
     r       record;
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() d WHERE d.in_extension) THEN
+        RETURN;
+    END IF;
+    restore := revrec._restore_session();
     FOR r IN SELECT c.oid::regclass::text AS rel,
-                    string_agg(format('%s TRIGGER %I', CASE b.state WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
-                                                                    ELSE 'ENABLE' END, t.tgname), ', ' ORDER BY t.tgname) AS cmds,
+                    string_agg(format('%s TRIGGER %I', CASE m.state WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
+                                                                    WHEN 'D' THEN 'DISABLE' ELSE 'ENABLE' END, t.tgname),
+                               ', ' ORDER BY t.tgname) AS cmds,
                     string_agg(t.tgname, ', ' ORDER BY t.tgname) FILTER (WHERE NOT t.tgisinternal) AS names
-               FROM (SELECT split_part(x, ':', 1)::oid AS toid, split_part(x, ':', 2) AS state
-                       FROM unnest(string_to_array(before, ',')) x) b
-               JOIN pg_trigger t ON t.oid = b.toid
-               JOIN pg_class c ON c.oid = t.tgrelid
-              WHERE b.state <> 'D' AND t.tgenabled::text <> b.state
-                AND NOT (b.state = 'O' AND t.tgenabled = 'A')
+               FROM revrec._trigger_state m
+               JOIN pg_class c ON c.relnamespace = 'revrec'::regnamespace AND c.relname = m.relname
+               JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname = m.tgname
+              WHERE t.tgenabled <> m.state
               GROUP BY c.oid
               ORDER BY 1 LOOP
         IF NOT restore THEN
@@ -159,16 +156,11 @@ BEGIN
         CREATE EVENT TRIGGER revrec_restore_create_extension ON ddl_command_start WHEN TAG IN ('CREATE EXTENSION')
             EXECUTE FUNCTION revrec._restore_create_extension();
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'revrec_triggers_before') THEN
-        CREATE EVENT TRIGGER revrec_triggers_before ON ddl_command_start WHEN TAG IN ('ALTER TABLE')
-            EXECUTE FUNCTION revrec._triggers_before();
-    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'revrec_triggers_after') THEN
         CREATE EVENT TRIGGER revrec_triggers_after ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
             EXECUTE FUNCTION revrec._triggers_after();
     END IF;
     ALTER EVENT TRIGGER revrec_restore_create_extension ENABLE ALWAYS;
-    ALTER EVENT TRIGGER revrec_triggers_before ENABLE ALWAYS;
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
 END
 $$;

@@ -127,3 +127,10 @@ ALTER TABLE revrec.invoice_line ADD COLUMN allocation_strategy text
     CONSTRAINT invoice_line_allocation_strategy_known CHECK (regexp_replace(allocation_strategy, '\+cumulative$', '') IN (
         'daily_rate_even_months', 'month_fraction_even_months', 'thirty_day_even_months', 'daily',
         'odoo_month', 'odoo_full_months', 'odoo_day', 'erpnext_days', 'erpnext_months'));
+-- the state every revrec trigger is meant to be in (sql/schema/36_restore_guard.sql)
+CREATE TABLE revrec._trigger_state (
+    relname text NOT NULL,
+    tgname  text NOT NULL,
+    state   "char" NOT NULL,
+    PRIMARY KEY (relname, tgname)
+);

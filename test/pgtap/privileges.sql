@@ -79,12 +79,12 @@ CREATE FUNCTION pg_temp.rr_matrix() RETURNS TABLE (kind text, name text, reader 
 
 CREATE TEMP TABLE expected (kind text, name text, reader text, writer text, admin text, plain text, dbowner text);
 INSERT INTO expected VALUES
+    ('table', 'revrec._trigger_state', '-', '-', '-', '-', '-'),
     -- restore guards (sql/objects/36_restore_guard.sql)
     ('function', 'revrec._restore_session()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._restore_role_check(text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._restore_guard()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._restore_create_extension()', '-', '-', '-', '-', '-'),
-    ('function', 'revrec._triggers_before()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._triggers_after()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._known_by(timestamp with time zone,xid,timestamp with time zone)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._check_issues(text[])', '-', '-', '-', '-', '-'),

@@ -12,7 +12,7 @@ dump=$(mktemp /tmp/rr_pj.XXXXXX)
 pg_dump -Fc -d rr_pj_src -f "$dump"
 fresh=$(fresh_tables)
 for j in 2 2 2 4; do
-    dropdb --if-exists rr_pj_dst; createdb rr_pj_dst
+    dropdb --force --if-exists rr_pj_dst; createdb rr_pj_dst
     err=$(pg_restore -j $j -d rr_pj_dst "$dump" 2>&1) && rc=0 || rc=$?
     check "pg_restore -j $j: exits non-zero" "$([ $rc != 0 ] && echo yes)" "yes"
     check "pg_restore -j $j: the error names pg_restore without -j" \
@@ -26,9 +26,9 @@ check "pg_restore after a refused -j: refused (sequences already set)" \
     "$([ $rc != 0 ] && echo yes)/$(grep -c 'its activity log is empty but its sequence was already set' <<<"$err")" "yes/16"
 check "pg_restore after a refused -j: no table written" "$(table_fingerprint rr_pj_dst)" "$fresh"
 # what the error names works
-dropdb rr_pj_dst; createdb rr_pj_dst
+dropdb --force rr_pj_dst; createdb rr_pj_dst
 err=$(pg_restore -d rr_pj_dst "$dump" 2>&1) && rc=0 || rc=$?
 check "pg_restore without -j into a new database: exit 0, nothing printed" "$rc:$err" "0:"
 compare_dbs rr_pj_src rr_pj_dst "pg_restore without -j"
 verify_empty rr_pj_dst "pg_restore without -j"
-rm -f "$dump"; dropdb rr_pj_src; dropdb rr_pj_dst
+rm -f "$dump"; dropdb --force rr_pj_src; dropdb --force rr_pj_dst

@@ -1,0 +1,9 @@
+-- Last of the objects: the state every revrec trigger is now in is the state
+-- it is meant to be in (install and every upgrade rewrite it); the guard
+-- around ALTER TABLE (36_restore_guard.sql) puts back any trigger found
+-- otherwise.
+DELETE FROM revrec._trigger_state;
+INSERT INTO revrec._trigger_state (relname, tgname, state)
+SELECT c.relname, t.tgname, t.tgenabled
+  FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = 'revrec'::pg_catalog.regnamespace;
