@@ -45,13 +45,21 @@ static const char *const group_query =
 " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 " ORDER BY 2, 6";
 
-/* all usage of a group, and what the group billed (the limit) */
+/*
+ * All usage of a group, and what the group has left billed (the limit): its
+ * issue postings less its credit notes' (and plus their voids').  A credit
+ * note's postings carry the invoice and the group; credits and usage of one
+ * invoice are serialized on the invoice row (the credit engine locks it, the
+ * usage trigger holds it FOR SHARE), so this reads every credit committed
+ * before us.
+ */
 static const char *const limit_query =
 "SELECT (SELECT coalesce(sum(x.amount), 0) FROM revrec.usage x JOIN revrec.invoice_line l ON l.line_id = x.line_id"
 "         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3) AS used,"
 "       (SELECT array_agg(p.entries) FROM revrec.posting p"
-"         WHERE p.customer_id = $1 AND p.source = 'invoice' AND p.source_id = $2 AND p.line_id = $3"
-"           AND p.reason = 'issue') AS issue_entries";
+"         WHERE p.customer_id = $1 AND p.line_id = $3"
+"           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
+"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed_entries";
 
 static int64
 billed_of(Datum entries2d)
