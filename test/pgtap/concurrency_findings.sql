@@ -1,0 +1,45 @@
+-- What the model-based concurrency test (test/shell/concurrency.sh) found,
+-- as plain one-session repros (its races are isolation specs: test/specs).
+BEGIN;
+SELECT plan(4);
+
+CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    SET CONSTRAINTS ALL IMMEDIATE;
+    SET CONSTRAINTS ALL DEFERRED;
+END $$;
+INSERT INTO revrec.customer VALUES ('C1', 'Acme');
+INSERT INTO revrec.product VALUES ('SUB', 'Subscription', 'straight_line'), ('API', 'API calls', 'usage');
+
+-- a draft voided before it was ever issued posts nothing and is no problem
+-- for verify() (it reported "not posted"); nor is a voided draft credit note
+INSERT INTO revrec.invoice VALUES ('D1', 'D-1', 'C1', 'USD', '2025-01-01', 'draft');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
+VALUES ('D1-1', 'D1', 'SUB', 100, '2025-01-01', '2025-12-31');
+INSERT INTO revrec.credit_note VALUES ('DC1', 'DC-1', 'C1', NULL, 'USD', '2025-01-01', 'draft');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, product_id, amount) VALUES ('DC1-1', 'DC1', 'SUB', 10);
+SELECT pg_temp.flush();
+UPDATE revrec.invoice SET status = 'void' WHERE invoice_id = 'D1';
+UPDATE revrec.credit_note SET status = 'void' WHERE credit_note_id = 'DC1';
+SELECT pg_temp.flush();
+SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id IN ('D1', 'DC1')), 0::bigint, 'a voided draft posts nothing');
+SELECT is_empty($$SELECT * FROM revrec.verify()$$, 'verify(): a voided draft invoice or credit note is no problem');
+
+-- usage after a credit note: the limit is what the group has left billed
+INSERT INTO revrec.invoice VALUES ('I1', '1', 'C1', 'USD', '2025-01-01');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
+VALUES ('L1', 'I1', 'API', 500, '2025-01-01', '2025-12-31');
+INSERT INTO revrec.credit_note VALUES ('CN1', 'CN-1', 'C1', 'I1', 'USD', '2025-02-01');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CN1-1', 'CN1', 'L1', 400);
+SELECT pg_temp.flush();
+CREATE FUNCTION pg_temp.use(a numeric) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO revrec.usage (line_id, usage_date, amount) VALUES ('L1', '2025-03-01', a);
+    PERFORM pg_temp.flush();
+END $$;
+SELECT throws_ok('SELECT pg_temp.use(300)', 'RV014', 'usage of 300.00 for invoice I1 group L1 exceeds its amount 100.00',
+                 'usage beyond what a credit note left billed is refused');
+SELECT lives_ok('SELECT pg_temp.use(100)', 'usage up to what is left billed posts');
+
+SELECT * FROM finish();
+ROLLBACK;
