@@ -1,7 +1,7 @@
 -- What the model-based concurrency test (test/shell/concurrency.sh) found,
 -- as plain one-session repros (its races are isolation specs: test/specs).
 BEGIN;
-SELECT plan(4);
+SELECT plan(8);
 
 CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -40,6 +40,29 @@ END $$;
 SELECT throws_ok('SELECT pg_temp.use(300)', 'RV014', 'usage of 300.00 for invoice I1 group L1 exceeds its amount 100.00',
                  'usage beyond what a credit note left billed is refused');
 SELECT lives_ok('SELECT pg_temp.use(100)', 'usage up to what is left billed posts');
+
+-- after SET CONSTRAINTS ALL IMMEDIATE the transaction stays in immediate
+-- mode: an invoice or credit note issued or voided afterwards posts at once
+-- (it was queued by a BEFORE trigger, so the flush ran before the row
+-- changed, found a draft, and the change never posted)
+INSERT INTO revrec.invoice VALUES ('X1', 'X-1', 'C1', 'USD', '2025-01-18', 'draft'), ('X4', 'X-4', 'C1', 'USD', '2025-01-18', 'draft');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
+VALUES ('X1-1', 'X1', 'SUB', 100, '2025-01-01', '2025-12-31'), ('X4-1', 'X4', 'SUB', 100, '2025-01-01', '2025-12-31');
+INSERT INTO revrec.credit_note VALUES ('XC1', 'XC-1', 'C1', 'X1', 'USD', '2025-02-01', 'draft');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('XC1-1', 'XC1', 'X1-1', 10);
+SELECT pg_temp.flush();
+SET CONSTRAINTS ALL IMMEDIATE;
+UPDATE revrec.invoice SET status = 'issued' WHERE invoice_id IN ('X1', 'X4');
+SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id IN ('X1', 'X4') AND reason = 'issue'), 2::bigint,
+          'in immediate mode, invoices issued by an UPDATE post at once');
+UPDATE revrec.credit_note SET status = 'issued' WHERE credit_note_id = 'XC1';
+SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id = 'XC1'), 1::bigint,
+          'in immediate mode, a credit note issued by an UPDATE posts at once');
+UPDATE revrec.invoice SET status = 'void', void_date = '2025-09-24' WHERE invoice_id = 'X1';
+SELECT pg_temp.flush();
+SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id IN ('X1', 'XC1') AND reason = 'void'), 2::bigint,
+          'in immediate mode, a void reverses the invoice and its credit note');
+SELECT is_empty($$SELECT * FROM revrec.verify()$$, 'verify() finds nothing after work in immediate mode');
 
 SELECT * FROM finish();
 ROLLBACK;
