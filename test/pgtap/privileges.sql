@@ -79,6 +79,7 @@ CREATE FUNCTION pg_temp.rr_matrix() RETURNS TABLE (kind text, name text, reader 
 
 CREATE TEMP TABLE expected (kind text, name text, reader text, writer text, admin text, plain text, dbowner text);
 INSERT INTO expected VALUES
+    ('function', 'revrec._queue_change()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._check_issues(text[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_credit_notes(text[],text,date,boolean)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_usage(bigint[],date,text[])', '-', '-', '-', '-', '-'),
