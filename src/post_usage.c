@@ -56,27 +56,10 @@ static const char *const group_query =
 static const char *const limit_query =
 "SELECT (SELECT coalesce(sum(x.amount), 0) FROM revrec.usage x JOIN revrec.invoice_line l ON l.line_id = x.line_id"
 "         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3) AS used,"
-"       (SELECT array_agg(p.entries) FROM revrec.posting p"
+"       (SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p"
 "         WHERE p.customer_id = $1 AND p.line_id = $3"
 "           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
-"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed_entries";
-
-static int64
-billed_of(Datum entries2d)
-{
-	ArrayType  *a = DatumGetArrayTypeP(entries2d);
-	Datum	   *e;
-	bool	   *n;
-	int			cnt,
-				i;
-	int64		billed = 0;
-
-	deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &e, &n, &cnt);
-	for (i = 0; i + 2 < cnt; i += 3)
-		if (!n[i + 1] && !n[i + 2] && DatumGetInt64(e[i + 1]) == RR_ACCT_BILLED)
-			billed = rr_add_minor(billed, DatumGetInt64(e[i + 2]));
-	return billed;
-}
+"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed";
 
 PG_FUNCTION_INFO_V1(revrec_post_usage);
 Datum
@@ -154,11 +137,7 @@ revrec_post_usage(PG_FUNCTION_ARGS)
 			elog(ERROR, "revrec: reading the usage limit failed");
 		used = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 								   exponent, "usage.amount");
-		{
-			Datum		ie = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-
-			billed = isnull ? 0 : billed_of(ie);
-		}
+		billed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		rr_check_usage_limit(o.invoice_id, o.line_id, used, billed, exponent);
 
 		/* each usage day, and what it takes off service_end */
