@@ -12,7 +12,8 @@
 # note mode, voids of invoices and credit notes, lock moves (forward and
 # back) and manual journals.  A transaction holds one to three of them,
 # sometimes posts mid-way (SET CONSTRAINTS ALL IMMEDIATE), sometimes sleeps a
-# little to widen race windows, and rolls back one time in ten.
+# little to widen race windows, and rolls back one time in ten.  Even
+# sessions continue after a refused statement (ON_ERROR_ROLLBACK).
 #
 # Invoice k (I1..I<INVOICES>) always has the same shape, whoever writes it:
 # its product is fixed by k (straight line, usage, point in time, milestone),
@@ -123,6 +124,10 @@ sub op {
 }
 
 print "\\set VERBOSITY verbose\n";
+# every other session goes on after a refused statement (psql rolls back to
+# a savepoint of its own): documents half written, queued work of rolled-back
+# subtransactions, posting in the outer transaction
+print "\\set ON_ERROR_ROLLBACK on\n" if $session % 2 == 0;
 for (1 .. $steps) {
     my @s = ('BEGIN');
     for (1 .. pick(1, 1, 2, 3)) {
