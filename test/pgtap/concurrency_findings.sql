@@ -1,7 +1,7 @@
 -- What the model-based concurrency test (test/shell/concurrency.sh) found,
 -- as plain one-session repros (its races are isolation specs: test/specs).
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -75,6 +75,23 @@ SELECT pg_temp.flush();
 SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id IN ('X1', 'XC1') AND reason = 'void'), 2::bigint,
           'in immediate mode, a void reverses the invoice and its credit note');
 SELECT is_empty($$SELECT * FROM revrec.verify()$$, 'verify() finds nothing after work in immediate mode');
+
+-- a lock moved back: a credit note is never floored before the postings of
+-- the group it credits (the invoice caught up on 31 March, the credit on 27
+-- March debited deferred four days before the invoice credited it)
+UPDATE revrec.settings SET lock_date = '2025-03-30';
+INSERT INTO revrec.product VALUES ('MS', 'Project', 'milestone');
+INSERT INTO revrec.invoice VALUES ('I3', '3', 'C1', 'USD', '2025-01-29');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('L3', 'I3', 'MS', 1000);
+INSERT INTO revrec.milestone VALUES ('M3', 'L3', NULL, 'all', 1000, '2025-07-07');
+SELECT pg_temp.flush();
+UPDATE revrec.settings SET lock_date = '2025-03-26';
+INSERT INTO revrec.credit_note VALUES ('CN3', 'CN-3', 'C1', 'I3', 'USD', '2025-02-16');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CN3-1', 'CN3', 'L3', 80);
+SELECT pg_temp.flush();
+SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
+                                   FROM revrec.journal_entry WHERE invoice_id = 'I3' AND account = 'deferred' GROUP BY entry_date) d),
+          0.00, 'a credit after the lock moved back never takes deferred below zero');
 
 SELECT * FROM finish();
 ROLLBACK;
