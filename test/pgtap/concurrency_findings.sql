@@ -1,7 +1,7 @@
 -- What the model-based concurrency test (test/shell/concurrency.sh) found,
 -- as plain one-session repros (its races are isolation specs: test/specs).
 BEGIN;
-SELECT plan(10);
+SELECT plan(12);
 
 CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -92,6 +92,38 @@ SELECT pg_temp.flush();
 SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
                                    FROM revrec.journal_entry WHERE invoice_id = 'I3' AND account = 'deferred' GROUP BY entry_date) d),
           0.00, 'a credit after the lock moved back never takes deferred below zero');
+
+-- the same for usage after the lock moved back: never floored before the
+-- invoice's catch-up (usage dated 3 April debited deferred on 3 April, the
+-- invoice credited it on 24 April)
+UPDATE revrec.settings SET lock_date = '2025-04-23';
+INSERT INTO revrec.invoice VALUES ('I5', '5', 'C1', 'USD', '2025-03-18');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
+VALUES ('L5', 'I5', 'API', 700, '2025-03-18', '2025-09-14');
+SELECT pg_temp.flush();
+UPDATE revrec.settings SET lock_date = '2025-01-29';
+INSERT INTO revrec.usage (line_id, usage_date, amount) VALUES ('L5', '2025-04-03', 90);
+SELECT pg_temp.flush();
+SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
+                                   FROM revrec.journal_entry WHERE invoice_id = 'I5' AND account = 'deferred' GROUP BY entry_date) d),
+          0.00, 'usage after the lock moved back never takes deferred below zero');
+
+-- an invoice voided on a day before the void of one of its credit notes:
+-- the invoice's reversal is not dated before the credit note's
+UPDATE revrec.settings SET lock_date = NULL;
+INSERT INTO revrec.invoice VALUES ('I6', '6', 'C1', 'USD', '2025-01-27');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
+VALUES ('L6', 'I6', 'SUB', 1000, '2025-04-01', '2026-03-31');
+INSERT INTO revrec.credit_note VALUES ('CN6', 'CN-6', 'C1', 'I6', 'USD', '2025-03-29');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CN6-1', 'CN6', 'L6', 300);
+SELECT pg_temp.flush();
+UPDATE revrec.credit_note SET status = 'void', void_date = '2025-10-11' WHERE credit_note_id = 'CN6';
+SELECT pg_temp.flush();
+UPDATE revrec.invoice SET status = 'void', void_date = '2025-06-28' WHERE invoice_id = 'I6';
+SELECT pg_temp.flush();
+SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
+                                   FROM revrec.journal_entry WHERE invoice_id = 'I6' AND account = 'deferred' GROUP BY entry_date) d),
+          0.00, 'an invoice void before its credit note''s void never takes deferred below zero');
 
 SELECT * FROM finish();
 ROLLBACK;
