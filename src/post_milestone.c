@@ -26,7 +26,9 @@
 
 static const char *const milestone_query =
 "SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
-"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, m.milestone_id, m.amount, q.old_date, q.new_date"
+"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, m.milestone_id, m.amount, q.old_date, q.new_date,"
+"       (SELECT max(p.floor_date) FROM revrec.posting p WHERE p.customer_id = i.customer_id"
+"           AND p.invoice_id = i.invoice_id AND p.line_id = coalesce(l.group_id, l.line_id)) AS group_floor"
 "  FROM unnest($1, $2, $3) AS q(milestone_id, old_date, new_date)"
 "  JOIN revrec.milestone m ON m.milestone_id = q.milestone_id"
 "  JOIN revrec.invoice_line l ON l.line_id = m.line_id"
@@ -95,6 +97,16 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 		o.sched_strategy = -1;
 		o.has_floor = !PG_ARGISNULL(3);
 		o.floor_date = o.has_floor ? PG_GETARG_DATEADT(3) : 0;
+		{
+			/* never floored before the group's own postings (a lock moved back) */
+			DateADT		gf = DatumGetDateADT(SPI_getbinval(t, td, 12, &isnull));
+
+			if (!isnull && (!o.has_floor || gf > o.floor_date))
+			{
+				o.has_floor = true;
+				o.floor_date = gf;
+			}
+		}
 		a = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(t, td, 9, &isnull)),
 								rr_currency_exponent(o.currency, "invoice.currency"), "milestone.amount");
 		if (!old_null)

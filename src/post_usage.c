@@ -5,7 +5,7 @@
  * (post_invoice.c).  Usage written later is posted here, at the end of the
  * transaction that wrote it: per group, each usage row moves its amount
  * from service_end (where what usage does not cover is recognized) to its
- * own day.  The lines are locked first, in order, so two transactions adding
+ * own day, never floored before the group's own postings.  The lines are locked first, in order, so two transactions adding
  * usage to one line post one after the other, and the second one's limit
  * check sees the first one's usage.
  *
@@ -59,7 +59,9 @@ static const char *const limit_query =
 "       (SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p"
 "         WHERE p.customer_id = $1 AND p.line_id = $3"
 "           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
-"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed";
+"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed,"
+"       (SELECT max(p.floor_date) FROM revrec.posting p"
+"         WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3) AS group_floor";
 
 PG_FUNCTION_INFO_V1(revrec_post_usage);
 Datum
@@ -138,6 +140,16 @@ revrec_post_usage(PG_FUNCTION_ARGS)
 		used = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 								   exponent, "usage.amount");
 		billed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		{
+			/* never floored before the group's own postings (a lock moved back) */
+			DateADT		gf = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+
+			if (!isnull && (!o.has_floor || gf > o.floor_date))
+			{
+				o.has_floor = true;
+				o.floor_date = gf;
+			}
+		}
 		rr_check_usage_limit(o.invoice_id, o.line_id, used, billed, exponent);
 
 		/* each usage day, and what it takes off service_end */
