@@ -1,7 +1,7 @@
 -- What the model-based concurrency test (test/shell/concurrency.sh) found,
 -- as plain one-session repros (its races are isolation specs: test/specs).
 BEGIN;
-SELECT plan(12);
+SELECT plan(14);
 
 CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -124,6 +124,26 @@ SELECT pg_temp.flush();
 SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
                                    FROM revrec.journal_entry WHERE invoice_id = 'I6' AND account = 'deferred' GROUP BY entry_date) d),
           0.00, 'an invoice void before its credit note''s void never takes deferred below zero');
+
+-- a completed milestone moved to an earlier day, and one un-completed and
+-- completed again as of an earlier day: it never counts twice (the reversal
+-- was dated today, the recognition on the earlier day)
+INSERT INTO revrec.invoice VALUES ('I7', '7', 'C1', 'USD', '2025-03-06');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('L7', 'I7', 'MS', 200);
+INSERT INTO revrec.milestone VALUES ('M7a', 'L7', NULL, 'a', 100, '2025-04-19'), ('M7b', 'L7', NULL, 'b', 100, '2025-05-01');
+SELECT pg_temp.flush();
+UPDATE revrec.milestone SET completed_on = '2025-04-12' WHERE milestone_id = 'M7a';
+SELECT pg_temp.flush();
+UPDATE revrec.milestone SET completed_on = NULL WHERE milestone_id = 'M7b';
+SELECT pg_temp.flush();
+UPDATE revrec.milestone SET completed_on = '2025-04-01' WHERE milestone_id = 'M7b';
+SELECT pg_temp.flush();
+SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
+                                   FROM revrec.journal_entry WHERE invoice_id = 'I7' AND account = 'deferred' GROUP BY entry_date) d),
+          0.00, 'milestones moved or completed again never take deferred below zero');
+SELECT is((SELECT sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) FROM revrec.journal_entry
+            WHERE invoice_id = 'I7' AND account = 'recognized' AND entry_date < '2025-05-01'),
+          100.00, 'a milestone moved to an earlier day is recognized from that day, once');
 
 SELECT * FROM finish();
 ROLLBACK;
