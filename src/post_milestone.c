@@ -2,9 +2,10 @@
  * post_milestone.c — milestones completed or un-completed after their
  * invoice posted (SPEC 3 `milestone`).
  *
- * A milestone's amount is recognized on the day it is marked complete;
- * un-completing it reverses that on the day it happens (never before the
- * day it was recognized).  A milestone changed several times in one
+ * A milestone's amount is recognized on the day it is marked complete (never
+ * before the day it was last un-completed); un-completing it reverses that
+ * on the day it happens (never before the day it was recognized); moving it
+ * to another day moves its recognition.  A milestone changed several times in one
  * transaction moves from its first old date to its last new date (the
  * caller passes those).
  *
@@ -28,7 +29,11 @@ static const char *const milestone_query =
 "SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
 "       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, m.milestone_id, m.amount, q.old_date, q.new_date,"
 "       (SELECT max(p.floor_date) FROM revrec.posting p WHERE p.customer_id = i.customer_id"
-"           AND p.invoice_id = i.invoice_id AND p.line_id = coalesce(l.group_id, l.line_id)) AS group_floor"
+"           AND p.invoice_id = i.invoice_id AND p.line_id = coalesce(l.group_id, l.line_id)) AS group_floor,"
+"       (SELECT date '2000-01-01' + max(p.entries[k])::integer FROM revrec.posting p, generate_subscripts(p.entries, 1) k"
+"         WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id"
+"           AND p.reason = 'milestone' AND p.ref_id = m.milestone_id"
+"           AND k % 3 = 1 AND p.entries[k + 1] = 3 AND p.entries[k + 2] > 0) AS last_undone"
 "  FROM unnest($1, $2, $3) AS q(milestone_id, old_date, new_date)"
 "  JOIN revrec.milestone m ON m.milestone_id = q.milestone_id"
 "  JOIN revrec.invoice_line l ON l.line_id = m.line_id"
@@ -109,10 +114,29 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 		}
 		a = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(t, td, 9, &isnull)),
 								rr_currency_exponent(o.currency, "invoice.currency"), "milestone.amount");
+		{
+			/*
+			 * The day it was last un-done: its recognition since is dated no
+			 * earlier (un-done on day U, completed again as of an earlier day
+			 * X, it would count twice from X to U).
+			 */
+			bool		lu_null;
+			DateADT		lu = DatumGetDateADT(SPI_getbinval(t, td, 13, &lu_null));
+
+			if (!lu_null && !old_null && lu > old_date)
+				old_date = lu;	/* where its recognition actually is */
+			if (!lu_null && !new_null && lu > new_date)
+				new_date = lu;
+		}
 		if (!old_null)
 		{
-			/* un-done on the day it happens, never before it was recognized */
-			d[n] = today > old_date ? today : old_date;
+			/*
+			 * Un-completed: un-done on the day it happens, never before it was
+			 * recognized.  Moved to another day: the recognition moves, off
+			 * its old day (reversed later, the milestone would count twice
+			 * from its new day to the reversal).
+			 */
+			d[n] = !new_null ? old_date : today > old_date ? today : old_date;
 			x[n++] = -a;
 		}
 		if (!new_null)
