@@ -1,7 +1,7 @@
 -- What the model-based concurrency test (test/shell/concurrency.sh) found,
 -- as plain one-session repros (its races are isolation specs: test/specs).
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -144,6 +144,20 @@ SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THE
 SELECT is((SELECT sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) FROM revrec.journal_entry
             WHERE invoice_id = 'I7' AND account = 'recognized' AND entry_date < '2025-05-01'),
           100.00, 'a milestone moved to an earlier day is recognized from that day, once');
+
+-- usage on a discount line of a usage group moves recognition off the
+-- group's service end (where the invoice put what usage does not cover),
+-- not off the discount line's own later end
+INSERT INTO revrec.invoice VALUES ('I8', '8', 'C1', 'USD', '2025-03-13');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, kind, group_id, service_start, service_end)
+VALUES ('L8', 'I8', 'API', 1800, 'charge', NULL, '2025-02-22', '2025-03-24'),
+       ('L8d', 'I8', 'API', -400, 'discount', 'L8', '2025-01-31', '2026-01-30');
+SELECT pg_temp.flush();
+INSERT INTO revrec.usage (line_id, usage_date, amount) VALUES ('L8d', '2025-05-01', 200);
+SELECT pg_temp.flush();
+SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
+                                   FROM revrec.journal_entry WHERE invoice_id = 'I8' AND account = 'deferred' GROUP BY entry_date) d),
+          0.00, 'usage on a discount line never takes deferred below zero');
 
 SELECT * FROM finish();
 ROLLBACK;
