@@ -32,7 +32,9 @@ static const char *const lock_query =
 /* the new usage of issued, posted invoices, per group */
 static const char *const group_query =
 "SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
-"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, l.service_end,"
+"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id,"
+"       coalesce((SELECT g.service_end FROM revrec.invoice_line g"   /* the group's end, as the invoice engine */
+"                  WHERE g.line_id = coalesce(l.group_id, l.line_id) AND g.invoice_id = l.invoice_id), l.service_end) AS service_end,"
 "       array_agg(x.usage_date ORDER BY x.usage_date, x.usage_id) AS dates,"
 "       array_agg(x.amount ORDER BY x.usage_date, x.usage_id) AS amounts"
 "  FROM revrec.usage x"
