@@ -1,7 +1,7 @@
 -- What the model-based concurrency test (test/shell/concurrency.sh) found,
 -- as plain one-session repros (its races are isolation specs: test/specs).
 BEGIN;
-SELECT plan(15);
+SELECT plan(17);
 
 CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -158,6 +158,30 @@ SELECT pg_temp.flush();
 SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
                                    FROM revrec.journal_entry WHERE invoice_id = 'I8' AND account = 'deferred' GROUP BY entry_date) d),
           0.00, 'usage on a discount line never takes deferred below zero');
+
+-- milestones completed after a credit note: together they recognize at most
+-- what the group has left billed (a credit of 450 on 500 in adjust mode,
+-- taken off deferred, then milestones of 300 and 200 completed: 500
+-- recognized on 50 billed, deferred -450.00)
+UPDATE revrec.settings SET credit_note_mode = 'adjust';
+INSERT INTO revrec.invoice VALUES ('I9', '9', 'C1', 'USD', '2025-04-24');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount) VALUES ('L9', 'I9', 'MS', 500);
+INSERT INTO revrec.milestone VALUES ('M9a', 'L9', NULL, 'a', 300, NULL), ('M9b', 'L9', NULL, 'b', 200, NULL);
+INSERT INTO revrec.credit_note VALUES ('CN9', 'CN-9', 'C1', 'I9', 'USD', '2025-08-04');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CN9-1', 'CN9', 'L9', 450);
+SELECT pg_temp.flush();
+CREATE FUNCTION pg_temp.complete(m text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE revrec.milestone SET completed_on = '2025-09-21' WHERE milestone_id = m;
+    PERFORM pg_temp.flush();
+END $$;
+SELECT throws_ok($$SELECT pg_temp.complete('M9a')$$, 'RV014',
+                 'completed milestones of invoice I9 group L9 recognize 300.00, more than the 50.00 it has left billed',
+                 'a milestone beyond what a credit note left billed is refused');
+SELECT ok((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
+                                   FROM revrec.journal_entry WHERE invoice_id = 'I9' AND account = 'deferred' GROUP BY entry_date) d) >= 0,
+          'milestones after a credit note never take deferred below zero');
+UPDATE revrec.settings SET credit_note_mode = 'cancel';
 
 SELECT * FROM finish();
 ROLLBACK;
