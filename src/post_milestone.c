@@ -44,6 +44,32 @@ static const char *const milestone_query =
 "                  AND p.source_id = i.invoice_id AND p.reason = 'issue')"
 " ORDER BY m.milestone_id";
 
+/* the groups' lines, locked in order: completions of one group post one after the other */
+static const char *const lock_query =
+"SELECT 1 FROM revrec.invoice_line l"
+" WHERE l.line_id IN (SELECT coalesce(l2.group_id, l2.line_id) FROM revrec.milestone m"
+"                       JOIN revrec.invoice_line l2 ON l2.line_id = m.line_id WHERE m.milestone_id = ANY ($1))"
+" ORDER BY l.line_id FOR NO KEY UPDATE OF l";
+
+/*
+ * The group's completed milestones and what it has left billed (its issue
+ * postings less its credit notes', plus their voids'): completed milestones
+ * recognize at most that, as usage does (post_usage.c).
+ */
+static const char *const limit_query =
+"SELECT (SELECT coalesce(sum(m.amount), 0) FROM revrec.milestone m JOIN revrec.invoice_line l ON l.line_id = m.line_id"
+"         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3 AND m.completed_on IS NOT NULL) AS done,"
+"       (SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p"
+"         WHERE p.customer_id = $1 AND p.line_id = $3"
+"           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
+"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed";
+
+static char *
+minor_str(int64 v, int exponent)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(v, exponent))));
+}
+
 PG_FUNCTION_INFO_V1(revrec_post_milestones);
 Datum
 revrec_post_milestones(PG_FUNCTION_ARGS)
@@ -53,7 +79,9 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	DateADT		today = GetSQLCurrentDate();
 	RrPostingSink *sink;
+	SPITupleTable *rows;
 	uint64		i,
+				nrows,
 				posted;
 	int			k;
 
@@ -67,12 +95,16 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	sink = rr_sink_begin();
-	if (SPI_execute_with_args(milestone_query, 4, types, args, nulls, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(lock_query, 1, types, args, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: locking the milestone groups failed");
+	if (SPI_execute_with_args(milestone_query, 4, types, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading milestones failed");
-	for (i = 0; i < SPI_processed; i++)
+	rows = SPI_tuptable;
+	nrows = SPI_processed;
+	for (i = 0; i < nrows; i++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
+		HeapTuple	t = rows->vals[i];
+		TupleDesc	td = rows->tupdesc;
 		RrPostingOut o;
 		RrEntries	e = {0, 0, NULL};
 		bool		isnull,
@@ -143,6 +175,27 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 		{
 			d[n] = new_date;
 			x[n++] = a;
+		}
+		if (!new_null)
+		{
+			Oid			ltypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+			Datum		largs[3] = {CStringGetTextDatum(o.customer_id), CStringGetTextDatum(o.invoice_id),
+			CStringGetTextDatum(o.line_id)};
+			int			exponent = rr_currency_exponent(o.currency, "invoice.currency");
+			int64		done,
+						billed;
+
+			if (SPI_execute_with_args(limit_query, 3, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "revrec: reading the milestone limit failed");
+			done = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+									   exponent, "milestone.amount");
+			billed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			if (billed >= 0 && done > billed)
+				ereport(ERROR,
+						(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+						 errmsg("completed milestones of invoice %s group %s recognize %s, more than the %s it has left billed",
+								o.invoice_id, o.line_id, minor_str(done, exponent), minor_str(billed, exponent)),
+						 errhint("Completed milestones may add up to at most what their line bills, net of its discounts and credit notes.")));
 		}
 		rr_recognition_delta(&e, T, n, d, x);
 		o.nentries = e.n / 3;
