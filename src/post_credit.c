@@ -255,6 +255,7 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 	char	   *line_no = value(lt, ltd, "credit_note_line_id");
 	char	   *line_id = value(lt, ltd, "line_id");
 	int			exponent = rr_currency_exponent(currency, "credit_note.currency");
+	int			i;
 	int64		x = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(lt, ltd, SPI_fnumber(ltd, "amount"), &isnull)),
 									   exponent, "credit_note_line.amount");
 	RrPostingOut o;
@@ -335,6 +336,17 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 							   DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(C))), inv,
 							   DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(T))))));
 	issue = &g.out[g.issue];
+	/*
+	 * Never floored before the group's own postings: with the lock moved
+	 * back, the credit would otherwise take from deferred in the ledger
+	 * before the invoice's catch-up put it there.
+	 */
+	for (i = 0; i < g.n; i++)
+		if (g.out[i].has_floor && (!has_floor || g.out[i].floor_date > cfloor))
+		{
+			has_floor = true;
+			cfloor = g.out[i].floor_date;
+		}
 	billed = group_balance(&g, RR_ACCT_BILLED, DATEVAL_NOBEGIN, DATEVAL_NOEND);
 	if (x > billed)
 		ereport(ERROR, (errcode(ERRCODE_RR_OVER_CREDIT),

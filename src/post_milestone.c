@@ -2,9 +2,10 @@
  * post_milestone.c — milestones completed or un-completed after their
  * invoice posted (SPEC 3 `milestone`).
  *
- * A milestone's amount is recognized on the day it is marked complete;
- * un-completing it reverses that on the day it happens (never before the
- * day it was recognized).  A milestone changed several times in one
+ * A milestone's amount is recognized on the day it is marked complete (never
+ * before the day it was last un-completed); un-completing it reverses that
+ * on the day it happens (never before the day it was recognized); moving it
+ * to another day moves its recognition.  A milestone changed several times in one
  * transaction moves from its first old date to its last new date (the
  * caller passes those).
  *
@@ -26,7 +27,13 @@
 
 static const char *const milestone_query =
 "SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
-"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, m.milestone_id, m.amount, q.old_date, q.new_date"
+"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, m.milestone_id, m.amount, q.old_date, q.new_date,"
+"       (SELECT max(p.floor_date) FROM revrec.posting p WHERE p.customer_id = i.customer_id"
+"           AND p.invoice_id = i.invoice_id AND p.line_id = coalesce(l.group_id, l.line_id)) AS group_floor,"
+"       (SELECT date '2000-01-01' + max(p.entries[k])::integer FROM revrec.posting p, generate_subscripts(p.entries, 1) k"
+"         WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id"
+"           AND p.reason = 'milestone' AND p.ref_id = m.milestone_id"
+"           AND k % 3 = 1 AND p.entries[k + 1] = 3 AND p.entries[k + 2] > 0) AS last_undone"
 "  FROM unnest($1, $2, $3) AS q(milestone_id, old_date, new_date)"
 "  JOIN revrec.milestone m ON m.milestone_id = q.milestone_id"
 "  JOIN revrec.invoice_line l ON l.line_id = m.line_id"
@@ -37,6 +44,32 @@ static const char *const milestone_query =
 "                  AND p.source_id = i.invoice_id AND p.reason = 'issue')"
 " ORDER BY m.milestone_id";
 
+/* the groups' lines, locked in order: completions of one group post one after the other */
+static const char *const lock_query =
+"SELECT 1 FROM revrec.invoice_line l"
+" WHERE l.line_id IN (SELECT coalesce(l2.group_id, l2.line_id) FROM revrec.milestone m"
+"                       JOIN revrec.invoice_line l2 ON l2.line_id = m.line_id WHERE m.milestone_id = ANY ($1))"
+" ORDER BY l.line_id FOR NO KEY UPDATE OF l";
+
+/*
+ * The group's completed milestones and what it has left billed (its issue
+ * postings less its credit notes', plus their voids'): completed milestones
+ * recognize at most that, as usage does (post_usage.c).
+ */
+static const char *const limit_query =
+"SELECT (SELECT coalesce(sum(m.amount), 0) FROM revrec.milestone m JOIN revrec.invoice_line l ON l.line_id = m.line_id"
+"         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3 AND m.completed_on IS NOT NULL) AS done,"
+"       (SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p"
+"         WHERE p.customer_id = $1 AND p.line_id = $3"
+"           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
+"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed";
+
+static char *
+minor_str(int64 v, int exponent)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(rr_minor_to_numeric(v, exponent))));
+}
+
 PG_FUNCTION_INFO_V1(revrec_post_milestones);
 Datum
 revrec_post_milestones(PG_FUNCTION_ARGS)
@@ -46,7 +79,9 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	DateADT		today = GetSQLCurrentDate();
 	RrPostingSink *sink;
+	SPITupleTable *rows;
 	uint64		i,
+				nrows,
 				posted;
 	int			k;
 
@@ -60,12 +95,16 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	sink = rr_sink_begin();
-	if (SPI_execute_with_args(milestone_query, 4, types, args, nulls, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(lock_query, 1, types, args, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: locking the milestone groups failed");
+	if (SPI_execute_with_args(milestone_query, 4, types, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading milestones failed");
-	for (i = 0; i < SPI_processed; i++)
+	rows = SPI_tuptable;
+	nrows = SPI_processed;
+	for (i = 0; i < nrows; i++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
+		HeapTuple	t = rows->vals[i];
+		TupleDesc	td = rows->tupdesc;
 		RrPostingOut o;
 		RrEntries	e = {0, 0, NULL};
 		bool		isnull,
@@ -95,18 +134,68 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 		o.sched_strategy = -1;
 		o.has_floor = !PG_ARGISNULL(3);
 		o.floor_date = o.has_floor ? PG_GETARG_DATEADT(3) : 0;
+		{
+			/* never floored before the group's own postings (a lock moved back) */
+			DateADT		gf = DatumGetDateADT(SPI_getbinval(t, td, 12, &isnull));
+
+			if (!isnull && (!o.has_floor || gf > o.floor_date))
+			{
+				o.has_floor = true;
+				o.floor_date = gf;
+			}
+		}
 		a = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(t, td, 9, &isnull)),
 								rr_currency_exponent(o.currency, "invoice.currency"), "milestone.amount");
+		{
+			/*
+			 * The day it was last un-done: its recognition since is dated no
+			 * earlier (un-done on day U, completed again as of an earlier day
+			 * X, it would count twice from X to U).
+			 */
+			bool		lu_null;
+			DateADT		lu = DatumGetDateADT(SPI_getbinval(t, td, 13, &lu_null));
+
+			if (!lu_null && !old_null && lu > old_date)
+				old_date = lu;	/* where its recognition actually is */
+			if (!lu_null && !new_null && lu > new_date)
+				new_date = lu;
+		}
 		if (!old_null)
 		{
-			/* un-done on the day it happens, never before it was recognized */
-			d[n] = today > old_date ? today : old_date;
+			/*
+			 * Un-completed: un-done on the day it happens, never before it was
+			 * recognized.  Moved to another day: the recognition moves, off
+			 * its old day (reversed later, the milestone would count twice
+			 * from its new day to the reversal).
+			 */
+			d[n] = !new_null ? old_date : today > old_date ? today : old_date;
 			x[n++] = -a;
 		}
 		if (!new_null)
 		{
 			d[n] = new_date;
 			x[n++] = a;
+		}
+		if (!new_null)
+		{
+			Oid			ltypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+			Datum		largs[3] = {CStringGetTextDatum(o.customer_id), CStringGetTextDatum(o.invoice_id),
+			CStringGetTextDatum(o.line_id)};
+			int			exponent = rr_currency_exponent(o.currency, "invoice.currency");
+			int64		done,
+						billed;
+
+			if (SPI_execute_with_args(limit_query, 3, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "revrec: reading the milestone limit failed");
+			done = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+									   exponent, "milestone.amount");
+			billed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			if (billed >= 0 && done > billed)
+				ereport(ERROR,
+						(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+						 errmsg("completed milestones of invoice %s group %s recognize %s, more than the %s it has left billed",
+								o.invoice_id, o.line_id, minor_str(done, exponent), minor_str(billed, exponent)),
+						 errhint("Completed milestones may add up to at most what their line bills, net of its discounts and credit notes.")));
 		}
 		rr_recognition_delta(&e, T, n, d, x);
 		o.nentries = e.n / 3;

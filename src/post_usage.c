@@ -5,7 +5,7 @@
  * (post_invoice.c).  Usage written later is posted here, at the end of the
  * transaction that wrote it: per group, each usage row moves its amount
  * from service_end (where what usage does not cover is recognized) to its
- * own day.  The lines are locked first, in order, so two transactions adding
+ * own day, never floored before the group's own postings.  The lines are locked first, in order, so two transactions adding
  * usage to one line post one after the other, and the second one's limit
  * check sees the first one's usage.
  *
@@ -32,7 +32,9 @@ static const char *const lock_query =
 /* the new usage of issued, posted invoices, per group */
 static const char *const group_query =
 "SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
-"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, l.service_end,"
+"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id,"
+"       coalesce((SELECT g.service_end FROM revrec.invoice_line g"   /* the group's end, as the invoice engine */
+"                  WHERE g.line_id = coalesce(l.group_id, l.line_id) AND g.invoice_id = l.invoice_id), l.service_end) AS service_end,"
 "       array_agg(x.usage_date ORDER BY x.usage_date, x.usage_id) AS dates,"
 "       array_agg(x.amount ORDER BY x.usage_date, x.usage_id) AS amounts"
 "  FROM revrec.usage x"
@@ -45,30 +47,23 @@ static const char *const group_query =
 " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 " ORDER BY 2, 6";
 
-/* all usage of a group, and what the group billed (the limit) */
+/*
+ * All usage of a group, and what the group has left billed (the limit): its
+ * issue postings less its credit notes' (and plus their voids').  A credit
+ * note's postings carry the invoice and the group; credits and usage of one
+ * invoice are serialized on the invoice row (the credit engine locks it, the
+ * usage trigger holds it FOR SHARE), so this reads every credit committed
+ * before us.
+ */
 static const char *const limit_query =
 "SELECT (SELECT coalesce(sum(x.amount), 0) FROM revrec.usage x JOIN revrec.invoice_line l ON l.line_id = x.line_id"
 "         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3) AS used,"
-"       (SELECT array_agg(p.entries) FROM revrec.posting p"
-"         WHERE p.customer_id = $1 AND p.source = 'invoice' AND p.source_id = $2 AND p.line_id = $3"
-"           AND p.reason = 'issue') AS issue_entries";
-
-static int64
-billed_of(Datum entries2d)
-{
-	ArrayType  *a = DatumGetArrayTypeP(entries2d);
-	Datum	   *e;
-	bool	   *n;
-	int			cnt,
-				i;
-	int64		billed = 0;
-
-	deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &e, &n, &cnt);
-	for (i = 0; i + 2 < cnt; i += 3)
-		if (!n[i + 1] && !n[i + 2] && DatumGetInt64(e[i + 1]) == RR_ACCT_BILLED)
-			billed = rr_add_minor(billed, DatumGetInt64(e[i + 2]));
-	return billed;
-}
+"       (SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p"
+"         WHERE p.customer_id = $1 AND p.line_id = $3"
+"           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
+"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed,"
+"       (SELECT max(p.floor_date) FROM revrec.posting p"
+"         WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3) AS group_floor";
 
 PG_FUNCTION_INFO_V1(revrec_post_usage);
 Datum
@@ -146,10 +141,16 @@ revrec_post_usage(PG_FUNCTION_ARGS)
 			elog(ERROR, "revrec: reading the usage limit failed");
 		used = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
 								   exponent, "usage.amount");
+		billed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		{
-			Datum		ie = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+			/* never floored before the group's own postings (a lock moved back) */
+			DateADT		gf = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 
-			billed = isnull ? 0 : billed_of(ie);
+			if (!isnull && (!o.has_floor || gf > o.floor_date))
+			{
+				o.has_floor = true;
+				o.floor_date = gf;
+			}
 		}
 		rr_check_usage_limit(o.invoice_id, o.line_id, used, billed, exponent);
 

@@ -59,11 +59,7 @@ BEGIN
         -- a void reverses the credit note: never before the credit note itself
         NEW.void_date := revrec._void_day('credit note', NEW.credit_note_id, NEW.void_date, NEW.credit_date, 'credit date');
     END IF;
-    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') AND current_setting('session_replication_role') <> 'replica' THEN
-        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-        VALUES (NEW.customer_id, 'credit_note', NEW.credit_note_id);
-        PERFORM revrec._enqueue();
-    END IF;
+    -- (an issue or a void is queued after the row changed: 62_queue_changes.sql)
     RETURN NEW;
 END $$;
 

@@ -156,11 +156,7 @@ BEGIN
         UPDATE revrec.milestone m SET customer_id = NEW.customer_id FROM revrec.invoice_line l
          WHERE l.invoice_id = OLD.invoice_id AND m.line_id = l.line_id AND m.customer_id IS DISTINCT FROM NEW.customer_id;
     END IF;
-    IF NEW.status <> OLD.status AND NEW.status IN ('issued', 'void') AND current_setting('session_replication_role') <> 'replica' THEN
-        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-        VALUES (NEW.customer_id, 'invoice', NEW.invoice_id);
-        PERFORM revrec._enqueue();
-    END IF;
+    -- (an issue or a void is queued after the row changed: 62_queue_changes.sql)
     RETURN NEW;
 END $$;
 
@@ -341,8 +337,8 @@ BEGIN
             END;
         END IF;
     END IF;
-    -- a line moved to another invoice: that one must not be posted either,
-    -- and is queued (posted at commit if it is issued and not posted yet)
+    -- a line moved to another invoice: that one must not be posted either
+    -- (it is queued, and posted at commit if it is issued and not posted yet)
     -- (nested: NEW.invoice_id exists only on invoice_line)
     IF TG_TABLE_NAME = 'invoice_line' AND TG_OP = 'UPDATE' THEN
       IF NEW.schedule_line_id IS NOT NULL AND (NEW.schedule_line_id, NEW.invoice_id) IS DISTINCT FROM (OLD.schedule_line_id, OLD.invoice_id) THEN
@@ -355,10 +351,7 @@ BEGIN
                 MESSAGE = format('line %s cannot move to posted invoice %s', OLD.line_id, inv.invoice_id),
                 HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
         END IF;
-        IF inv.invoice_id IS NOT NULL AND current_setting('session_replication_role') <> 'replica' THEN
-            INSERT INTO revrec.pending (customer_id, doc_kind, doc_id) VALUES (inv.customer_id, 'invoice', inv.invoice_id);
-            PERFORM revrec._enqueue();
-        END IF;
+        -- (the invoice is queued after the line moved: 62_queue_changes.sql)
       END IF;
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;

@@ -37,7 +37,8 @@ BEGIN
                           FROM revrec.posting p
                          WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id) p)
     SELECT 'not posted', 'invoice ' || v.invoice_id, format('issued with %s lines, no issue posting', v.n_lines)
-      FROM inv v WHERE v.status IN ('issued', 'void') AND v.n_issue = 0 AND coalesce(v.billed_lines, 0) <> 0
+      -- (a void invoice without postings is a draft voided before it was issued: nothing to post)
+      FROM inv v WHERE v.status = 'issued' AND v.n_issue = 0 AND coalesce(v.billed_lines, 0) <> 0
     UNION ALL
     SELECT 'posted twice', 'invoice ' || v.invoice_id, format('%s issue postings for one group', v.dup + 1)
       FROM inv v WHERE v.dup > 0
@@ -106,7 +107,7 @@ BEGIN
                       FROM revrec.posting p
                      WHERE p.customer_id = c.customer_id AND p.source = 'credit_note' AND p.source_id = c.credit_note_id
                        AND p.ref_id = cl.credit_note_line_id) x
-     WHERE c.status IN ('issued', 'void')
+     WHERE (c.status = 'issued' OR (c.status = 'void' AND x.n > 0))   -- (void with none: a voided draft)
        AND (x.n <> 1 OR x.credited IS DISTINCT FROM revrec.to_minor_units(cl.amount, c.currency));
     RETURN QUERY
     SELECT 'not reversed', 'credit note ' || c.credit_note_id, 'void, but its postings are not reversed'

@@ -170,7 +170,7 @@ sub statements {
         push @grant, $id;
         my $e = rdate();
         return ("INSERT INTO revrec.credit_grant VALUES (" . join(', ', sq($id), sq('C' . (1 + int(rand(5)))), sq(pick('USD', 'USD', 'EUR')), amount('USD'), $e,
-                chance(0.5) ? 'NULL' : "$e + " . int(rand(400))) . ")");
+                chance(0.5) ? 'NULL' : "($e)::date + " . int(rand(400))) . ")");
     }
     if ($r < 0.72) {
         my $id = newid('S');

@@ -87,6 +87,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._restore_create_extension()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._triggers_after()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._known_by(timestamp with time zone,xid,timestamp with time zone)', 'X', 'X', 'X', '-', '-'),
+    ('function', 'revrec._queue_change()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._check_issues(text[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_credit_notes(text[],text,date,boolean)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_usage(bigint[],date,text[])', '-', '-', '-', '-', '-'),
