@@ -23,10 +23,9 @@ DATA         = $(wildcard sql/released/$(EXTENSION)--*.sql)
 
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
 
-REGRESS      = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
-REGRESS_OPTS = --inputdir=test --load-extension=revrec
-ISOLATION      = $(sort $(notdir $(basename $(wildcard test/specs/*.spec))))
-ISOLATION_OPTS = --inputdir=test --load-extension=revrec
+# Tests: `make test` (scripts/test.sh) runs every pg_regress and isolation
+# test (inputs in test/sql and test/specs, expected output in expected/),
+# the pgTAP files and the shell tests against a throwaway cluster.
 
 EXTRA_CLEAN = $(DATA_built) results output_iso regression.diffs regression.out
 

@@ -12,19 +12,20 @@ PGXS_DIR=$(dirname "$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")")
 T=$WORK/t
 mkdir -p "$T"
 cp -r "$ROOT/test" "$T/test"
+cp -r "$ROOT/expected" "$T/test/expected"   # pg_regress and isolation read <inputdir>/expected
 cp "$ROOT/README.md" "$T/README.md"   # test/shell/readme.sh runs its SQL examples
 mkdir -p "$T/demo"                     # test/shell/demo.sh runs the demo's SQL
 cp -r "$ROOT/bench/gen" "$ROOT/scripts/demo_month.sql" "$ROOT/scripts/demo.sql" "$T/demo/"
 chown -R "$PG_OS_USER" "$T"
 passed=0; failed=0
 
-# REVREC_ACCEPT=1 (developers only): copy new outputs over test/expected, to be
+# REVREC_ACCEPT=1 (developers only): copy new outputs over expected/, to be
 # read with `git diff` before committing.
 accept() {
     [ "${REVREC_ACCEPT:-}" = 1 ] || return 0
     local f
     for f in "$T/$1"/results/*.out; do
-        [ -f "$f" ] && cp "$f" "$ROOT/test/expected/$(basename "$f")"
+        [ -f "$f" ] && cp "$f" "$ROOT/expected/$(basename "$f")"
     done
 }
 
