@@ -18,7 +18,7 @@
 #   SEED, SEED+1, ...).  The sessions' interleaving still varies from run to run.
 set -euo pipefail
 DIR=$(cd "$(dirname "$0")" && pwd)
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 SEED=${REVREC_CONC_SEED:-1000}
 [ "$SEED" = random ] && SEED=$(( $(date +%s) % 100000 ))
 SESSIONS=${REVREC_CONC_SESSIONS:-4}

@@ -3,8 +3,7 @@
 # every transaction is either fully posted or not there at all, and every
 # journal balances.
 set -euo pipefail
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-check() { if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "#   got:      $2"; echo "#   expected: $3"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 dropdb --if-exists rr_crash; createdb rr_crash
 q -d rr_crash -c 'CREATE EXTENSION revrec'

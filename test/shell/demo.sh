@@ -7,8 +7,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/../.." && pwd)   # the test tree's copy (scripts/test.sh)
 DEMO=$HERE/demo
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-check() { if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "#   got:      $2"; echo "#   expected: $3"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 dropdb --if-exists rr_demo; createdb rr_demo
 q -d rr_demo -c 'CREATE EXTENSION revrec'

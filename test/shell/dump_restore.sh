@@ -2,8 +2,7 @@
 # pg_dump of a database using revrec, restored into a new database, keeps every
 # document, setting and ledger row and gives identical reports.
 set -euo pipefail
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-check() { if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "#   got:      $2"; echo "#   expected: $3"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 dropdb --if-exists rr_dump_src; dropdb --if-exists rr_dump_dst
 createdb rr_dump_src

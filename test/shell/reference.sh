@@ -3,8 +3,7 @@
 # tables, views not starting with _), and names nothing that does not exist.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/../.." && pwd)   # the test tree, with README.md beside test/
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-check() { if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "#   got:      $2"; echo "#   expected: $3"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 ref=$(awk '/^## Reference$/ {on=1; next} /^## / {on=0} on' "$HERE/README.md")
 check "README has a Reference section" "$([ -n "$ref" ] && echo yes || echo no)" "yes"

@@ -7,8 +7,7 @@
 # triggers (definition and enabled state), sequences, every relacl and
 # column ACL.
 set -euo pipefail
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-check() { if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "#   got:      $2"; echo "#   expected: $3"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 current=$(q -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'revrec'")
 
 load_company() {

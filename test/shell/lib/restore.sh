@@ -11,8 +11,7 @@
 # check NAME GOT EXPECTED / compare_dbs A B LABEL / verify_empty DB LABEL
 # posts_new DB LABEL  the database posts a new invoice (exactly once).
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-check() { if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1"; echo "#   got:      $2" | head -c 2000; echo; echo "#   expected: $3" | head -c 2000; echo; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 company_db() {
     if [ "$(q -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = 'rr_company_tpl'")" = 0 ]; then
