@@ -21,6 +21,7 @@ SQL_OBJECTS  = $(sort $(wildcard sql/objects/*.sql)) sql/privileges.sql
 DATA_built   = sql/$(EXTENSION)--$(EXTVERSION).sql $(foreach w,$(UPGRADE_FROM),sql/$(EXTENSION)--$(w)--$(EXTVERSION).sql)
 DATA         = $(wildcard sql/released/$(EXTENSION)--*.sql)
 
+PG_CPPFLAGS = -DREVREC_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS  = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Isrc
 
 # Tests: `make test` (scripts/test.sh) runs every pg_regress and isolation

@@ -1,4 +1,4 @@
--- What a user would write without revrec: daily_rate_even_months (SPEC 3.1)
+-- What a user would write without revrec: daily_rate_even_months
 -- in plain SQL with generate_series and window functions, for a 2-decimal
 -- currency, with the same interface as revrec.schedule:
 --   a partial month gets round(A * d / N), the full months share the rest,

@@ -5,7 +5,7 @@ SET client_min_messages = warning;
 
 UPDATE revrec.settings SET lock_date = '2026-09-30';
 
--- GL account mapping for the exports (SPEC 2): defaults, and setup fees and
+-- GL account mapping for the exports: defaults, and setup fees and
 -- professional services to their own revenue accounts.
 INSERT INTO revrec.gl_account_map (target, account_code, product_id, external_account) VALUES
   ('xero', 'billed', NULL, '610'), ('xero', 'deferred', NULL, '820'), ('xero', 'recognized', NULL, '200'),

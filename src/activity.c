@@ -1,5 +1,5 @@
 /*
- * activity.c — the activity log (SPEC 5.4) of what a transaction posted.
+ * activity.c — the activity log of what a transaction posted.
  *
  * revrec._log_postings(from bigint, action text) writes one revrec.activity
  * row per document and action among the postings this transaction made after

@@ -1,5 +1,5 @@
 /*
- * deferred.c — revrec.deferred_revenue (SPEC 6): one row per schedule with
+ * deferred.c — revrec.deferred_revenue: one row per schedule with
  * invoiced, recognized, balance, remaining, current / non-current and aging.
  *
  * One pass over the postings, customer by customer, grouping in C: see
@@ -268,8 +268,8 @@ dr_line_periods(const DrList *groups, MemoryContext cxt)
 }
 
 /*
- * The current portion of what g still holds in deferred revenue (SPEC 6:
- * what is recognized within 12 months of as_of, up to the horizon):
+ * The current portion of what g still holds in deferred revenue (what is
+ * recognized within 12 months of as_of, up to the horizon):
  *   - the dated part (remaining less the undated amount) is current as far
  *     as the schedule recognizes it by the horizon;
  *   - an undated amount (billed, no entry recognizes it yet: a milestone not

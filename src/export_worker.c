@@ -1,5 +1,5 @@
 /*
- * export_worker.c — revrec.export_async()'s background worker (SPEC 7).
+ * export_worker.c — revrec.export_async()'s background worker.
  *
  * Life of a job (see export_worker.h and sql/objects/95_export_async.sql):
  *   1. export_async() inserts a queued row in revrec._export_job and calls

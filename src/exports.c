@@ -1,6 +1,6 @@
 /*
  * exports.c — the Sequence export's rows, produced as text straight from a
- * posting (SPEC 7).
+ * posting.
  *
  * A year of daily entries of 100,000 lines is 73 million rows: per-row SQL
  * (to_char, numeric output, joins for account names) would cost more than

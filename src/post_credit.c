@@ -1,5 +1,5 @@
 /*
- * post_credit.c — credit notes (SPEC 5.1): cancel and adjust modes,
+ * post_credit.c — credit notes: cancel and adjust modes,
  * standalone credits.
  *
  * revrec._post_credit_notes(ids text[], mode text, floor date,

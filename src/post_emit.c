@@ -261,7 +261,34 @@ rr_sink_flush(RrPostingSink *s)
 	enr->reldata = s->rows;
 	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
 		elog(ERROR, "revrec: could not register the new postings");
-	rc = SPI_execute(s->insert_sql, false, 0);
+	/*
+	 * A posting the ledger refuses (a locked period, say) reaches the caller
+	 * as the ledger's own error, without this INSERT as its context;
+	 * internal errors (class XX) keep theirs.
+	 */
+	{
+		MemoryContext caller = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			rc = SPI_execute(s->insert_sql, false, 0);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *ed;
+
+			MemoryContextSwitchTo(caller);
+			ed = CopyErrorData();
+			if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) != ERRCODE_INTERNAL_ERROR)
+			{
+				FlushErrorState();
+				ed->context = NULL;
+				ReThrowError(ed);
+			}
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "revrec: inserting postings failed: %s", SPI_result_code_string(rc));
 	if (SPI_unregister_relation(ENR_NAME) != SPI_OK_REL_UNREGISTER)

@@ -73,7 +73,7 @@ typedef struct RrEntries
 extern void rr_entry_add(RrEntries *e, DateADT d, int16 acct, int64 amount);
 
 /*
- * SPEC 5 for a group of net amount A with accounting date T recognized on
+ * The journal rule for a group of net amount A with accounting date T recognized on
  * explicit days (d[i], x[i]): on T debit billed A, credit unbilled what was
  * earned before T and deferred the rest; each day credit recognized,
  * debiting unbilled before T and deferred from T on.

@@ -1,5 +1,5 @@
 /*
- * post_invoice.c — the journal engine for invoices (SPEC 4, 5).
+ * post_invoice.c — the journal engine for invoices.
  *
  * revrec._post_invoices(ids, strategy, floor, floor_to_accounting_date)
  * reads the invoices' lines in one ordered pass (a cursor, so a COPY of a

@@ -1,5 +1,5 @@
 /*
- * post_manual.c — manual journals (SPEC 5.3): corrections, manual
+ * post_manual.c — manual journals: corrections, manual
  * recognition, reclassifications between accounts.
  *
  * revrec._post_manual_journal(entry_date, narrative, lines jsonb, currency,

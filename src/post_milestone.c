@@ -1,6 +1,6 @@
 /*
  * post_milestone.c — milestones completed or un-completed after their
- * invoice posted (SPEC 3 `milestone`).
+ * invoice posted (method `milestone`).
  *
  * A milestone's amount is recognized on the day it is marked complete (never
  * before the day it was last un-completed); un-completing it reverses that

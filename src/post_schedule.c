@@ -1,5 +1,5 @@
 /*
- * post_schedule.c — billing schedule lines (SPEC 4, 5): revenue earned
+ * post_schedule.c — billing schedule lines: revenue earned
  * before any invoice exists, recognized unbilled -> recognized.
  *
  * revrec._post_billing_schedules(ids[], strategy, floor) posts the lines not

@@ -1,5 +1,5 @@
 /*
- * post_usage.c — usage arriving for invoices already posted (SPEC 3 `usage`).
+ * post_usage.c — usage arriving for invoices already posted (method `usage`).
  *
  * An invoice's usage known when it posts is read by the invoice engine
  * (post_invoice.c).  Usage written later is posted here, at the end of the

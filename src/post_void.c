@@ -1,5 +1,5 @@
 /*
- * post_void.c — voids (SPEC 4: setting `void` reverses everything the
+ * post_void.c — voids (setting `void` reverses everything the
  * document posted, dated the void day).
  *
  * revrec._post_voids(source, customers[], docs[], void_days[], labels[], floor)

@@ -1,5 +1,5 @@
 /*
- * posting.h — the journal engine: documents in, postings out (SPEC 4, 5).
+ * posting.h — the journal engine: documents in, postings out.
  */
 #ifndef REVREC_POSTING_H
 #define REVREC_POSTING_H

@@ -1,5 +1,5 @@
 /*
- * reports.c — per-posting summaries for the month-end reports (SPEC 6).
+ * reports.c — per-posting summaries for the month-end reports.
  *
  * The reports aggregate with plain SQL GROUP BY (so they can run across Citus
  * workers); what they need from each posting is computed here from month

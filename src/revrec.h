@@ -11,7 +11,10 @@
 
 #include "postgres.h"
 
-#define REVREC_VERSION "0.2"
+/* the library's version: the Makefile passes EXTVERSION */
+#ifndef REVREC_VERSION
+#define REVREC_VERSION "unknown"
+#endif
 
 #define ERRCODE_RR_UNKNOWN_CURRENCY		MAKE_SQLSTATE('R','V','0','0','1')
 #define ERRCODE_RR_TOO_MANY_DECIMALS	MAKE_SQLSTATE('R','V','0','0','2')

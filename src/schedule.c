@@ -1,5 +1,5 @@
 /*
- * schedule.c — allocation strategies (SPEC 3.1), the month-to-days spread,
+ * schedule.c — allocation strategies, the month-to-days spread,
  * and the SQL functions revrec.schedule and revrec.monthly_schedule.
  *
  * Arithmetic: products such as A * d_i reach beyond int64 for large amounts,

@@ -1,6 +1,6 @@
 /*
  * schedule.h — the schedule engine: an amount over a service period becomes
- * one amount per calendar month (by an allocation strategy, SPEC 3.1), and
+ * one amount per calendar month (by an allocation strategy), and
  * each month's amount is spread over its covered days.  All in int64 minor
  * units; every split sums back to its total exactly.
  *

@@ -1,4 +1,4 @@
--- Schedule engine (SPEC 3): pure, immutable C functions.
+-- Schedule engine: pure, immutable C functions.
 CREATE OR REPLACE FUNCTION revrec.schedule(
     amount numeric, service_start date, service_end date,
     strategy text DEFAULT 'daily_rate_even_months', currency text DEFAULT 'USD')

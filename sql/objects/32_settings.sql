@@ -1,5 +1,5 @@
--- Settings: one row, forever (SPEC 8), and the period lock's audit trail
--- (SPEC 5.2).  The install script writes the row; afterwards it is only ever
+-- Settings: one row, forever, and the period lock's audit trail
+--.  The install script writes the row; afterwards it is only ever
 -- UPDATEd.  A DELETE, a TRUNCATE or a second row is refused for every role,
 -- superusers included, and in replica mode too (ENABLE ALWAYS).  The one
 -- INSERT accepted is a restore's: pg_dump writes the dumped row back into a

@@ -1,4 +1,4 @@
--- Posting (SPEC 4, 5): document triggers queue work; one deferred trigger per
+-- Posting: document triggers queue work; one deferred trigger per
 -- transaction posts everything queued in one set-based pass at commit.
 CREATE OR REPLACE FUNCTION revrec._posting_sum(p revrec.posting, from_date date, to_date date)
     RETURNS bigint LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_sum';

@@ -1,4 +1,4 @@
--- Credit notes (SPEC 5.1): cancel and adjust modes, standalone credits, voids.
+-- Credit notes: cancel and adjust modes, standalone credits, voids.
 CREATE OR REPLACE FUNCTION revrec._allocate(total bigint, weights bigint[]) RETURNS bigint[]
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_allocate';
 

@@ -1,4 +1,4 @@
--- Journal entries (SPEC 5), manual journals (5.3), privileges (8).
+-- Journal entries, manual journals (5.3), privileges (8).
 CREATE OR REPLACE FUNCTION revrec._narrative(p revrec.posting, catchup_from date, entry_date date) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC

@@ -1,4 +1,4 @@
--- Month-end reports (SPEC 6): journal report, deferred revenue, waterfall.
+-- Month-end reports: journal report, deferred revenue, waterfall.
 CREATE OR REPLACE FUNCTION revrec._posting_summary(p revrec.posting, as_of date, horizon date,
     OUT billed bigint, OUT deferred bigint, OUT recognized bigint, OUT unbilled bigint, OUT other bigint,
     OUT future_near bigint, OUT future_far bigint, OUT undated bigint)
@@ -62,7 +62,7 @@ BEGIN
     RETURN true;
 END $$;
 
--- "Known by" (SPEC 6 as_of): a posting belongs to the ledger as it stood at
+-- "Known by" (a report's as_of): a posting belongs to the ledger as it stood at
 -- as_of when the transaction that wrote it had COMMITTED by then, so a
 -- report as_of T run later equals the same report run at T, also for
 -- transactions still open at T.  Commit times come from the server
@@ -78,7 +78,7 @@ CREATE OR REPLACE FUNCTION revrec._known_by(recorded_at timestamptz, writer xid,
 
 -- Whether a group (performance obligation: a customer's document and line)
 -- is still open on day p_day, as the ledger stood at p_as_of (null: now),
--- for journal_report's exclude_fully_recognized (SPEC 6 hides the groups
+-- for journal_report's exclude_fully_recognized (which hides the groups
 -- "whose recognition was complete by the as-of date").  Open: one of its
 -- postings has an entry dated after p_day (recognition, billing in arrears,
 -- a credit or void), or at p_day it still has a deferred balance (billed,

@@ -358,7 +358,7 @@ BEGIN ATOMIC
      ORDER BY r.entry_date, r.journal_key, r.direction DESC, r.account, r.exact_amount;
 END;
 
--- Writing export files on the server (SPEC 7) ----------------------------------
+-- Writing export files on the server ----------------------------------
 
 -- Data rows per file each GL accepts (the header line not counted): Xero's
 -- manual journal import takes 300 lines, QuickBooks Online 1,000 rows,

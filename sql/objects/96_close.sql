@@ -85,7 +85,7 @@ BEGIN ATOMIC
      ORDER BY g.currency, g.cust, g.prod;
 END;
 
--- revrec.deferred_rollforward / unbilled_rollforward (SPEC 10): one row per
+-- revrec.deferred_rollforward / unbilled_rollforward: one row per
 -- currency (never a sum across currencies), or per currency and customer /
 -- product with by => 'customer' | 'product' | 'customer_product'.
 CREATE OR REPLACE FUNCTION revrec.deferred_rollforward(from_date date, to_date date, currency text DEFAULT NULL,
@@ -243,7 +243,7 @@ END;
 COMMENT ON FUNCTION revrec.close_summary(date, date, text) IS
     'the close on one screen: posted debits/credits by source and account, unbalanced journals, deferred/unbilled tie-out, GL mappings, lock, verify()';
 
--- revrec.close_period(to_date) (admin, SPEC 10): runs the close checks over
+-- revrec.close_period(to_date) (admin): runs the close checks over
 -- the open period (from the day after the lock, or the first of to_date's
 -- month when nothing is locked, to to_date) and sets the lock to to_date
 -- only when every check passes (RV033 with the failures otherwise).  The

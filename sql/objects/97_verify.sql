@@ -1,4 +1,4 @@
--- revrec.verify() (SPEC 10): the subledger checked against its documents.
+-- revrec.verify(): the subledger checked against its documents.
 -- One row per problem found, none when the ledger is consistent:
 --   not posted / posted twice / posted draft   an issued document without its
 --        postings, a group or line posted more than once, a draft with postings

@@ -1,4 +1,4 @@
--- pg_dump / restore (SPEC 8): documents, settings, mappings and the ledger are
+-- pg_dump / restore: documents, settings, mappings and the ledger are
 -- user data of the extension and are dumped with it.  Rows the install script
 -- creates itself (the settings row, the system accounts) are dumped too and
 -- merged back on restore by the triggers below, so user changes survive.

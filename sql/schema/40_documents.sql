@@ -1,5 +1,5 @@
--- Documents (SPEC 4): what a billing system writes.  Every per-customer table
--- carries customer_id (SPEC 9); on child rows revrec fills it from the parent.
+-- Documents: what a billing system writes.  Every per-customer table
+-- carries customer_id; on child rows revrec fills it from the parent.
 CREATE TABLE revrec.customer (
     customer_id text PRIMARY KEY,
     name        text NOT NULL
@@ -133,7 +133,7 @@ CREATE TABLE revrec.pending_flush (
     xid xid8 PRIMARY KEY
 );
 
--- Credit notes (SPEC 4, 5.1).
+-- Credit notes.
 CREATE TABLE revrec.credit_note (
     credit_note_id     text PRIMARY KEY,
     credit_note_number text,

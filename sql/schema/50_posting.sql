@@ -1,4 +1,4 @@
--- Activity log (SPEC 5.4).
+-- Activity log.
 CREATE TABLE revrec.activity (
     activity_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at          timestamptz NOT NULL DEFAULT clock_timestamp(),

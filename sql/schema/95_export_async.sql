@@ -1,4 +1,4 @@
--- Asynchronous exports (SPEC 7): revrec.export_async() returns a job id at
+-- Asynchronous exports: revrec.export_async() returns a job id at
 -- once; a dynamic background worker (src/export_worker.c) writes the file
 -- under <PGDATA>/revrec_exports/<database oid>, revrec.export_job shows
 -- progress, completion is announced with NOTIFY revrec_export, '<job id>',

@@ -1,4 +1,4 @@
--- GL exports on a random company (SPEC 7): every exported journal balances in
+-- GL exports on a random company: every exported journal balances in
 -- each format, the Sequence CSV parsed back sums to the journal report,
 -- export_to_files splits only between journals and within the limits with
 -- true checksums, and the asynchronous export round trip (worker, progress,

@@ -1,4 +1,4 @@
--- Ledger invariants (SPEC 1, 4, 5) over a random company: a few hundred
+-- Ledger invariants over a random company: a few hundred
 -- invoices of every kind, usage arriving late, milestones completed in steps
 -- and un-completed, billing schedules later invoiced, drafts issued later,
 -- voids, credit notes in both modes (some voided), standalone credits,

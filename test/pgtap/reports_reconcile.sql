@@ -1,4 +1,4 @@
--- Month-end reports (SPEC 6) reconciled to the journal entries and to each
+-- Month-end reports reconciled to the journal entries and to each
 -- other, to the last minor unit, over a random company with credit notes in
 -- both modes, voids and a lock moved forward (lib/random_company.psql, smaller
 -- than the invariants one).  Then more documents are posted, and the journal

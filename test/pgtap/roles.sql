@@ -1,4 +1,4 @@
--- Roles (SPEC 8): each role can do its part and is refused the rest; nobody
+-- Roles: each role can do its part and is refused the rest; nobody
 -- can change the ledger; SECURITY DEFINER functions ignore a caller's
 -- malicious search_path.
 BEGIN;

@@ -1,4 +1,4 @@
--- Property tests of revrec.schedule and revrec.monthly_schedule (SPEC 1, 3.1)
+-- Property tests of revrec.schedule and revrec.monthly_schedule
 -- over thousands of random cases: amounts of both signs from one minor unit
 -- to the largest accepted, periods of 1 day to 100 years starting anywhere
 -- from 4000 BC to about 4,900,000 AD, every strategy, currencies of 0, 2, 3

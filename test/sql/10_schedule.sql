@@ -1,4 +1,4 @@
--- revrec.schedule / revrec.monthly_schedule (SPEC 3.1): the worked examples
+-- revrec.schedule / revrec.monthly_schedule: the worked examples
 -- to the cent, edge cases of every strategy, currencies of 0, 2, 3 and 4
 -- decimals, and every kind of bad input with its SQLSTATE.
 --

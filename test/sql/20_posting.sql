@@ -1,4 +1,4 @@
--- The subledger: documents in, daily double-entry journals out (SPEC 4, 5).
+-- The subledger: documents in, daily double-entry journals out.
 DROP EXTENSION revrec CASCADE;
 CREATE EXTENSION revrec;
 SET client_min_messages = warning;

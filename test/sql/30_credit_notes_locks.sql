@@ -1,4 +1,4 @@
--- Credit notes (SPEC 5.1) and period locks (SPEC 5.2).
+-- Credit notes and period locks.
 DROP EXTENSION revrec CASCADE;
 CREATE EXTENSION revrec;
 SET client_min_messages = warning;

@@ -1,4 +1,4 @@
--- Reports (SPEC 6): journal report, deferred revenue, waterfall and their views,
+-- Reports: journal report, deferred revenue, waterfall and their views,
 -- on a small company.  Every figure below was computed by hand from SPEC's rules
 -- (3.1 schedules, 4 allocation, 5 journals, 5.1 credit notes, 5.2 locks); the
 -- arithmetic is in the comment above each query.
@@ -114,7 +114,7 @@ VALUES ('INV7', '3003', 'C3', 'USD', '2053-02-15');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
 VALUES ('INV7-1', 'INV7', 'SUB', 3600.00, '2053-02-15', '2056-02-14');
 COMMIT;
--- A manual journal (SPEC 5.3): $100.00 of Acme's revenue reclassified to services.
+-- A manual journal: $100.00 of Acme's revenue reclassified to services.
 SELECT revrec.post_manual_journal(entry_date => '2053-06-30', narrative => 'Reclass to services revenue',
     lines => '[{"account":"recognized","direction":"debit","amount":"100.00"},
                {"account":"services","direction":"credit","amount":"100.00"}]',
@@ -271,7 +271,7 @@ SELECT journal_number, entry_date, account, direction, amount
 
 -- August-October 2053, USD, now:
 --   INV2 SUB: 1,000.00 a month;  INV6: Build 600.00 on Aug 29;  INV7: 100.22 a month.
---   CN1 (SPEC 5.1): on Oct 1 credit billed 3,000.00 and debit deferred 3,000.00 (the
+--   CN1: on Oct 1 credit billed 3,000.00 and debit deferred 3,000.00 (the
 --   deferred balance at the start of Oct 1 is 12000 - 9 x 1000 = 3,000.00, so no
 --   excess to recognized); the remaining months Oct, Nov, Dec (1,000.00 each) are
 --   reduced in proportion by 3,000.00: 1,000.00 each, posted by the credit note as
@@ -498,7 +498,7 @@ SELECT line FROM revrec.waterfall_csv('2053-10-15', currency => 'USD', months =>
 SELECT line FROM revrec.waterfall_csv('2053-06-30', currency => 'USD', months => 6);
 
 -------------------------------------------------------------------------------
--- 4. A lock date (SPEC 5.2): December 2053 closed, then INV8 arrives:
+-- 4. A lock date: December 2053 closed, then INV8 arrives:
 --    €1,210.00 over 2053-12-01..2054-03-31 (4 full months: 302.50 each).
 --    Everything dated in December moves to 2054-01-01 as catch-up entries.
 -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
--- GL exports (SPEC 7): byte-exact CSV of a small company in each format.
+-- GL exports: byte-exact CSV of a small company in each format.
 DROP EXTENSION revrec CASCADE;
 CREATE EXTENSION revrec;
 SET client_min_messages = warning;
