@@ -32,8 +32,6 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-typedef __int128 int128_t;
-
 /* Most weights revrec._allocate takes: about 50 bytes of working memory each. */
 #define RR_MAX_ALLOCATE_WEIGHTS 10000000
 
@@ -41,7 +39,7 @@ typedef __int128 int128_t;
 static int
 rem_cmp(const void *x, const void *y, void *arg)
 {
-	const int128_t *rem = arg;
+	const int128 *rem = arg;
 	int			a = *(const int *) x,
 				b = *(const int *) y;
 
@@ -60,11 +58,11 @@ rem_cmp(const void *x, const void *y, void *arg)
 void
 rr_allocate(int64 total, const int64 *weights, int n, int64 *shares)
 {
-	int128_t	W = 0;
+	int128	W = 0;
 	int64		mag;
 	int64		given = 0;
 	void	   *raw;
-	int128_t   *rem;
+	int128   *rem;
 	int		   *order;
 	int			npos = 0;
 	int			i;
@@ -85,12 +83,12 @@ rr_allocate(int64 total, const int64 *weights, int n, int64 *shares)
 				(errcode(ERRCODE_RR_INVALID_DOCUMENT),
 				 errmsg("cannot allocate %lld minor units over weights that sum to zero", (long long) total)));
 	/* palloc only MAXALIGNs (8); 128-bit integers want 16-byte alignment */
-	raw = palloc(sizeof(int128_t) * (Size) n + 16);
-	rem = (int128_t *) TYPEALIGN(16, raw);
+	raw = palloc(sizeof(int128) * (Size) n + 16);
+	rem = (int128 *) TYPEALIGN(16, raw);
 	order = palloc(sizeof(int) * (Size) n);
 	for (i = 0; i < n; i++)
 	{
-		int128_t	p = (int128_t) mag * weights[i];
+		int128	p = (int128) mag * weights[i];
 
 		CHECK_FOR_INTERRUPTS();
 		shares[i] = (int64) (p / W);

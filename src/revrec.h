@@ -16,6 +16,14 @@
 #define REVREC_VERSION "unknown"
 #endif
 
+/*
+ * Products of an amount and a weight (schedules, allocation) are exact in
+ * PostgreSQL's own 128-bit integer, int128 (c.h); revrec is not built without it.
+ */
+#ifndef HAVE_INT128
+#error "revrec needs a compiler with a 128-bit integer type (PostgreSQL's int128)"
+#endif
+
 #define ERRCODE_RR_UNKNOWN_CURRENCY		MAKE_SQLSTATE('R','V','0','0','1')
 #define ERRCODE_RR_TOO_MANY_DECIMALS	MAKE_SQLSTATE('R','V','0','0','2')
 #define ERRCODE_RR_AMOUNT_OUT_OF_RANGE	MAKE_SQLSTATE('R','V','0','0','3')

@@ -17,8 +17,6 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
-typedef __int128 int128_t;
-
 static const char *const strategy_names[RR_N_STRATEGIES] = {
 	"daily_rate_even_months",
 	"month_fraction_even_months",
@@ -158,7 +156,7 @@ rr_month_count(DateADT start, DateADT end)
 
 /* round(num / den) half away from zero, for num >= 0, den > 0 */
 static inline int64
-round_div(int128_t num, int128_t den)
+round_div(int128 num, int128 den)
 {
 	return (int64) ((2 * num + den) / (2 * den));
 }
@@ -208,8 +206,8 @@ even_months(int64 amount, int n, const int *d, const int *D, RrStrategy s,
 				full = 0,
 				last_full = -1;
 	int64		rest = amount;
-	int128_t	wnum[2] = {0, 0};
-	int128_t	L = 1,
+	int128	wnum[2] = {0, 0};
+	int128	L = 1,
 				Wnum = 0;
 
 	if (n == 1)
@@ -235,11 +233,11 @@ even_months(int64 amount, int n, const int *d, const int *D, RrStrategy s,
 		int			num0 = (d[0] == D[0]) ? 1 : (s == RR_MONTH_FRACTION_EVEN_MONTHS ? d[0] : Min(d[0], 30));
 		int			numl = (d[n - 1] == D[n - 1]) ? 1 : (s == RR_MONTH_FRACTION_EVEN_MONTHS ? d[n - 1] : Min(d[n - 1], 30));
 
-		L = (int128_t) den0 * denl;
-		wnum[0] = (int128_t) num0 * (L / den0);
-		wnum[1] = (int128_t) numl * (L / denl);
+		L = (int128) den0 * denl;
+		wnum[0] = (int128) num0 * (L / den0);
+		wnum[1] = (int128) numl * (L / denl);
 		/* middle months are full: weight 1 each */
-		Wnum = wnum[0] + wnum[1] + (int128_t) (n - 2) * L;
+		Wnum = wnum[0] + wnum[1] + (int128) (n - 2) * L;
 	}
 
 	for (i = 0; i < n; i++)
@@ -254,9 +252,9 @@ even_months(int64 amount, int n, const int *d, const int *D, RrStrategy s,
 		if (full == 0 && i == n - 1)
 			break;				/* no full month: last takes the rest below */
 		if (s == RR_DAILY_RATE_EVEN_MONTHS)
-			share = round_div((int128_t) amount * d[i], N);
+			share = round_div((int128) amount * d[i], N);
 		else
-			share = round_div((int128_t) amount * wnum[i == 0 ? 0 : 1], Wnum);
+			share = round_div((int128) amount * wnum[i == 0 ? 0 : 1], Wnum);
 		months[i] = share;
 		rest -= share;
 	}
@@ -312,7 +310,7 @@ weighted_rest_last(int64 a, int n, const int64 *w, int64 W, int64 *months)
 
 	for (i = 0; i < n - 1; i++)
 	{
-		int64		share = W > 0 ? round_div((int128_t) a * w[i], W) : 0;
+		int64		share = W > 0 ? round_div((int128) a * w[i], W) : 0;
 
 		share = Min(share, rest);
 		months[i] = share;
@@ -325,7 +323,7 @@ weighted_rest_last(int64 a, int n, const int64 *w, int64 W, int64 *months)
 static inline int64
 tenths(int64 num, int64 den)
 {
-	return round_div((int128_t) num * 10, den);
+	return round_div((int128) num * 10, den);
 }
 
 /*
@@ -342,7 +340,7 @@ erpnext_months(int64 a, DateADT start, DateADT end, int n, int64 *months)
 	DateADT		lastday = rr_next_month_start(end) - 1;
 	int64		am10 = tenths((int64) n * (end - start), lastday - first);
 	/* under a month (am10 < 10) a month's amount exceeds a: cap it before it leaves 128 bits */
-	int128_t	m128 = am10 > 0 ? ((int128_t) a * 20 + am10) / (2 * (int128_t) am10) : a;
+	int128	m128 = am10 > 0 ? ((int128) a * 20 + am10) / (2 * (int128) am10) : a;
 	int64		monthly = (int64) (m128 < a ? m128 : a);
 	int64		rest = a;
 	DateADT		ms = first;
@@ -356,7 +354,7 @@ erpnext_months(int64 a, DateADT start, DateADT end, int n, int64 *months)
 		int64		m = Min(monthly, rest);
 
 		if (lo != ms)
-			m = round_div((int128_t) m * tenths(hi - lo, hi - ms), 10);
+			m = round_div((int128) m * tenths(hi - lo, hi - ms), 10);
 		months[i] = m;
 		rest -= m;
 		ms = next;
@@ -391,7 +389,7 @@ rr_month_amounts(int64 amount, DateADT start, DateADT end, int strategy,
 			int64		cum;
 
 			c += d[i];
-			cum = round_div((int128_t) a * c, N);
+			cum = round_div((int128) a * c, N);
 			months[i] = cum - prev;
 			prev = cum;
 		}
@@ -467,7 +465,7 @@ static inline int64
 cum_amount(const RrSpread *s, int64 c)
 {
 	int64		m = s->a < 0 ? -s->a : s->a;
-	int64		r = round_div((int128_t) m * c, s->W);
+	int64		r = round_div((int128) m * c, s->W);
 
 	return s->a < 0 ? -r : r;
 }
@@ -491,7 +489,7 @@ rr_spread_init(RrSpread *s, int64 a, DateADT lo, DateADT hi, int strategy)
 	}
 	/* C division truncates toward zero; a weight above W never occurs */
 	for (w = 0; w < 4; w++)
-		s->t[w] = w <= s->W ? (int64) (((int128_t) a * w) / s->W) : 0;
+		s->t[w] = w <= s->W ? (int64) (((int128) a * w) / s->W) : 0;
 	if (!s->thirty)
 		s->last = a - s->t[1] * (s->W - 1);
 	else
