@@ -75,14 +75,23 @@ BEGIN ATOMIC
                coalesce(sum(m.amount) FILTER (WHERE m.kind = 'voids'), 0) AS voids,
                coalesce(sum(m.amount) FILTER (WHERE m.kind = 'manual'), 0) AS manual
           FROM m
-         GROUP BY 1, 2, 3)
-    SELECT g.currency, g.opening, g.billed, g.recognized, g.credit_notes, g.voids, g.manual,
-           g.opening + g.billed + g.recognized + g.credit_notes + g.voids + g.manual, g.cust, g.prod
-      FROM g
-     WHERE revrec._check_rollforward_args(p_from, p_to, p_by)
-       AND (g.opening <> 0 OR g.billed <> 0 OR g.recognized <> 0 OR g.credit_notes <> 0 OR g.voids <> 0
-            OR g.manual <> 0)
-     ORDER BY g.currency, g.cust, g.prod;
+         GROUP BY 1, 2, 3),
+    r AS (
+        SELECT g.currency, g.opening, g.billed, g.recognized, g.credit_notes, g.voids, g.manual,
+               g.opening + g.billed + g.recognized + g.credit_notes + g.voids + g.manual AS closing, g.cust, g.prod
+          FROM g
+         WHERE revrec._check_rollforward_args(p_from, p_to, p_by)
+           AND (g.opening <> 0 OR g.billed <> 0 OR g.recognized <> 0 OR g.credit_notes <> 0 OR g.voids <> 0
+                OR g.manual <> 0))
+    SELECT * FROM r
+    UNION ALL
+    -- a currency asked for by name (without by) always has its row: zeros when nothing moved
+    SELECT p_currency, z.z, z.z, z.z, z.z, z.z, z.z, z.z, NULL, NULL
+      FROM (SELECT revrec.from_minor_units(0, p_currency) AS z) z
+     WHERE p_currency IS NOT NULL AND p_by IS NULL
+       AND revrec._check_rollforward_args(p_from, p_to, p_by)
+       AND NOT EXISTS (SELECT 1 FROM r)
+     ORDER BY 1, 9, 10;
 END;
 
 -- revrec.deferred_rollforward / unbilled_rollforward: one row per

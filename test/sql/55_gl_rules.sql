@@ -118,6 +118,13 @@ SELECT currency, customer_id, product_id, opening, billed, recognized, closing
 SELECT d.currency, d.closing = t.balance AS closing_is_the_balance
   FROM revrec.deferred_rollforward('2026-10-01', '2026-11-15') d
   JOIN revrec.trial_balance('2026-11-15') t ON t.currency_code = d.currency AND t.account = 'deferred' ORDER BY 1;
+-- a currency asked for by name has its row even when nothing moved (zeros at its decimals);
+-- without a currency, only currencies with something to show
+SELECT * FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31', currency => 'GBP');
+SELECT * FROM revrec.unbilled_rollforward('2026-10-01', '2026-10-31', currency => 'JPY', customer_id => 'nobody');
+SELECT count(*) AS rows_without_movement FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31')
+ WHERE opening = 0 AND closing = 0 AND billed = 0 AND recognized = 0;
+SELECT * FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31', currency => 'XYZ');
 SELECT * FROM revrec.deferred_rollforward('2026-10-31', '2026-10-01');
 SELECT * FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31', "by" => 'region');
 
