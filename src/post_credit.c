@@ -434,6 +434,79 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 			}
 			else
 			{
+				/*
+				 * A month's share spread over its days by the schedule's own
+				 * day spread need not stay under the group's recognition day
+				 * by day: the truncating spread gives every day but the last
+				 * trunc(share / days) and the last the rest, so a share just
+				 * under the month's recognition (31.00 recognized 1.00 a day,
+				 * 30.99 cancelled: 0.99 a day, 1.29 on the last) cancels more
+				 * than is left and takes deferred below zero until the last
+				 * day.  Such a month is cancelled day by day instead, in
+				 * proportion to each day's recognition (as other methods are).
+				 */
+				DateADT		send = issue->sched_end > C ? issue->sched_end : C;
+				int			strat = issue->sched_strategy > RR_DAILY ? issue->sched_strategy : 0;
+				Buckets		bd;
+				int			k = 0;
+
+				recognized_by(&g, C, false, &bd);
+				for (i = 0; i < nw; i++)
+				{
+					DateADT		lo = Max(wday[i], C);
+					DateADT		mend = rr_next_month_start(wday[i]) - 1;
+					DateADT		hi = Min(mend, send);
+					int			k0,
+								k1,
+								j;
+					int64		left = 0,
+								cancel = 0;
+					bool		over = false;
+					RrSpread	sp;
+
+					while (k < bd.n && bd.day[k] < lo)
+						k++;
+					k0 = k;
+					while (k < bd.n && bd.day[k] <= mend)
+						k++;
+					k1 = k;
+					if (share[i] == 0 || lo > hi)
+						continue;
+					rr_spread_init(&sp, share[i], lo, hi, strat);
+					/*
+					 * From the month's end back, every tail of the month: what
+					 * the spread cancels from a day on is at most what is
+					 * left to recognize from that day on.
+					 */
+					for (j = k1 - 1; j >= k0 && !over; j--)
+					{
+						cancel = rr_add_minor(cancel, rr_spread_sum(&sp, bd.day[j] + 1,
+																	j + 1 < k1 ? bd.day[j + 1] - 1 : mend));
+						over = cancel > left;
+						cancel = rr_add_minor(cancel, rr_spread_sum(&sp, bd.day[j], bd.day[j]));
+						left = rr_add_minor(left, bd.amount[j]);
+						over = over || cancel > left;
+					}
+					if (!over)
+						over = rr_add_minor(cancel, rr_spread_sum(&sp, lo, k0 < k1 ? bd.day[k0] - 1 : mend)) > left;
+					if (!over)
+						continue;
+					{
+						int64	   *dw = palloc(sizeof(int64) * Max(k1 - k0, 1));
+						int64	   *ds = palloc0(sizeof(int64) * Max(k1 - k0, 1));
+
+						for (j = k0; j < k1; j++)
+							dw[j - k0] = bd.amount[j] > 0 ? bd.amount[j] : 0;
+						rr_allocate(share[i], dw, k1 - k0, ds);
+						for (j = k0; j < k1; j++)
+							if (ds[j - k0] != 0)
+							{
+								rr_entry_add(&e, bd.day[j], RR_ACCT_DEFERRED, -ds[j - k0]);
+								rr_entry_add(&e, bd.day[j], RR_ACCT_RECOGNIZED, ds[j - k0]);
+							}
+						share[i] = 0;
+					}
+				}
 				for (i = 0; i < nw; i++)
 					share[i] = -share[i];
 				o.has_sched = true;

@@ -1,7 +1,7 @@
 -- What the model-based concurrency test (test/shell/concurrency.sh) found,
 -- as plain one-session repros (its races are isolation specs: test/specs).
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 
 CREATE FUNCTION pg_temp.flush() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -158,6 +158,24 @@ SELECT pg_temp.flush();
 SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
                                    FROM revrec.journal_entry WHERE invoice_id = 'I8' AND account = 'deferred' GROUP BY entry_date) d),
           0.00, 'usage on a discount line never takes deferred below zero');
+
+-- a cancel credit of nearly all that is left of a month: its share (30.99
+-- of 31.00 recognized 1.00 a day) spread by the truncating day spread
+-- (0.99 a day, 1.29 on the last day) cancelled more than was left, deferred
+-- -0.01 on 2 January down to -0.29 on 30 January
+INSERT INTO revrec.invoice VALUES ('I10', '10', 'C1', 'USD', '2024-12-31');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
+VALUES ('L10', 'I10', 'SUB', 31.00, '2025-01-01', '2025-01-31');
+SELECT pg_temp.flush();
+INSERT INTO revrec.credit_note VALUES ('CN10', 'CN-10', 'C1', 'I10', 'USD', '2025-01-01');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CN10-1', 'CN10', 'L10', 30.99);
+SELECT pg_temp.flush();
+SELECT is((SELECT min(bal) FROM (SELECT sum(sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END)) OVER (ORDER BY entry_date) AS bal
+                                   FROM revrec.journal_entry WHERE invoice_id = 'I10' AND account = 'deferred' GROUP BY entry_date) d),
+          0.00, 'a cancel credit of nearly all of a month never takes deferred below zero');
+SELECT is((SELECT sum(CASE direction WHEN 'credit' THEN amount ELSE -amount END) FROM revrec.journal_entry
+            WHERE invoice_id = 'I10' AND account = 'recognized'),
+          0.01, 'it leaves recognized what it did not credit');
 
 -- milestones completed after a credit note: together they recognize at most
 -- what the group has left billed (a credit of 450 on 500 in adjust mode,
