@@ -11,6 +11,7 @@
  * keep their context for whoever debugs them.
  */
 #include "revrec.h"
+#include "post_emit.h"
 
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
@@ -25,36 +26,16 @@ Datum
 revrec_flush_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *tg = (TriggerData *) fcinfo->context;
-	MemoryContext caller = CurrentMemoryContext;
-
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 						errmsg("revrec._flush_trigger() must be called as a trigger")));
 	if (RelationGetNamespace(tg->tg_relation) != get_namespace_oid("revrec", false))
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						errmsg("revrec's trigger functions fire only on revrec's own tables")));
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "revrec: SPI_connect failed");
-		if (SPI_execute("SELECT revrec.flush()", false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: the flush failed");
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *ed;
-
-		MemoryContextSwitchTo(caller);
-		ed = CopyErrorData();
-		if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) != ERRCODE_INTERNAL_ERROR)
-		{
-			FlushErrorState();
-			ed->context = NULL;
-			ReThrowError(ed);
-		}
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	if (rr_spi_execute_user_error("SELECT revrec.flush()", false) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: the flush failed");
+	SPI_finish();
 	return PointerGetDatum(NULL);
 }

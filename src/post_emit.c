@@ -243,6 +243,41 @@ rr_sink_put(RrPostingSink *s, const RrPostingOut *o)
 	s->nrows++;
 }
 
+/*
+ * SPI_execute, and an error of the statement that is the user's to fix (any
+ * SQLSTATE class but XX) reaches the caller as its own message, detail and
+ * hint, without revrec's internal SQL as its CONTEXT; internal errors keep
+ * their context for whoever debugs them.  Used by the emitter's INSERT and
+ * the commit trigger's flush (src/flush.c).
+ */
+int
+rr_spi_execute_user_error(const char *sql, bool read_only)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	int			rc = 0;
+
+	PG_TRY();
+	{
+		rc = SPI_execute(sql, read_only, 0);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+
+		MemoryContextSwitchTo(caller);
+		ed = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) != ERRCODE_INTERNAL_ERROR)
+		{
+			FlushErrorState();
+			ed->context = NULL;
+			ReThrowError(ed);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return rc;
+}
+
 uint64
 rr_sink_flush(RrPostingSink *s)
 {
@@ -261,34 +296,8 @@ rr_sink_flush(RrPostingSink *s)
 	enr->reldata = s->rows;
 	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
 		elog(ERROR, "revrec: could not register the new postings");
-	/*
-	 * A posting the ledger refuses (a locked period, say) reaches the caller
-	 * as the ledger's own error, without this INSERT as its context;
-	 * internal errors (class XX) keep theirs.
-	 */
-	{
-		MemoryContext caller = CurrentMemoryContext;
-
-		PG_TRY();
-		{
-			rc = SPI_execute(s->insert_sql, false, 0);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *ed;
-
-			MemoryContextSwitchTo(caller);
-			ed = CopyErrorData();
-			if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) != ERRCODE_INTERNAL_ERROR)
-			{
-				FlushErrorState();
-				ed->context = NULL;
-				ReThrowError(ed);
-			}
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
+	/* a posting the ledger refuses (a locked period, say): the ledger's own error */
+	rc = rr_spi_execute_user_error(s->insert_sql, false);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "revrec: inserting postings failed: %s", SPI_result_code_string(rc));
 	if (SPI_unregister_relation(ENR_NAME) != SPI_OK_REL_UNREGISTER)

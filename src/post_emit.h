@@ -116,4 +116,7 @@ extern void rr_sink_put(RrPostingSink *s, const RrPostingOut *o);
 /* Insert every row put since the last flush; returns how many. */
 extern uint64 rr_sink_flush(RrPostingSink *s);
 
+/* SPI_execute; a user-facing error is rethrown without revrec's SQL as context */
+extern int rr_spi_execute_user_error(const char *sql, bool read_only);
+
 #endif
