@@ -8,6 +8,7 @@
 #include "money.h"
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "funcapi.h"
 #include "common/int.h"
 #include "utils/builtins.h"
@@ -119,7 +120,9 @@ rr_currency_exponent(const char *code, const char *argname)
 	if (e < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_RR_UNKNOWN_CURRENCY),
-				 errmsg("unknown currency \"%s\" in argument \"%s\"", code, argname),
+				 /* a code is echoed up to 40 bytes (whole characters): a huge argument is not copied into the log */
+				 errmsg("unknown currency \"%.*s%s\" in argument \"%s\"",
+						pg_mbcliplen(code, strlen(code), 40), code, strlen(code) > 40 ? "..." : "", argname),
 				 errdetail("revrec knows the ISO 4217 currencies listed in revrec.currency."),
 				 errhint("Use an upper-case three-letter ISO 4217 code such as USD, EUR or JPY.")));
 	return e;

@@ -125,6 +125,7 @@ SELECT * FROM revrec.unbilled_rollforward('2026-10-01', '2026-10-31', currency =
 SELECT count(*) AS rows_without_movement FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31')
  WHERE opening = 0 AND closing = 0 AND billed = 0 AND recognized = 0;
 SELECT * FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31', currency => 'XYZ');
+SELECT * FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31', currency => repeat('X', 100000));   -- echoed up to 40 bytes
 SELECT * FROM revrec.deferred_rollforward('2026-10-31', '2026-10-01');
 SELECT * FROM revrec.deferred_rollforward('2026-10-01', '2026-10-31', "by" => 'region');
 
