@@ -135,6 +135,10 @@ GRANT EXECUTE ON FUNCTION
 -- documents, for readers and admins (it only reads, as the caller).
 -- revrec._restoring() (33_restore.sql) is called by revrec's own code only.
 GRANT EXECUTE ON FUNCTION revrec.verify() TO revrec_reader;
+-- verify() reads postings with these pure functions of their arguments
+-- (NULL and malformed arguments: hostile_calls.sql), so readers need them
+GRANT EXECUTE ON FUNCTION revrec._account_sum(bigint[], smallint), revrec._d(date),
+    revrec._posting_stats(revrec.posting) TO revrec_reader;
 -- 5. GL files and the close (issue 17) ---------------------------------------
 -- the export log and the close reports are readers'; closing a period is an
 -- admin's (close_period checks the caller's role; _close_period, SECURITY

@@ -2,7 +2,7 @@
 -- can change the ledger; SECURITY DEFINER functions ignore a caller's
 -- malicious search_path.
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 
 DO $$
 BEGIN
@@ -88,6 +88,14 @@ RESET search_path;
 RESET ROLE;
 SELECT is((SELECT sum(amount) FROM revrec.journal_entry WHERE source_id = 'I2' AND account = 'recognized'), 310.00,
           'the hostile objects were not used: the invoice posted its real amounts');
+
+-- the reader runs the close's checks on a ledger with postings (verify() sums
+-- posted entries with an internal function the reader must be able to call)
+SET ROLE rr_test_reader;
+SELECT lives_ok($$SELECT count(*) FROM revrec.verify()$$, 'reader runs revrec.verify() on posted documents');
+SELECT lives_ok($$SELECT count(*) FROM revrec.close_summary('2025-01-01', '2025-12-31', 'USD')$$,
+                'reader runs close_summary on posted documents');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
