@@ -1041,8 +1041,8 @@ dated_entry_cmp(const void *x, const void *y)
  * hand-written row): sorted by date, O(n log n).  Sums cannot overflow: the
  * row's debits and credits each fit in int64 (rr_posting_from_values).
  */
-static void
-check_balance(const RrPosting *p)
+static bool
+find_unbalanced(const RrPosting *p, int64 *date, int64 *net)
 {
 	int			i,
 				j;
@@ -1063,7 +1063,11 @@ check_balance(const RrPosting *p)
 				if (p->entries[3 * j] == p->entries[3 * i])
 					sum = rr_add_minor(sum, p->entries[3 * j + 2]);
 			if (sum != 0)
-				unbalanced(p->entries[3 * i], sum);
+			{
+				*date = p->entries[3 * i];
+				*net = sum;
+				return true;
+			}
 		}
 	}
 	else
@@ -1093,10 +1097,26 @@ check_balance(const RrPosting *p)
 			}
 		}
 		if (bad >= 0)
-			unbalanced(e[bad].date, bad_sum);
+		{
+			*date = e[bad].date;
+			*net = bad_sum;
+		}
 		pfree(e);
+		return bad >= 0;
 	}
+	return false;
 }
+
+static void
+check_balance(const RrPosting *p)
+{
+	int64		date,
+				net;
+
+	if (find_unbalanced(p, &date, &net))
+		unbalanced(date, net);
+}
+
 
 PG_FUNCTION_INFO_V1(revrec_posting_check);
 Datum
@@ -1310,6 +1330,71 @@ revrec_posting_stats(PG_FUNCTION_ARGS)
 	td = BlessTupleDesc(td);
 	values[0] = Int64GetDatum(count);
 	values[1] = Int64GetDatum(debits);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+/*
+ * revrec._posting_balance(p revrec.posting, OUT unbalanced_on date, OUT net
+ * bigint, OUT accounts smallint[]): what revrec.verify() checks of a stored
+ * posting without expanding its days.  unbalanced_on is the first date whose
+ * explicit entries do not net to zero (the BEFORE INSERT check's rule; the
+ * spread schedule balances each day by construction) and net their sum, both
+ * NULL when every date balances; accounts the distinct accounts it names,
+ * in ascending order.
+ */
+PG_FUNCTION_INFO_V1(revrec_posting_balance);
+Datum
+revrec_posting_balance(PG_FUNCTION_ARGS)
+{
+	RrPosting	p;
+	int64		date,
+				net;
+	TupleDesc	td;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	Datum	   *accts;
+	int			nacct = 0;
+	int			i,
+				j;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	posting_from_arg(fcinfo, 0, &p);
+	if (find_unbalanced(&p, &date, &net))
+	{
+		values[0] = DateADTGetDatum((DateADT) date);
+		values[1] = Int64GetDatum(net);
+	}
+	else
+		nulls[0] = nulls[1] = true;
+
+	accts = palloc(sizeof(Datum) * (p.nentries + 3));
+	for (i = 0; i < p.nentries + 3; i++)
+	{
+		int16		a;
+
+		CHECK_FOR_INTERRUPTS();
+		if (i < p.nentries)
+			a = (int16) p.entries[3 * i + 1];
+		else if (!p.has_sched)
+			break;
+		else
+			a = i == p.nentries ? p.before : i == p.nentries + 1 ? p.after : p.credit;
+		/* kept in ascending order: insert a only if not there */
+		for (j = 0; j < nacct && DatumGetInt16(accts[j]) < a; j++)
+			;
+		if (j < nacct && DatumGetInt16(accts[j]) == a)
+			continue;
+		memmove(&accts[j + 1], &accts[j], sizeof(Datum) * (nacct - j));
+		accts[j] = Int16GetDatum(a);
+		nacct++;
+	}
+	values[2] = PointerGetDatum(construct_array(accts, nacct, INT2OID, sizeof(int16), true, TYPALIGN_SHORT));
+
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("revrec._posting_balance must return a composite")));
+	td = BlessTupleDesc(td);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 

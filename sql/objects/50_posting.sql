@@ -15,6 +15,12 @@ CREATE OR REPLACE FUNCTION revrec._recognition_delta(t date, dates date[], amoun
 CREATE OR REPLACE FUNCTION revrec._negate_amounts(entries bigint[])
     RETURNS bigint[] LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_negate_amounts';
 
+-- What revrec.verify() checks of a stored posting (src/ledger.c): the first
+-- date whose explicit entries do not balance, and the accounts it names.
+CREATE OR REPLACE FUNCTION revrec._posting_balance(p revrec.posting, OUT unbalanced_on date, OUT net bigint,
+                                                   OUT accounts smallint[])
+    LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_posting_balance';
+
 CREATE OR REPLACE FUNCTION revrec._account_sum(entries bigint[], account smallint)
     RETURNS bigint LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT AS 'MODULE_PATHNAME', 'revrec_account_sum';
 

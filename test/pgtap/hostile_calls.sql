@@ -109,6 +109,7 @@ INSERT INTO posting_call VALUES
   ('revrec._entries',               'SELECT count(*) FROM revrec._entries(%s, ''2025-01-01'', ''2025-12-31'', true)'),
   ('revrec._posting_sum',           'SELECT revrec._posting_sum(%s, ''-infinity'', ''infinity'')'),
   ('revrec._posting_stats',         'SELECT revrec._posting_stats(%s)'),
+  ('revrec._posting_balance',       'SELECT revrec._posting_balance(%s)'),
   ('revrec._recognition_by_month',  'SELECT count(*) FROM revrec._recognition_by_month(%s, ''2025-01-01'', ''2025-12-31'')'),
   ('revrec._posting_summary',       'SELECT revrec._posting_summary(%s, ''2025-06-30'', ''2026-06-30'')'),
   ('revrec._export_lines',          'SELECT count(*) FROM revrec._export_lines(%s, NULL, NULL, ''{1,2,3,4}'', ''{a,b,c,d}'', NULL)');
@@ -120,6 +121,7 @@ SELECT plan(
   + (SELECT count(*)::int FROM malformed) * (SELECT count(*)::int FROM posting_call)
   + (SELECT count(*)::int FROM malformed)         -- the BEFORE INSERT check
   + 4                                             -- extreme but valid postings
+  + 2                                             -- what verify() reads of a posting
   + 4                                             -- cancel
 );
 
@@ -206,6 +208,18 @@ SELECT matches(pg_temp.attempt(format($q$INSERT INTO revrec.posting (customer_id
                '^22023: revrec\.posting row is malformed: ',
                format('a posting row with %s cannot be stored', m.what))
   FROM malformed m;
+
+-- what verify() reads of a stored posting: the first date that does not
+-- balance (a row the BEFORE INSERT check would refuse) and the accounts named
+SELECT is((SELECT row(b.unbalanced_on, b.net, b.accounts)::text
+             FROM revrec._posting_balance(pg_temp.bad('pit', '{"entries": [9131, 1, 100, 9131, 2, -100, 9132, 4, -4, 9132, 1, 5]}')) b),
+          '(2025-01-01,1,"{1,2,4}")', 'an unbalanced posting: its first unbalanced date, the net and the accounts named');
+SELECT is((SELECT row(b.unbalanced_on, b.net, b.accounts)::text
+             FROM revrec._posting_balance(pg_temp.bad('sched', '{}')) b),
+          (SELECT row(NULL::date, NULL::bigint, array_agg(DISTINCT a ORDER BY a))::text
+             FROM (SELECT p.entries[k] AS a FROM pg_temp.bad('sched', '{}') p, generate_subscripts(p.entries, 1) k WHERE k % 3 = 2
+                   UNION SELECT unnest(ARRAY[p.sched_before, p.sched_after, p.sched_credit]) FROM pg_temp.bad('sched', '{}') p) x),
+          'a balanced posting with a schedule: no date, and the schedule''s accounts among those named');
 
 -- extreme but valid: PostgreSQL's last month, a split at infinity
 SELECT is(pg_temp.attempt(format('SELECT count(*) FROM revrec._entries(%s, NULL, NULL, false)',

@@ -196,6 +196,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._outer_role()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._party_change()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._post_invoices(text[],text,date,boolean)', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._posting_balance(revrec.posting)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._posting_check()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._posting_stats(revrec.posting)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._posting_sum(revrec.posting,date,date)', '-', '-', '-', '-', '-'),
