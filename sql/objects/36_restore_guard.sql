@@ -62,12 +62,13 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM revrec._restore_role_check(format('revrec.%s', TG_TABLE_NAME));
-    -- pg_restore -j: its workers stay connected until the end, but start one
-    -- by one; while the activity log is empty (the start of a restore) a
-    -- sibling is waited for a little (0.5 s at most, once in a serial
-    -- pg_restore: the activity log is its first table)
+    -- pg_restore -j: its workers stay connected until the end, but connect
+    -- one by one after the leader has disconnected; while the activity log is
+    -- empty (the start of a restore) a sibling is waited for (2 s at most, so
+    -- that a worker slowed by a loaded server is still seen; a serial
+    -- pg_restore waits once: the activity log is its first table)
     IF current_setting('application_name') = 'pg_restore' THEN
-        FOR i IN 1 .. CASE WHEN EXISTS (SELECT 1 FROM revrec.activity) THEN 1 ELSE 6 END LOOP
+        FOR i IN 1 .. CASE WHEN EXISTS (SELECT 1 FROM revrec.activity) THEN 1 ELSE 21 END LOOP
             IF i > 1 THEN PERFORM pg_sleep(0.1); END IF;
             IF EXISTS (SELECT 1 FROM pg_stat_activity a
                         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
