@@ -1,5 +1,8 @@
 /*
- * ledger.h — compact ledger storage and its expansion into daily entries.
+ * ledger.h — compact ledger storage and its expansion into daily entries
+ * (ledger.c), reading a row (posting_row.c), journal numbers and
+ * revrec._entries (journal.c), the ledger's check (ledger_check.c) and the
+ * small SQL helpers (ledger_sql.c).
  *
  * A posting (one row of revrec.posting) is an immutable fact holding
  *   - explicit entries: (date, account, signed amount) triples, debit > 0,
@@ -132,9 +135,20 @@ extern void rr_posting_stats(const RrPosting *p, int64 *count, int64 *debits);
 
 /*
  * Read the revrec.posting row passed as argument argno of fcinfo (validated as
- * above; the caller has checked PG_ARGISNULL(argno)).
+ * above; the caller has checked PG_ARGISNULL(argno)).  The row's columns stay
+ * readable in the returned cache (kept in fn_extra) until the next call.
  */
-extern void rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p);
+typedef struct RrPostingRow
+{
+	Oid			typid;
+	int32		typmod;
+	TupleDesc	td;
+	RrPostingCols cols;
+	Datum	   *values;
+	bool	   *nulls;
+} RrPostingRow;
+
+extern const RrPostingRow *rr_posting_from_arg(FunctionCallInfo fcinfo, int argno, RrPosting *p);
 
 /*
  * Date checks shared by the SQL entry points: a valid finite date

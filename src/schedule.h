@@ -4,9 +4,11 @@
  * each month's amount is spread over its covered days.  All in int64 minor
  * units; every split sums back to its total exactly.
  *
- * The journal engine builds every recognition schedule from these pieces:
- * a posted schedule is stored as its month amounts (RrSchedule), and days
- * are expanded from it when read, with RrDayIter.
+ * The posting engines build every recognition schedule from these pieces:
+ * a posted schedule is stored as its month amounts (the sched_months of a
+ * revrec.posting row, RrPosting.smonths in ledger.h), and its days are
+ * expanded from them when read, each month by RrSpread (ledger.c; RrDayIter
+ * where a caller walks the days one by one).
  */
 #ifndef REVREC_SCHEDULE_H
 #define REVREC_SCHEDULE_H
