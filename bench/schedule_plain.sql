@@ -6,7 +6,7 @@
 --   month the last month takes A less the first); a month amount a over its d
 --   covered days is trunc(a / d) a day, the last covered day taking the rest.
 -- numeric's round() is half away from zero and trunc() is toward zero, as
--- the SPEC wants for both signs.  bench/schedule.sh checks that it returns
+-- the rules give for both signs.  bench/schedule.sh checks that it returns
 -- exactly what revrec.schedule returns.
 CREATE SCHEMA IF NOT EXISTS bench;
 

@@ -1,4 +1,4 @@
--- Bad input (SPEC 8, issue 9): a table of bad inputs; each must fail with its
+-- Bad input (README "Errors"): a table of bad inputs; each must fail with its
 -- SQLSTATE and leave documents and ledger exactly as they were.
 BEGIN;
 SELECT plan(164);

@@ -1,4 +1,4 @@
--- The asynchronous export's lifecycle (SPEC 7, src/export_worker.c):
+-- The asynchronous export's lifecycle (README "Exports", src/export_worker.c):
 -- completion is announced with NOTIFY revrec_export, '<job id>' to a real
 -- listener (a second connection through dblink), on success and on failure;
 -- a job whose transaction rolls back leaves nothing behind and its worker

@@ -211,7 +211,7 @@ SELECT pg_temp.none($$
 --     as_of, plus what the postings begun by as_of still bill and move through
 --     unbilled after it (in arrears, billing schedules: revenue to come that is
 --     not deferred yet); where they do neither, exactly the deferred balance
---     (SPEC 6: the reports reconcile).
+--     (README "Reports": the reports reconcile).
 SELECT pg_temp.none($$
     SELECT a.d, cur.code, w.remaining AS waterfall, l.deferred, l.later AS billed_or_unbilled_later
       FROM as_of_dates a CROSS JOIN cur,

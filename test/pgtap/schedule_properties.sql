@@ -196,7 +196,7 @@ SELECT is(pg_temp.failures(ARRAY(
     ORDER BY 1)), '',
     'even-month strategies: every full month gets trunc(R/F), the last full month also the remainder');
 
--- 10. monthly_schedule equals the SPEC 3.1 formulas, implemented here
+-- 10. monthly_schedule equals the month formulas of README "Recognition", implemented here
 --     independently in exact integer arithmetic (round half away from zero of
 --     p/q >= 0 is div(2p + q, 2q)).  Weights over L = 377580 = lcm(28, 29, 30, 31):
 --     daily_rate w = d (W = N); month_fraction w = d/D; thirty_day w = min(d, 30)/30;
@@ -234,7 +234,7 @@ FROM t;
 SELECT is(pg_temp.failures(ARRAY(
     SELECT DISTINCT coalesce(m.id, r.id) FROM months m FULL JOIN ref r ON r.id = m.id AND r.mon = m.month
     WHERE r.amount IS DISTINCT FROM m.amount ORDER BY 1)), '',
-    'monthly_schedule equals an independent implementation of the SPEC 3.1 formulas');
+    'monthly_schedule equals an independent implementation of the month formulas of README "Recognition"');
 
 -- 11. Amounts come back with exactly the currency's number of decimals.
 SELECT is(pg_temp.failures(ARRAY(

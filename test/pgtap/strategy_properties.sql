@@ -1,7 +1,7 @@
 -- Property tests of every allocation strategy (issue 18): the strategies of
 -- the systems users migrate from (odoo_month, odoo_full_months, odoo_day,
 -- erpnext_days, erpnext_months) and every strategy's "+cumulative" day
--- spread, next to the four of SPEC 3.1, over thousands of random cases
+-- spread, next to the four original ones (README "Recognition"), over thousands of random cases
 -- drawn as in schedule_properties.sql (amounts of both signs, 1 day to 100
 -- years, 4000 BC to about 4,900,000 AD, currencies of 0 to 4 decimals).
 -- Each property is one assertion over all the cases; a failure's "have"

@@ -2,7 +2,7 @@
 -- to the cent, edge cases of every strategy, currencies of 0, 2, 3 and 4
 -- decimals, and every kind of bad input with its SQLSTATE.
 --
--- Every expected value below was checked by hand against the SPEC formulas;
+-- Every expected value below was checked by hand against the formulas in README "Recognition";
 -- the comments give the arithmetic (amounts in minor units).
 SET datestyle = 'ISO, YMD';
 
@@ -49,7 +49,7 @@ INSERT INTO strategies VALUES ('daily_rate_even_months'), ('month_fraction_even_
                               ('thirty_day_even_months'), ('daily');
 
 ---------------------------------------------------------------------------
--- SPEC 3.1 worked example 1: $1,080.00 over 2024-07-01..2025-06-30, default
+-- An annual line, the default strategy (README "Recognition"): $1,080.00 over 2024-07-01..2025-06-30, default
 -- strategy: every month $90.00; May 2025 30 x 2.90 + 3.00; June 2025 30 x 3.00;
 -- February 2025 27 x 3.21 + 3.33.
 SELECT * FROM summary(1080.00, '2024-07-01', '2025-06-30');

@@ -32,7 +32,7 @@ INSERT INTO revrec.product (product_id, name, recognition_method) VALUES
   ('MIN', 'Minimum commitment', 'point_in_time'),
   ('CREDITS', 'Prepaid credits', 'point_in_time');
 
--- 1. SPEC 4: a $1,200 annual line and a -$120 discount in its group post one
+-- 1. discounts (README "Feeding revrec: documents", line kinds): a $1,200 annual line and a -$120 discount in its group post one
 --    journal set for $1,080: $90.00 a month, billed -> deferred on the invoice date.
 BEGIN;
 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
@@ -49,7 +49,7 @@ SELECT * FROM pg_temp.balances('INV1');
 -- journal numbers: one per customer x product x document x month, stable
 SELECT DISTINCT journal_number FROM revrec.journal_entry WHERE source_id = 'INV1' AND entry_date < '2024-09-01' ORDER BY 1;
 
--- 2. SPEC 4: $800 subscription + $200 setup fee with a $100 invoice discount:
+-- 2. discounts (README "Feeding revrec: documents", line kinds): $800 subscription + $200 setup fee with a $100 invoice discount:
 --    -$80 and -$20 by largest remainder; $720 and $180 recognized by their own methods.
 BEGIN;
 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)

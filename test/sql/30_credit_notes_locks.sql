@@ -29,7 +29,7 @@ INSERT INTO revrec.customer VALUES ('C1', 'Acme Ltd');
 INSERT INTO revrec.product (product_id, name, recognition_method) VALUES
   ('SUB', 'Subscription', 'straight_line'), ('SETUP', 'Setup fee', 'point_in_time'), ('API', 'API', 'usage');
 
--- SPEC 5.1 cancel: $12,000 for 2025, $3,000 credited on Oct 1: deferred $3,000
+-- Credit note, cancel mode (README "Credit notes"): $12,000 for 2025, $3,000 credited on Oct 1: deferred $3,000
 -- debited on Oct 1, October-December recognize nothing more, recognized stays $9,000.
 SELECT pg_temp.annual('A', 12000.00);
 SELECT pg_temp.credit('CNA', 'A', 3000.00, '2025-10-01');
@@ -53,7 +53,7 @@ SELECT * FROM pg_temp.balances('A');
 SELECT pg_temp.credit('CNEARLY', 'B', 10.00, '2024-12-31');
 SELECT count(*) AS early_left_behind FROM revrec.credit_note WHERE credit_note_id = 'CNEARLY';
 
--- SPEC 5.1 adjust: the same $12,000 line, $1,200 credited on Oct 1: catch-up
+-- Credit note, adjust mode (README "Credit notes"): the same $12,000 line, $1,200 credited on Oct 1: catch-up
 -- $900 to recognized and $300 to deferred; $900 a month from October, October
 -- netting to zero; the line ends at $10,800 recognized.
 UPDATE revrec.settings SET credit_note_mode = 'adjust';
@@ -113,7 +113,7 @@ SELECT * FROM pg_temp.recognized_by_month('B') WHERE month >= '2025-10';
 UPDATE revrec.credit_note SET credit_date = '2025-10-02' WHERE credit_note_id = 'CNA';
 UPDATE revrec.credit_note_line SET amount = 1 WHERE credit_note_line_id = 'CNA-1';
 
--- SPEC 5.2: lock 2025-12-31, line 2025-12-01..2026-03-31 posted in January:
+-- Period locks (README "Period locks"): lock 2025-12-31, line 2025-12-01..2026-03-31 posted in January:
 -- December's recognition is one entry on 2026-01-01, then January-March day by day.
 UPDATE revrec.settings SET lock_date = '2025-12-31';
 BEGIN;

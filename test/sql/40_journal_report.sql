@@ -1,15 +1,15 @@
 -- Reports, 1: the journal report, on a small company that 41_deferred_revenue,
 -- 42_waterfall and 43_reports_lock go on using (pg_regress runs them in order
--- in one database).  Every figure below was computed by hand from SPEC's rules
--- (3.1 schedules, 4 allocation, 5 journals, 5.1 credit notes, 5.2 locks); the
--- arithmetic is in the comment above each query.
+-- in one database).  Every figure below was computed by hand from the rules
+-- of README "Feeding revrec: documents" (discounts), "Recognition", "Journals", "Credit notes"
+-- and "Period locks"; the arithmetic is in the comment above each query.
 --
 -- The company lives in 2052-2054: the journal report's as_of is both a moment of
 -- recording (recorded_at <= as_of) and, for exclude_fully_recognized, the as-of
 -- day; with the company in the future, as_of => '2053-06-30 12:00+00' sees every
 -- posting this test makes and still puts the as-of day inside the company's
 -- life.  2052-2054 have the calendar of 2024-2026 (2052 is a leap year, 2053 and
--- 2054 are not), so SPEC's worked examples, shifted by 28 years, keep their
+-- 2054 are not), so the worked examples, shifted by 28 years, keep their
 -- figures to the cent.
 DROP EXTENSION revrec CASCADE;
 CREATE EXTENSION revrec;
@@ -26,7 +26,7 @@ INSERT INTO revrec.product (product_id, name, recognition_method) VALUES
   ('PS', 'Implementation project', 'milestone');
 INSERT INTO revrec.ledger_account (code, name, normal_balance) VALUES ('services', 'Services Revenue', 'credit');
 
--- C1, USD.  INV1: SPEC 3 example 1 and SPEC 4: an annual line in advance,
+-- C1, USD.  INV1: an annual line with a discount in its group (README "Feeding revrec: documents"): an annual line in advance,
 -- $1,200.00 with a -$120.00 discount in its group: $1,080.00 over
 -- 2052-07-01..2053-06-30 (365 days, 12 full months): $90.00 a month.
 BEGIN;
@@ -37,7 +37,7 @@ VALUES ('INV1-1', 'INV1', 'SUB', 1200.00, '2052-07-01', '2053-06-30');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, kind, group_id)
 VALUES ('INV1-2', 'INV1', 'SUB', -120.00, 'discount', 'INV1-1');
 COMMIT;
--- INV2: SPEC 5.1's $12,000.00 for the calendar year 2053 (12 full months:
+-- INV2: the credit note example's $12,000.00 (README "Credit notes") for the calendar year 2053 (12 full months:
 -- $1,000.00 a month), credited later; and a point-in-time setup fee of $250.00
 -- billed on 2053-01-01, recognized on 2053-01-15.
 BEGIN;
@@ -56,7 +56,7 @@ VALUES ('INV3', '2001', 'C2', 'EUR', '2053-02-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, billing, service_start, service_end)
 VALUES ('INV3-1', 'INV3', 'SEAT', 310.00, 'in_arrears', '2053-01-01', '2053-01-31');
 COMMIT;
--- INV4: SPEC 3 example 3: €3,600.00 over 2053-03-10..2053-06-09 (92 days):
+-- INV4: the default strategy on partial first and last months (README "Recognition"): €3,600.00 over 2053-03-10..2053-06-09 (92 days):
 -- March round(3600 * 22 / 92) = round(860.870) = 860.87, June round(3600 * 9 / 92)
 -- = round(352.174) = 352.17, April and May share 3600 - 860.87 - 352.17 = 2386.96:
 -- 1,193.48 each.
@@ -66,7 +66,7 @@ VALUES ('INV4', '2002', 'C2', 'EUR', '2053-03-10');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end)
 VALUES ('INV4-1', 'INV4', 'SUB', 3600.00, '2053-03-10', '2053-06-09');
 COMMIT;
--- INV9: SPEC 4's invoice discount: €800.00 subscription + €200.00 setup fee, a
+-- INV9: the invoice discount rule (README "Feeding revrec: documents": largest remainder): €800.00 subscription + €200.00 setup fee, a
 -- -€100.00 invoice discount allocated by largest remainder in proportion to the
 -- net amounts: 100 * 800/1000 = 80.00 and 100 * 200/1000 = 20.00 (no remainder):
 -- the subscription group is €720.00 over 2053-07-01..2054-06-30 (12 full months,
@@ -175,7 +175,7 @@ SELECT journal_number, entry_date, account, direction, amount, currency
   FROM revrec.journal_report(from_date => '2052-07-01', to_date => '2052-08-31')
  ORDER BY entry_date, journal_number, account, direction;
 
--- SPEC 3 example 1 through the report: INV1 recognizes 90.00 in each of its 12 months.
+-- the default strategy on an annual line (README "Recognition") through the report: INV1 recognizes 90.00 in each of its 12 months.
 SELECT entry_date, amount FROM revrec.journal_report(from_date => '2052-07-01', to_date => '2053-06-30',
        currency => 'USD', invoice_id => 'INV1')
  WHERE account = 'recognized' ORDER BY entry_date;
@@ -186,7 +186,7 @@ SELECT to_char(entry_date, 'YYYY-MM') AS month, amount, count(*) AS days, min(en
   FROM revrec.journal_report(from_date => '2053-02-01', to_date => '2053-06-30', currency => 'USD',
                              invoice_id => 'INV1', granularity => 'day')
  WHERE account = 'recognized' GROUP BY 1, 2 ORDER BY 1, 2 DESC;
--- SPEC 3 example 3 through the report: INV4 recognizes 860.87, 1,193.48, 1,193.48, 352.17.
+-- the default strategy on partial first and last months (README "Recognition") through the report: INV4 recognizes 860.87, 1,193.48, 1,193.48, 352.17.
 SELECT entry_date, amount FROM revrec.journal_report(from_date => '2053-03-01', to_date => '2053-06-30',
        currency => 'EUR', invoice_id => 'INV4')
  WHERE account = 'recognized' ORDER BY entry_date;
@@ -251,7 +251,7 @@ SELECT (SELECT count(*) FROM revrec.journal_report(from_date => '2053-05-01', to
                                                    customer_id => 'C1')) AS all_rows;
 
 -- The Build milestone is completed on 2053-08-29, then Acme is credited $3,000.00
--- on INV2's subscription on 2053-10-01 (SPEC 5.1, cancel mode).  The moments just
+-- on INV2's subscription on 2053-10-01 (README "Credit notes", cancel mode).  The moments just
 -- before each are kept for as_of.
 SELECT clock_timestamp() AS before_m2 \gset
 UPDATE revrec.milestone SET completed_on = '2053-08-29' WHERE milestone_id = 'M2';
@@ -307,7 +307,7 @@ SELECT journal_number, entry_date, source, account, direction, amount
 SELECT journal_number, entry_date, account, direction, amount
   FROM revrec.journal_report(from_date => '2053-01-01', to_date => '2053-12-31', currency => 'USD', source => 'credit_note')
  ORDER BY entry_date, journal_number, account, direction;
--- SPEC 5.1's example end to end: INV2's subscription recognizes 1,000.00 in
+-- The cancel-mode credit note example (README "Credit notes") end to end: INV2's subscription recognizes 1,000.00 in
 -- January-September and nothing more (1,000.00 - 1,000.00) in October-December:
 -- 9,000.00 in all; billed 12,000.00 - 3,000.00 = 9,000.00.
 SELECT to_char(entry_date, 'YYYY-MM') AS month,
@@ -321,7 +321,7 @@ SELECT account, sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) AS
                              invoice_id => 'INV2', product_id => 'SUB')
  GROUP BY 1 ORDER BY 1;
 
--- EUR July 2053: INV9 (SPEC 4's invoice discount): the subscription group
+-- EUR July 2053: INV9 (the invoice discount rule (README "Feeding revrec: documents": largest remainder)): the subscription group
 -- billed 800 - 80 = 720.00, 60.00 recognized in July; the setup fee group billed
 -- 200 - 20 = 180.00, recognized Jul 15.
 SELECT journal_number, entry_date, account, direction, amount, line_id

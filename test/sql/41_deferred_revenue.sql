@@ -12,7 +12,7 @@ SET TimeZone = 'UTC';
 -- credit note (Oct 1) and the Build milestone (Aug 29) are dated after it, so
 -- they are not part of it.  Age = days since the group first posted (0-30,
 -- 31-90, 91-180, 181-365, over 365).  Schedules already fully recognized are
--- listed too (SPEC 6: one row per schedule), with balance and remaining 0.
+-- listed too (one row per schedule, README "Reports"), with balance and remaining 0.
 --   INV2-2 SETUP: 250 invoiced, 250 recognized (Jan 15): balance 0, remaining 0;
 --        2053-01-01 -> 180 days: 91-180.
 --   INV1-1: 1,080.00 invoiced, 12 x 90 = 1,080.00 recognized (ends today): 0 / 0;
@@ -46,7 +46,7 @@ SELECT line_id, service_end, remaining, current_portion, noncurrent_portion
 SELECT customer_id, product_id, source, line_id, method, invoiced, recognized, balance, remaining,
        current_portion, noncurrent_portion, age_bucket
   FROM revrec.deferred_revenue(as_of => '2053-06-30', currency => 'USD') WHERE source = 'standalone';
--- SPEC 6: the remaining total equals the deferred account's balance from the
+-- README "Reports": the remaining total equals the deferred account's balance from the
 -- entries up to as_of: 6,000.00 + 600.00 + 3,153.09 = 9,753.09.  By hand from
 -- the entries: credited to deferred 1080 + 12000 + 250 + 100 + 1000 + 3600 =
 -- 18,030.00, debited 1080 + 6000 + 250 + 100 + 400 + 446.91 = 8,276.91, balance
