@@ -420,3 +420,23 @@ rr_has_strategy_columns(void)
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return !isnull && DatumGetBool(d);
 }
+
+void
+rr_out_for_group(RrPostingOut *o, HeapTuple t, TupleDesc td, const char *kind,
+				 bool has_floor, DateADT floor_date)
+{
+	memset(o, 0, sizeof(*o));
+	o->customer_id = SPI_getvalue(t, td, 1);
+	o->source = "invoice";
+	o->source_id = SPI_getvalue(t, td, 2);
+	o->invoice_id = o->source_id;
+	o->invoice_number = SPI_getvalue(t, td, 3);
+	o->currency = SPI_getvalue(t, td, 4);
+	o->line_id = SPI_getvalue(t, td, 6);
+	o->product_id = SPI_getvalue(t, td, 7);
+	o->method = kind;
+	o->reason = kind;
+	o->sched_strategy = -1;
+	o->has_floor = has_floor;
+	o->floor_date = has_floor ? floor_date : 0;
+}

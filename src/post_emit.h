@@ -61,6 +61,29 @@ typedef struct RrPostingOut
 	DateADT		sched_from;
 } RrPostingOut;
 
+/*
+ * Engines that post onto an invoice group already posted (usage, milestones)
+ * read group rows whose first columns are: 1 customer_id, 2 invoice_id,
+ * 3 invoice_number, 4 currency, 5 the accounting date, 6 the group's line_id,
+ * 7 product_id.  rr_out_for_group fills those fields of o (o zeroed first),
+ * source "invoice", method and reason (both `kind`), no strategy, and the
+ * floor (has_floor: the caller's floor date).
+ */
+extern void rr_out_for_group(RrPostingOut *o, HeapTuple t, TupleDesc td, const char *kind,
+							 bool has_floor, DateADT floor_date);
+
+/*
+ * SQL expression: what an invoice group has left billed ($1 customer_id,
+ * $2 invoice_id, $3 the group's line_id): its issue postings less its credit
+ * notes' (plus their voids').  Usage and completed milestones recognize at
+ * most that.
+ */
+#define RR_GROUP_BILLED_SQL \
+"(SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p" \
+"  WHERE p.customer_id = $1 AND p.line_id = $3" \
+"    AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')" \
+"         OR (p.source = 'credit_note' AND p.invoice_id = $2)))"
+
 /* ---------- the entry builder: (date, account, signed amount) triples ---------- */
 typedef struct RrEntries
 {

@@ -59,10 +59,7 @@ static const char *const lock_query =
 static const char *const limit_query =
 "SELECT (SELECT coalesce(sum(m.amount), 0) FROM revrec.milestone m JOIN revrec.invoice_line l ON l.line_id = m.line_id"
 "         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3 AND m.completed_on IS NOT NULL) AS done,"
-"       (SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p"
-"         WHERE p.customer_id = $1 AND p.line_id = $3"
-"           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
-"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed";
+"       " RR_GROUP_BILLED_SQL " AS billed";
 
 static char *
 minor_str(int64 v, int exponent)
@@ -119,21 +116,8 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 		int64		a;
 
 		CHECK_FOR_INTERRUPTS();
-		memset(&o, 0, sizeof(o));
-		o.customer_id = SPI_getvalue(t, td, 1);
-		o.source = "invoice";
-		o.source_id = SPI_getvalue(t, td, 2);
-		o.invoice_id = o.source_id;
-		o.invoice_number = SPI_getvalue(t, td, 3);
-		o.currency = SPI_getvalue(t, td, 4);
-		o.line_id = SPI_getvalue(t, td, 6);
-		o.product_id = SPI_getvalue(t, td, 7);
+		rr_out_for_group(&o, t, td, "milestone", !PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_DATEADT(3));
 		o.ref_id = SPI_getvalue(t, td, 8);
-		o.method = "milestone";
-		o.reason = "milestone";
-		o.sched_strategy = -1;
-		o.has_floor = !PG_ARGISNULL(3);
-		o.floor_date = o.has_floor ? PG_GETARG_DATEADT(3) : 0;
 		{
 			/* never floored before the group's own postings (a lock moved back) */
 			DateADT		gf = DatumGetDateADT(SPI_getbinval(t, td, 12, &isnull));

@@ -58,10 +58,7 @@ static const char *const group_query =
 static const char *const limit_query =
 "SELECT (SELECT coalesce(sum(x.amount), 0) FROM revrec.usage x JOIN revrec.invoice_line l ON l.line_id = x.line_id"
 "         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3) AS used,"
-"       (SELECT coalesce(sum(revrec._account_sum(p.entries, 1::smallint)), 0)::bigint FROM revrec.posting p"
-"         WHERE p.customer_id = $1 AND p.line_id = $3"
-"           AND ((p.source = 'invoice' AND p.source_id = $2 AND p.reason = 'issue')"
-"                OR (p.source = 'credit_note' AND p.invoice_id = $2))) AS billed,"
+"       " RR_GROUP_BILLED_SQL " AS billed,"
 "       (SELECT max(p.floor_date) FROM revrec.posting p"
 "         WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3) AS group_floor";
 
@@ -117,20 +114,7 @@ revrec_post_usage(PG_FUNCTION_ARGS)
 					billed;
 
 		CHECK_FOR_INTERRUPTS();
-		memset(&o, 0, sizeof(o));
-		o.customer_id = SPI_getvalue(t, td, 1);
-		o.source = "invoice";
-		o.source_id = SPI_getvalue(t, td, 2);
-		o.invoice_id = o.source_id;
-		o.invoice_number = SPI_getvalue(t, td, 3);
-		o.currency = SPI_getvalue(t, td, 4);
-		o.line_id = SPI_getvalue(t, td, 6);
-		o.product_id = SPI_getvalue(t, td, 7);
-		o.method = "usage";
-		o.reason = "usage";
-		o.sched_strategy = -1;
-		o.has_floor = !PG_ARGISNULL(1);
-		o.floor_date = o.has_floor ? PG_GETARG_DATEADT(1) : 0;
+		rr_out_for_group(&o, t, td, "usage", !PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_DATEADT(1));
 		exponent = rr_currency_exponent(o.currency, "invoice.currency");
 
 		/* the limit first: all usage of the group (other sessions' included) */
