@@ -17,58 +17,10 @@ BEGIN;
 SELECT plan(17);
 DO $$ BEGIN PERFORM setseed(0.20250301); END $$;
 
--- first of the month of a date, and of the next month (dates only)
-CREATE FUNCTION pg_temp.mon(d date) RETURNS date IMMUTABLE LANGUAGE sql
-    AS $$ SELECT d - extract(day FROM d)::int + 1 $$;
-CREATE FUNCTION pg_temp.next_mon(d date) RETURNS date IMMUTABLE LANGUAGE sql
-    AS $$ SELECT pg_temp.mon(pg_temp.mon(d) + 31) $$;
-
--- The cases ---------------------------------------------------------------
-CREATE TEMP TABLE cases AS
-WITH r AS (
-    SELECT i, random() AS r_strat, random() AS r_cur, random() AS r_kind, random() AS r_amt,
-           random() AS r_sign, random() AS r_skind, random() AS r_start, random() AS r_lkind,
-           random() AS r_len
-    FROM generate_series(1, greatest(20, (3000 * coalesce(nullif(current_setting('revrec.test_scale', true), '')::numeric, 1))::int)) i
-), c AS (
-    SELECT i AS id,
-           (ARRAY['daily_rate_even_months', 'month_fraction_even_months',
-                  'thirty_day_even_months', 'daily'])[1 + floor(r_strat * 4)::int] AS strategy,
-           (ARRAY['USD', 'EUR', 'GBP', 'JPY', 'KRW', 'BHD', 'KWD', 'CLF'])[1 + floor(r_cur * 8)::int] AS currency,
-           -- minor units: zero, tiny, small, large, near the 2^63-1 limit
-           CASE WHEN r_kind < 0.02 THEN 0
-                WHEN r_kind < 0.20 THEN 1 + floor(r_amt * 10)
-                WHEN r_kind < 0.55 THEN 1 + floor(r_amt * 1e6)
-                WHEN r_kind < 0.92 THEN 1 + floor(r_amt * 1e12)
-                ELSE 1 + floor(r_amt * 9.2e18) END::numeric
-           * CASE WHEN r_sign < 0.3 THEN -1 ELSE 1 END AS minor,
-           CASE WHEN r_skind < 0.65 THEN date '1900-01-01' + floor(r_start * 73413)::int
-                WHEN r_skind < 0.75 THEN date '4000-01-01 BC' + floor(r_start * 1826212)::int
-                WHEN r_skind < 0.85 THEN date '3000-01-01' + floor(r_start * 1.8e9)::int
-                -- first or last day of a month, so that first months are often full
-                ELSE pg_temp.mon(date '1950-01-01' + floor(r_start * 54000)::int)
-                     - floor(r_start * 1000)::int % 2
-           END AS s,
-           CASE WHEN r_lkind < 0.25 THEN 1 + floor(r_len * 40)
-                WHEN r_lkind < 0.60 THEN 1 + floor(r_len * 800)
-                WHEN r_lkind < 0.78 THEN 1 + floor(r_len * 3650)
-                WHEN r_lkind < 0.79 THEN 1 + floor(r_len * 36525)
-                ELSE NULL END::int AS len,
-           r_len
-    FROM r
-)
-SELECT c.id, c.strategy, c.currency, cur.exponent::int AS exponent,
-       round(c.minor / 10::numeric ^ cur.exponent, cur.exponent) AS amount,
-       c.s,
-       -- the rest of the lengths: 365 days, or up to the end of a month 1 to 40 months on
-       coalesce(c.s + c.len - 1,
-                CASE WHEN c.r_len < 0.5 THEN c.s + 364
-                     ELSE pg_temp.next_mon(c.s + 30 * (1 + floor(c.r_len * 80)::int % 40)) - 1 END) AS e
-FROM c JOIN revrec.currency cur ON cur.code = c.currency;
-ALTER TABLE cases ADD PRIMARY KEY (id);
-ALTER TABLE cases ADD COLUMN n int, ADD COLUMN am numeric, ADD COLUMN sgn int;
-UPDATE cases SET n = e - s + 1, am = abs(amount) * 10::numeric ^ exponent, sgn = sign(amount);
-ANALYZE cases;
+\ir lib/schedule_cases.psql
+ALTER TABLE cases ADD COLUMN strategy text;
+UPDATE cases SET strategy = (ARRAY['daily_rate_even_months', 'month_fraction_even_months',
+                                   'thirty_day_even_months', 'daily'])[1 + floor(r_strat * 4)::int];
 
 -- "" when no case fails, else how many fail and the first five.
 CREATE FUNCTION pg_temp.failures(ids int[]) RETURNS text LANGUAGE sql AS $$
