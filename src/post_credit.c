@@ -14,11 +14,16 @@
  *    with any excess; the remaining recognition (days >= C) is reduced by
  *    what left deferred, in proportion to the remaining month amounts
  *    (straight line: a negative schedule from C; other methods: per day).
+ *    What is left to recognize includes what has no date yet: the group's
+ *    deferred balance over all time (a milestone group's open milestones),
+ *    which the credit reduces by its share without an entry; completing them
+ *    later recognizes what is left of it (post_milestone.c).
  *  - adjust: the group is re-priced to (billed - X) over its whole period:
  *    on C credit billed X, debit recognized the catch-up (recognized so far
  *    less what the new price would have recognized) and deferred the rest;
  *    the live schedules stop at C (adjust_reversal postings) and the new
- *    price takes over from C.
+ *    price takes over from C.  Other methods: the new price over the same
+ *    recognition days and the undated rest (open milestones) in proportion.
  *  - standalone (no line): debit recognized, credit billed on C.
  * Balances read the group's postings at their original dates (unfloored):
  * a credit dated before the floor its invoice was caught up on must see
@@ -273,7 +278,8 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 	RrPostingOut *issue;
 	int64		billed,
 				def_bal,
-				rec_bal;
+				rec_bal,
+				undated;
 
 	if (line_id == NULL)
 	{
@@ -355,6 +361,8 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 						errhint("Credit at most what the invoice billed for the line, less earlier credits.")));
 	def_bal = -group_balance(&g, RR_ACCT_DEFERRED, DATEVAL_NOBEGIN, C - 1);
 	rec_bal = -group_balance(&g, RR_ACCT_RECOGNIZED, DATEVAL_NOBEGIN, C - 1);
+	/* without a schedule, what stays deferred for ever has no date yet (open milestones) */
+	undated = issue->has_sched ? 0 : Max(-group_balance(&g, RR_ACCT_DEFERRED, DATEVAL_NOBEGIN, DATEVAL_NOEND), 0);
 
 	credit_posting(&o, "credit", cn_customer, cn, currency, has_floor, cfloor);
 	o.invoice_id = inv;
@@ -398,8 +406,8 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 		else
 		{
 			nw = 0;
-			wday = palloc(sizeof(DateADT) * Max(b.n, 1));
-			w = palloc(sizeof(int64) * Max(b.n, 1));
+			wday = palloc(sizeof(DateADT) * (b.n + 1));
+			w = palloc(sizeof(int64) * (b.n + 1));
 			for (i = 0; i < b.n; i++)
 				if (b.amount[i] > 0)
 				{
@@ -410,6 +418,13 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 		for (i = 0; i < nw; i++)
 			if (w[i] > 0)
 				wsum = rr_add_minor(wsum, w[i]);
+		/* the undated rest (open milestones) is left to recognize too: one more weight, no entry */
+		if (!straight && undated > 0)
+		{
+			wday[nw] = DATEVAL_NOEND;
+			w[nw++] = undated;
+			wsum = rr_add_minor(wsum, undated);
+		}
 		xd = Min(x, Max(def_bal, 0));
 		xd = Min(xd, wsum);
 		rr_entry_add(&e, C, RR_ACCT_BILLED, -x);
@@ -426,7 +441,7 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 			if (!straight)
 			{
 				for (i = 0; i < nw; i++)
-					if (share[i] != 0)
+					if (share[i] != 0 && wday[i] != DATEVAL_NOEND)
 					{
 						rr_entry_add(&e, wday[i], RR_ACCT_DEFERRED, -share[i]);
 						rr_entry_add(&e, wday[i], RR_ACCT_RECOGNIZED, share[i]);
@@ -662,13 +677,15 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 					}
 				b.n = nz;
 			}
-			share = palloc0(sizeof(int64) * Max(b.n, 1));
-			if (anew != 0 && b.n > 0)
+			/* the undated rest (open milestones) takes its share of the new price as one more weight */
+			share = palloc0(sizeof(int64) * (b.n + 1));
+			if (anew != 0 && (b.n > 0 || undated > 0))
 			{
-				wpos = palloc(sizeof(int64) * b.n);
+				wpos = palloc(sizeof(int64) * (b.n + 1));
 				for (i = 0; i < b.n; i++)
 					wpos[i] = b.amount[i] > 0 ? b.amount[i] : 0;
-				rr_allocate(anew, wpos, b.n, share);
+				wpos[b.n] = undated;
+				rr_allocate(anew, wpos, b.n + 1, share);
 			}
 			for (i = 0; i < b.n; i++)
 				if (b.day[i] < C)

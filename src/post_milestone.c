@@ -9,6 +9,13 @@
  * transaction moves from its first old date to its last new date (the
  * caller passes those).
  *
+ * Once a credit note has re-priced the group (README "Credit notes"), its
+ * open milestones share what the group has left deferred over all time, in
+ * proportion to their amounts: completing one recognizes
+ * round(left * amount / open amounts), the last one all that is left; its
+ * completed milestones are then final (un-completing or moving one is
+ * refused, RV014: what it recognized is no longer its amount).
+ *
  * revrec._post_milestones(ids text[], old_dates date[], new_dates date[],
  *                         floor date, skip_invoices text[])
  */
@@ -61,6 +68,41 @@ static const char *const limit_query =
 "         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3 AND m.completed_on IS NOT NULL) AS done,"
 "       " RR_GROUP_BILLED_SQL " AS billed";
 
+/*
+ * A group's state for a change of one of its milestones: whether a credit
+ * note has re-priced it, what it has left deferred over all time (what its
+ * open milestones will recognize), and the amounts of its open milestones:
+ * those open in the table and those completed in this call not posted yet
+ * ($4, this one included).
+ */
+static const char *const group_state_query =
+"SELECT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3"
+"                  AND p.source = 'credit_note') AS credited,"
+"       -(SELECT coalesce(sum(revrec._account_sum(p.entries, 2::smallint)), 0) FROM revrec.posting p"
+"          WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3"
+"            AND ((p.source = 'invoice' AND p.source_id = $2) OR p.source = 'credit_note'))::bigint AS undated,"
+"       (SELECT coalesce(sum(m.amount), 0) FROM revrec.milestone m JOIN revrec.invoice_line l ON l.line_id = m.line_id"
+"         WHERE l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3"
+"           AND (m.completed_on IS NULL OR m.milestone_id = ANY ($4))) AS open";
+
+/* round(left * a / open), half away from zero; open <= a: all that is left */
+static int64
+share_of(int64 left, int64 a, int64 open)
+{
+	int128		num;
+	int128		q;
+
+	if (open <= a || open <= 0)
+		return left;
+	num = (int128) left * a;
+	q = num / open;
+	if ((num % open) * 2 >= open)
+		q++;
+	else if ((num % open) * 2 <= -open)
+		q--;
+	return (int64) q;
+}
+
 static char *
 minor_str(int64 v, int exponent)
 {
@@ -79,7 +121,7 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 	SPITupleTable *rows;
 	uint64		i,
 				nrows,
-				posted;
+				posted = 0;
 	int			k;
 
 	for (k = 0; k < 3; k++)
@@ -144,6 +186,63 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 			if (!lu_null && !new_null && lu > new_date)
 				new_date = lu;
 		}
+		{
+			Oid			stypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
+			Datum		sargs[4];
+			Datum	   *pend = palloc(sizeof(Datum) * (nrows - i));
+			int			npend = 0;
+			uint64		j;
+			bool		credited;
+
+			/* the completions of this group still to post in this call, this one first */
+			for (j = i; j < nrows; j++)
+			{
+				bool		jo,
+							jn;
+
+				(void) SPI_getbinval(rows->vals[j], td, 10, &jo);
+				(void) SPI_getbinval(rows->vals[j], td, 11, &jn);
+				if (jo && !jn && strcmp(SPI_getvalue(rows->vals[j], td, 2), o.invoice_id) == 0
+					&& strcmp(SPI_getvalue(rows->vals[j], td, 6), o.line_id) == 0)
+					pend[npend++] = CStringGetTextDatum(SPI_getvalue(rows->vals[j], td, 8));
+			}
+			sargs[0] = CStringGetTextDatum(o.customer_id);
+			sargs[1] = CStringGetTextDatum(o.invoice_id);
+			sargs[2] = CStringGetTextDatum(o.line_id);
+			sargs[3] = PointerGetDatum(construct_array(pend, npend, TEXTOID, -1, false, TYPALIGN_INT));
+			if (SPI_execute_with_args(group_state_query, 4, stypes, sargs, NULL, false, 0) != SPI_OK_SELECT
+				|| SPI_processed != 1)
+				elog(ERROR, "revrec: reading the milestone group failed");
+			credited = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			if (credited && !old_null)
+				ereport(ERROR,
+						(errcode(ERRCODE_RR_INVALID_DOCUMENT),
+						 errmsg("milestone %s of invoice %s cannot be %s: a credit note has re-priced its group",
+								o.ref_id, o.invoice_id, new_null ? "un-completed" : "moved to another day"),
+						 errdetail("What it recognized on %s is no longer its amount, so its recognition is final.",
+								   DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(old_date)))),
+						 errhint("Correct the invoice with a credit note, or the ledger with a manual journal.")));
+			if (credited)
+			{
+				int64		left = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+				int64		open = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
+													  rr_currency_exponent(o.currency, "invoice.currency"), "milestone.amount");
+
+				a = share_of(Max(left, 0), a, open);
+				d[n] = new_date;
+				x[n++] = a;
+				rr_recognition_delta(&e, T, n, d, x);
+				o.nentries = e.n / 3;
+				o.entries = e.v;
+				if (o.nentries > 0)
+				{
+					rr_sink_put(sink, &o);
+					/* the next completion of the group reads what this one left */
+					posted += rr_sink_flush(sink);
+				}
+				continue;
+			}
+		}
 		if (!old_null)
 		{
 			/*
@@ -187,7 +286,7 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 		if (o.nentries > 0)
 			rr_sink_put(sink, &o);
 	}
-	posted = rr_sink_flush(sink);
+	posted += rr_sink_flush(sink);
 	SPI_finish();
 	PG_RETURN_INT64((int64) posted);
 }

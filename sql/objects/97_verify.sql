@@ -6,6 +6,7 @@
 --   billed differs    an invoice's issue postings bill other than its lines
 --   usage differs     a usage line's recognized usage differs from its usage rows
 --   milestones differ a milestone line recognizes other than its completed milestones
+--                     (once credited: deferred outside 0..its open milestones)
 --   credit differs    a credit note line's posting credits other than its amount
 --   unbalanced        a posting whose entries do not balance
 --   activity differs  the activity log's entries or debits for a document
@@ -79,23 +80,33 @@ BEGIN
                       AND p.source_id = u.invoice_id AND p.reason = 'issue')
        AND r.used <> g.recognized;
 
-    -- milestone lines recognize their completed milestones
+    -- milestone lines recognize their completed milestones; once a credit
+    -- note re-priced the group, its open milestones hold what is left
+    -- deferred: between nothing and their amounts, nothing when none is open
     RETURN QUERY
     SELECT 'milestones differ', 'invoice ' || i.invoice_id || ' line ' || l.line_id,
-           format('completed milestones %s, recognized %s (minor units)', m.done, g.recognized)
+           CASE WHEN g.credited
+                THEN format('credited group: open milestones %s, deferred over all time %s (minor units)', m.open, g.deferred)
+                ELSE format('completed milestones %s, recognized %s (minor units)', m.done, g.recognized) END
       FROM revrec.invoice_line l JOIN revrec.invoice i USING (invoice_id)
       LEFT JOIN revrec.product pr ON pr.product_id = l.product_id,
-           LATERAL (SELECT coalesce(sum(revrec.to_minor_units(x.amount, i.currency)) FILTER (WHERE x.completed_on IS NOT NULL), 0) AS done
+           LATERAL (SELECT coalesce(sum(revrec.to_minor_units(x.amount, i.currency)) FILTER (WHERE x.completed_on IS NOT NULL), 0) AS done,
+                           coalesce(sum(revrec.to_minor_units(x.amount, i.currency)) FILTER (WHERE x.completed_on IS NULL), 0) AS open
                       FROM revrec.milestone x WHERE x.line_id = l.line_id) m,
-           LATERAL (SELECT coalesce(-sum(revrec._account_sum(p.entries, 3::smallint)), 0) AS recognized
+           LATERAL (SELECT coalesce(-sum(revrec._account_sum(p.entries, 3::smallint))
+                                        FILTER (WHERE p.source = 'invoice' AND p.reason IN ('issue', 'milestone')), 0) AS recognized,
+                           coalesce(-sum(revrec._account_sum(p.entries, 2::smallint)), 0) AS deferred,
+                           bool_or(p.source = 'credit_note') AS credited
                       FROM revrec.posting p
-                     WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id
-                       AND p.line_id = coalesce(l.group_id, l.line_id) AND p.reason IN ('issue', 'milestone')) g
+                     WHERE p.customer_id = i.customer_id AND p.invoice_id = i.invoice_id
+                       AND p.line_id = coalesce(l.group_id, l.line_id)
+                       AND ((p.source = 'invoice' AND p.source_id = i.invoice_id) OR p.source = 'credit_note')) g
      WHERE coalesce(l.recognition_method, pr.recognition_method) = 'milestone' AND i.status = 'issued'
        AND l.group_id IS NULL
        AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
                       AND p.source_id = i.invoice_id AND p.reason = 'issue')
-       AND m.done <> g.recognized;
+       AND CASE WHEN g.credited THEN g.deferred < 0 OR g.deferred > m.open OR (m.open = 0 AND g.deferred <> 0)
+                ELSE m.done <> g.recognized END;
 
     -- credit notes: each line of an issued (or void) one posted once, for its amount
     RETURN QUERY
