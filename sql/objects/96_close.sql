@@ -201,17 +201,22 @@ BEGIN
                             FROM revrec.trial_balance(to_date, p_currency) b GROUP BY 1) tb
                  ON tb.currency_code = coalesce(d.currency, u.currency)
               ORDER BY 1 LOOP
-        section := 'tie-out'; currency := r.cur; debits := NULL; credits := NULL;
+        -- the balance that ties out in its column (deferred: a credit balance,
+        -- unbilled: a debit balance); a failure names the three figures
+        section := 'tie-out'; currency := r.cur; debits := NULL;
         item := 'deferred tie-out';
+        credits := round(coalesce(r.d_close, 0), (SELECT c.exponent FROM revrec.currency c WHERE c.code = r.cur));
         status := CASE WHEN coalesce(r.d_close, 0) = coalesce(r.d_report, 0) AND coalesce(r.d_close, 0) = coalesce(r.d_tb, 0)
-                       THEN 'ok ' || coalesce(r.d_close, 0)
-                       ELSE pg_catalog.format('FAIL: %s / %s / %s', coalesce(r.d_close, 0), coalesce(r.d_report, 0),
-                                              coalesce(r.d_tb, 0)) END;
+                       THEN 'ok'
+                       ELSE pg_catalog.format('FAIL: rollforward %s, deferred_revenue %s, trial balance %s',
+                                              coalesce(r.d_close, 0), coalesce(r.d_report, 0), coalesce(r.d_tb, 0)) END;
         RETURN NEXT;
         item := 'unbilled tie-out';
-        status := CASE WHEN coalesce(r.u_close, 0) = coalesce(r.u_tb, 0) THEN 'ok ' || coalesce(r.u_close, 0)
-                       ELSE pg_catalog.format('FAIL: %s / %s', coalesce(r.u_close, 0), coalesce(r.u_tb, 0)) END;
+        credits := NULL; debits := round(coalesce(r.u_close, 0), (SELECT c.exponent FROM revrec.currency c WHERE c.code = r.cur));
+        status := CASE WHEN coalesce(r.u_close, 0) = coalesce(r.u_tb, 0) THEN 'ok'
+                       ELSE pg_catalog.format('FAIL: rollforward %s, trial balance %s', coalesce(r.u_close, 0), coalesce(r.u_tb, 0)) END;
         RETURN NEXT;
+        debits := NULL;
     END LOOP;
     -- 4. GL mappings, per target in use (a target with no mapping at all is not used)
     FOREACH t IN ARRAY ARRAY['xero', 'quickbooks', 'netsuite'] LOOP
@@ -307,7 +312,8 @@ BEGIN
             pg_catalog.format('period %s to %s closed: every close check passed; lock_date -> %s', v_from,
                               _close_period.to_date, _close_period.to_date));
     UPDATE revrec.settings SET lock_date = _close_period.to_date;
-    RETURN QUERY SELECT c.section, c.item, c.currency, c.status
+    RETURN QUERY SELECT c.section, c.item, c.currency,
+                        c.status || coalesce(' (balance ' || coalesce(c.credits, c.debits) || ')', '')
                    FROM revrec._close_summary(v_from, _close_period.to_date, NULL) c WHERE c.section <> 'posted';
 END $$;
 
