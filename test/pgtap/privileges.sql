@@ -214,6 +214,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._void_day(text,text,date,date,text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._waterfall(date,text,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.deferred_revenue(date,text,text,text)', 'X', 'X', 'X', '-', '-'),
+    ('function', 'revrec.distribute()', '-', '-', '-', '-', '-'),
     ('function', 'revrec.export_async(text,date,date,text,timestamp with time zone,text,text,text,text,text,text,boolean,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.export_cleanup()', '-', '-', 'X', '-', '-'),
     ('function', 'revrec.export_download(text)', 'X', 'X', 'X', '-', '-'),
