@@ -152,5 +152,10 @@ for f in sequence xero quickbooks netsuite; do
 done
 
 echo "# outputs in $OUT"
+# CITUS_KEEP=FILE: keep the clusters running while FILE exists (debugging)
+if [ -n "${CITUS_KEEP:-}" ]; then
+    echo "# clusters kept while $CITUS_KEEP exists"
+    while [ -f "$CITUS_KEEP" ]; do sleep 2; done
+fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
