@@ -79,7 +79,7 @@ if grep -q 'already distributed' <<<"$again"; then ok "distribute() twice: a not
 
 # --- the company on the single node ------------------------------------------
 load() {   # load PORT -> prints load.sh's line or the error
-    as_pg env PGHOST=127.0.0.1 PGPORT=$1 PGUSER=postgres GEN_DB=revrec bash "$ROOT/bench/gen/load.sh" revrec "$SEED" "$SIZE" "$CSV" 2>&1 | tail -3
+    as_pg env PGOPTIONS="-c client_min_messages=warning ${2:-}" PGHOST=127.0.0.1 PGPORT=$1 PGUSER=postgres GEN_DB=revrec bash "$ROOT/bench/gen/load.sh" revrec "$SEED" "$SIZE" "$CSV" 2>&1 | tail -3
 }
 single_load=$(load $SINGLE)
 echo "# single node: $single_load"
@@ -94,6 +94,12 @@ if grep -q '^load lines=' <<<"$coord_load"; then
 else
     not_ok "coordinator: documents written through the coordinator post (error: $(grep -m1 ERROR <<<"$coord_load"))"
     posted_on_citus=0
+    n=$(cpsql $COORD -d revrec -At -c "SELECT (SELECT count(*) FROM revrec.invoice) + (SELECT count(*) FROM revrec.invoice_line) + (SELECT count(*) FROM revrec.posting)")
+    if grep -q 'RV051\|cannot post on Citus' <<<"$coord_load" && [ "$n" = 0 ]; then
+        ok "coordinator: the documents are refused (RV051) and nothing is left written"
+    else
+        not_ok "coordinator: a refused load leaves nothing ($n rows of invoices, lines and postings)"
+    fi
 fi
 
 # --- 2. the single node's ledger copied into the distributed tables ----------

@@ -157,6 +157,13 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE revrec.%I ADD CONSTRAINT %I %s', fks[i][2], fks[i][1], fks[i][3]);
     END LOOP;
 
+    -- documents cannot post on Citus yet: refused before anything is written
+    FOREACH t IN ARRAY ARRAY['billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage', 'milestone',
+                             'credit_note', 'credit_note_line'] LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER citus_refuse BEFORE INSERT OR UPDATE OR DELETE ON revrec.%I
+                                       FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_refuse()', t);
+    END LOOP;
+
     PERFORM revrec._distribute_overlay();
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
 END $$;
@@ -522,4 +529,21 @@ $ov$
     ] LOOP
         EXECUTE stmt;
     END LOOP;
+END $$;
+
+-- On a distributed revrec, documents are refused (RV051) before anything is
+-- written: revrec posts them in triggers and at commit, with queries Citus
+-- cannot run on the shards (transition tables, queries across shards from a
+-- shard), so without this a write failed with Citus's "unrecognized RTE kind".
+-- Statement-level BEFORE triggers created by revrec.distribute() only (ORIGIN:
+-- a restore or a copy in replica mode loads documents and postings as they are).
+CREATE OR REPLACE FUNCTION revrec._citus_refuse() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    RAISE EXCEPTION USING ERRCODE = 'RV051',
+        MESSAGE = pg_catalog.format('revrec cannot post on Citus yet: %s on revrec.%s refused',
+                                    TG_OP, pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '')),
+        DETAIL = 'revrec posts documents in triggers and at commit with queries Citus cannot run on the shards; nothing was written.',
+        HINT = 'Post documents on a single-node revrec; a distributed revrec holds the ledger for reports and exports (docs/CITUS.md).';
 END $$;

@@ -155,6 +155,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._credit_note_ins()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_line_change()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_line_ins()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._citus_refuse()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_posted(text,text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_upd()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._csv(text)', 'X', 'X', 'X', '-', '-'),
