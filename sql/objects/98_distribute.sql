@@ -14,10 +14,10 @@
 -- the distribution column, and foreign keys between distributed tables to
 -- include it too: single-column keys (invoice_id, line_id, ...) become
 -- (customer_id, id), and the foreign keys between documents gain
--- customer_id (so a child row must name its parent's customer).  Document
--- ids unique across customers on a single node: distribute() refuses to run
--- when the data already breaks that; afterwards Citus enforces uniqueness
--- per customer only (docs/CITUS.md, "Uniqueness").
+-- customer_id (so a child row must name its parent's customer).  The data
+-- distributed is unique across customers (the single-node keys held it so);
+-- afterwards Citus enforces uniqueness per customer only, and documents
+-- cannot be written (RV051, below) (docs/CITUS.md, "Uniqueness").
 --
 -- activity is a reference table, not distributed: rows written by settings
 -- changes and close_period have no customer, and Citus refuses NULL in a
@@ -62,7 +62,6 @@ DECLARE
         ['credit_note_line', 'credit_note_line_id', NULL]];
     t        text;
     i        int;
-    dup      text;
     ddl      text[] := '{}';
     cmd      text;
     r        record;
@@ -86,17 +85,6 @@ BEGIN
             MESSAGE = 'revrec.distribute() found no Citus worker',
             HINT = 'Register the workers first: SELECT citus_set_coordinator_host(...); SELECT citus_add_node(host, port).';
     END IF;
-
-    -- ids unique across customers on a single node must still be unique now:
-    -- the new keys only hold them unique per customer (docs/CITUS.md)
-    FOR i IN 1 .. pg_catalog.array_length(pks, 1) LOOP
-        EXECUTE pg_catalog.format('SELECT min(x.%2$I::text) FROM (SELECT %2$I FROM revrec.%1$I GROUP BY %2$I HAVING count(*) > 1) x',
-                                  pks[i][1], pks[i][2]) INTO dup;
-        IF dup IS NOT NULL THEN
-            RAISE EXCEPTION USING ERRCODE = '23505',
-                MESSAGE = pg_catalog.format('revrec.%s: %s %s is used twice', pks[i][1], pks[i][2], dup);
-        END IF;
-    END LOOP;
 
     -- revrec's triggers go with the tables onto the shards
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
