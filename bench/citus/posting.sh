@@ -24,7 +24,7 @@ trap 'exit 130' INT TERM
 set -e
 build_install
 set +e
-load() { as_pg env PGHOST=127.0.0.1 PGPORT=$1 PGUSER=postgres GEN_DB=${GEN_DB:-revrec} bash "$ROOT/bench/gen/load.sh" revrec "$SEED" "$SIZE" "$CSV" 2>&1 | tail -1; }
+load() { as_pg env PGHOST=127.0.0.1 PGPORT=$1 PGUSER=postgres GEN_DB=${GEN_DB:-revrec} bash "$ROOT/bench/gen/load.sh" revrec "$SEED" "$SIZE" "$CSV" 2>&1 | grep -E "^(load|ERROR)" | tail -1; }
 rate() { sed -n 's/.*lines=\([0-9]*\).*total_s=\([0-9.]*\).*/\1 \2/p' <<<"$1" | awk '{ if ($2 > 0) printf "%d", $1 / $2 }'; }
 
 # the CSV files once, on a single node (generation is not timed)
