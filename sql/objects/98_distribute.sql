@@ -28,7 +28,7 @@
 CREATE OR REPLACE FUNCTION revrec.distribute() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    -- per-customer tables and their single-column keys (NULL: key already has customer_id)
+    -- per-customer tables, distributed by customer_id (customer first: the others co-locate with it)
     dist     text[] := ARRAY['customer', 'billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line',
                              'usage', 'milestone', 'credit_note', 'credit_note_line', 'posting'];
     refs     text[] := ARRAY['currency', 'product', 'ledger_account', 'settings', 'gl_account_map', 'activity'];
