@@ -151,6 +151,9 @@ compare journal_report "SELECT * FROM revrec.journal_report($R, currency => 'USD
 ties=2,1,11,12 compare journal_report_day "SELECT * FROM revrec.journal_report(from_date => '2026-09-01', to_date => '2026-09-30', currency => 'USD', granularity => 'day')"
 compare deferred_revenue "SELECT * FROM revrec.deferred_revenue(as_of => '2026-09-30', currency => 'USD')"
 compare waterfall      "SELECT * FROM revrec.waterfall(as_of => '2026-09-30', currency => 'USD')"
+compare trial_balance  "SELECT * FROM revrec.trial_balance(as_of => '2026-09-30')"
+compare deferred_rollforward "SELECT * FROM revrec.deferred_rollforward(from_date => '2026-09-01', to_date => '2026-09-30', \"by\" => 'customer_product')"
+compare unbilled_rollforward "SELECT * FROM revrec.unbilled_rollforward(from_date => '2026-09-01', to_date => '2026-09-30')"
 # the GL files need account mappings and Xero's tax rate: the same on both sides
 for p in $SINGLE $COORD; do
     cpsql $p -d revrec -c "INSERT INTO revrec.gl_account_map (target, account_code, external_account)

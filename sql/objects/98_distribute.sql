@@ -513,6 +513,91 @@ BEGIN
            AND revrec._check_xero_codes($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, false))
          ORDER BY r.journal_number, r.entry_date, r.direction DESC, r.account, r.amount) m;
 END $f$
+$ov$,
+$ov$
+CREATE OR REPLACE FUNCTION revrec.trial_balance(as_of date, currency text DEFAULT NULL)
+    RETURNS TABLE (currency_code text, account text, name text, normal_balance text,
+                   debits numeric, credits numeric, balance numeric)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $f$
+BEGIN
+    RETURN QUERY
+    SELECT p.currency, a.code, a.name, a.normal_balance,
+           sum(e.amount) FILTER (WHERE e.direction = 'debit'),
+           sum(e.amount) FILTER (WHERE e.direction = 'credit'),
+           sum(CASE WHEN e.direction = a.normal_balance THEN e.amount ELSE -e.amount END)
+      FROM revrec.posting p
+     CROSS JOIN LATERAL revrec._entries(ROW(p.*)::revrec.posting, NULL, trial_balance.as_of, true) e
+      JOIN revrec.ledger_account a ON a.account_id = e.account_id
+     WHERE p.first_date <= trial_balance.as_of
+       AND (trial_balance.currency IS NULL OR p.currency = trial_balance.currency)
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2;
+END $f$
+$ov$,
+$ov$
+CREATE OR REPLACE FUNCTION revrec._rollforward(p_account integer, p_from date, p_to date, p_currency text,
+    p_customer text, p_product text, p_by text)
+    RETURNS TABLE (currency text, opening numeric, billed numeric, recognized numeric, credit_notes numeric,
+                   voids numeric, manual numeric, closing numeric, customer_id text, product_id text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $f$
+BEGIN
+    RETURN QUERY
+    WITH m AS (
+        -- opening balances (minor units, normal direction)
+        SELECT p.currency, p.customer_id AS cust, p.product_id AS prod,
+               CASE WHEN p_account = 2 THEN -(revrec._posting_summary(ROW(p.*)::revrec.posting, p_from - 1, p_from - 1)).deferred
+                    ELSE (revrec._posting_summary(ROW(p.*)::revrec.posting, p_from - 1, p_from - 1)).unbilled END AS opening,
+               NULL::text AS kind, 0::numeric AS amount
+          FROM revrec.posting p
+         WHERE p.first_date < p_from
+           AND (p_currency IS NULL OR p.currency = p_currency)
+           AND (p_customer IS NULL OR p.customer_id = p_customer)
+           AND (p_product IS NULL OR p.product_id = p_product)
+        UNION ALL
+        -- the period's movements
+        SELECT p.currency, p.customer_id, p.product_id, 0,
+               CASE WHEN p.journal_type = 'manual' THEN 'manual'
+                    WHEN p.reason = 'void' THEN 'voids'
+                    WHEN p.source = 'credit_note' THEN 'credit_notes'
+                    WHEN e.direction = 'credit' THEN 'billed'
+                    ELSE 'recognized' END,
+               CASE WHEN e.direction = CASE WHEN p_account = 2 THEN 'credit' ELSE 'debit' END
+                    THEN e.amount ELSE -e.amount END
+          FROM revrec.posting p
+         CROSS JOIN LATERAL revrec._entries(ROW(p.*)::revrec.posting, p_from, p_to, true) e
+         WHERE p.first_date <= p_to AND p.last_date >= p_from AND e.account_id = p_account
+           AND (p_currency IS NULL OR p.currency = p_currency)
+           AND (p_customer IS NULL OR p.customer_id = p_customer)
+           AND (p_product IS NULL OR p.product_id = p_product)),
+    g AS (
+        SELECT m.currency,
+               CASE WHEN p_by IN ('customer', 'customer_product') THEN nullif(m.cust, '') END AS cust,
+               CASE WHEN p_by IN ('product', 'customer_product') THEN m.prod END AS prod,
+               revrec.from_minor_units(sum(m.opening)::bigint, m.currency) AS opening,
+               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'billed'), 0) AS billed,
+               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'recognized'), 0) AS recognized,
+               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'credit_notes'), 0) AS credit_notes,
+               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'voids'), 0) AS voids,
+               coalesce(sum(m.amount) FILTER (WHERE m.kind = 'manual'), 0) AS manual
+          FROM m
+         GROUP BY 1, 2, 3),
+    r AS (
+        SELECT g.currency, g.opening, g.billed, g.recognized, g.credit_notes, g.voids, g.manual,
+               g.opening + g.billed + g.recognized + g.credit_notes + g.voids + g.manual AS closing, g.cust, g.prod
+          FROM g
+         WHERE revrec._check_rollforward_args(p_from, p_to, p_by)
+           AND (g.opening <> 0 OR g.billed <> 0 OR g.recognized <> 0 OR g.credit_notes <> 0 OR g.voids <> 0
+                OR g.manual <> 0))
+    SELECT * FROM r
+    UNION ALL
+    -- a currency asked for by name (without by) always has its row: zeros when nothing moved
+    SELECT p_currency, z.z, z.z, z.z, z.z, z.z, z.z, z.z, NULL, NULL
+      FROM (SELECT revrec.from_minor_units(0, p_currency) AS z) z
+     WHERE p_currency IS NOT NULL AND p_by IS NULL
+       AND revrec._check_rollforward_args(p_from, p_to, p_by)
+       AND NOT EXISTS (SELECT 1 FROM r)
+     ORDER BY 1, 9, 10;
+END $f$
 $ov$
     ] LOOP
         EXECUTE stmt;
