@@ -55,8 +55,8 @@ set +e
 
 # --- distribute() -----------------------------------------------------------
 msg=$(cpsql $SINGLE -d revrec -c "SELECT revrec.distribute()" 2>&1)
-if grep -q 'needs Citus' <<<"$msg" && [ "$(cpsql $SINGLE -d revrec -At -c "DO \$\$ BEGIN PERFORM revrec.distribute(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLSTATE; END \$\$" 2>&1 | grep -o 'RV050')" = RV050 ]; then
-    ok "distribute() without Citus: RV050 ($(head -1 <<<"$msg" | cut -c1-90))"
+if grep -q 'needs Citus' <<<"$msg" && [ "$(cpsql $SINGLE -d revrec -At -c "DO \$\$ BEGIN PERFORM revrec.distribute(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLSTATE; END \$\$" 2>&1 | grep -o 'RV060')" = RV060 ]; then
+    ok "distribute() without Citus: RV060 ($(head -1 <<<"$msg" | cut -c1-90))"
 else
     not_ok "distribute() without Citus: $msg"
 fi
@@ -95,8 +95,8 @@ else
     not_ok "coordinator: documents written through the coordinator post (error: $(grep -m1 ERROR <<<"$coord_load"))"
     posted_on_citus=0
     n=$(cpsql $COORD -d revrec -At -c "SELECT (SELECT count(*) FROM revrec.invoice) + (SELECT count(*) FROM revrec.invoice_line) + (SELECT count(*) FROM revrec.posting)")
-    if grep -q 'RV051\|cannot post on Citus' <<<"$coord_load" && [ "$n" = 0 ]; then
-        ok "coordinator: the documents are refused (RV051) and nothing is left written"
+    if grep -q 'RV061\|cannot post on Citus' <<<"$coord_load" && [ "$n" = 0 ]; then
+        ok "coordinator: the documents are refused (RV061) and nothing is left written"
     else
         not_ok "coordinator: a refused load leaves nothing ($n rows of invoices, lines and postings)"
     fi

@@ -17,13 +17,13 @@
 -- customer_id (so a child row must name its parent's customer).  The data
 -- distributed is unique across customers (the single-node keys held it so);
 -- afterwards Citus enforces uniqueness per customer only, and documents
--- cannot be written (RV051, below) (docs/CITUS.md, "Uniqueness").
+-- cannot be written (RV061, below) (docs/CITUS.md, "Uniqueness").
 --
 -- activity is a reference table, not distributed: rows written by settings
 -- changes and close_period have no customer, and Citus refuses NULL in a
 -- distribution column.
 --
--- Nothing here runs on a single node: the function refuses (RV050) when
+-- Nothing here runs on a single node: the function refuses (RV060) when
 -- Citus is not installed in the database.
 CREATE OR REPLACE FUNCTION revrec.distribute() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -67,7 +67,7 @@ DECLARE
     r        record;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
-        RAISE EXCEPTION USING ERRCODE = 'RV050',
+        RAISE EXCEPTION USING ERRCODE = 'RV060',
             MESSAGE = 'revrec.distribute() needs Citus: extension "citus" is not installed in this database',
             HINT = 'Install Citus, add citus to shared_preload_libraries (before revrec), CREATE EXTENSION citus, register the workers, then run revrec.distribute() on the coordinator (docs/CITUS.md).';
     END IF;
@@ -81,7 +81,7 @@ BEGIN
         RETURN;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node n WHERE n.noderole = 'primary' AND n.groupid <> 0) THEN
-        RAISE EXCEPTION USING ERRCODE = 'RV050',
+        RAISE EXCEPTION USING ERRCODE = 'RV060',
             MESSAGE = 'revrec.distribute() found no Citus worker',
             HINT = 'Register the workers first: SELECT citus_set_coordinator_host(...); SELECT citus_add_node(host, port).';
     END IF;
@@ -117,7 +117,7 @@ BEGIN
         EXECUTE cmd;
         FOR r IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
             IF NOT r.success THEN
-                RAISE EXCEPTION USING ERRCODE = 'RV050',
+                RAISE EXCEPTION USING ERRCODE = 'RV060',
                     MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', r.nodename, r.nodeport, r.result),
                     DETAIL = cmd;
             END IF;
@@ -604,7 +604,7 @@ $ov$
     END LOOP;
 END $$;
 
--- On a distributed revrec, documents are refused (RV051) before anything is
+-- On a distributed revrec, documents are refused (RV061) before anything is
 -- written: revrec posts them in triggers and at commit, with queries Citus
 -- cannot run on the shards (transition tables, queries across shards from a
 -- shard), so without this a write failed with Citus's "unrecognized RTE kind".
@@ -614,7 +614,7 @@ CREATE OR REPLACE FUNCTION revrec._citus_refuse() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
-    RAISE EXCEPTION USING ERRCODE = 'RV051',
+    RAISE EXCEPTION USING ERRCODE = 'RV061',
         MESSAGE = pg_catalog.format('revrec cannot post on Citus yet: %s on revrec.%s refused',
                                     TG_OP, pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '')),
         DETAIL = 'revrec posts documents in triggers and at commit with queries Citus cannot run on the shards; nothing was written.',
