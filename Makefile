@@ -59,7 +59,7 @@ sql/$(EXTENSION)--%--$(EXTVERSION).sql: sql/updates/%--$(EXTVERSION).sql $(SQL_O
 	  echo "$(SQL_PREAMBLE)"; \
 	  for f in $< $(SQL_OBJECTS); do echo; echo "-- $$f"; cat $$f; done; } > $@
 
-.PHONY: demo demo-stop test bench valgrind ubsan fuzz
+.PHONY: demo demo-stop test bench valgrind ubsan fuzz citus-test
 demo:
 	bash scripts/demo.sh
 demo-stop:
@@ -74,3 +74,5 @@ ubsan:
 	bash scripts/memcheck.sh ubsan
 fuzz:
 	bash scripts/fuzz.sh
+citus-test:
+	bash scripts/citus-test.sh

@@ -160,3 +160,6 @@ GRANT EXECUTE ON FUNCTION
     revrec._gl_rows(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text)
     TO revrec_reader;
 GRANT EXECUTE ON FUNCTION revrec._close_period(date) TO revrec_admin;
+
+-- revrec.distribute() (98_distribute.sql): superusers only; step 1 took EXECUTE from everyone
+-- and nothing grants it.

@@ -1,0 +1,75 @@
+# Shared set-up for `make citus-test` and bench/citus/posting.sh (sourced, not run):
+# a Citus coordinator and workers, and a plain single node, on loopback ports
+# 5521-5529 with their sockets and data under /tmp/citus-*.  Root only (the
+# clusters run as postgres).  Every cluster started here is stopped by
+# citus_stop_all (the callers' EXIT trap).
+
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+CITUS_NODES=()          # data dirs of the clusters started, for citus_stop_all
+
+# citus_available: Citus's library and extension script are installed.
+citus_available() {
+    [ -f "$($PG_CONFIG --pkglibdir)/citus.so" ] && [ -f "$($PG_CONFIG --sharedir)/extension/citus.control" ]
+}
+
+# citus_start NAME PORT PRELOAD: initdb and start a cluster in /tmp/citus-NAME
+# listening on 127.0.0.1:PORT (and a socket in the same directory).
+citus_start() {
+    local name=$1 port=$2 preload=$3 dir=/tmp/citus-$1
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    local PGHOST=$dir PGPORT=$port
+    rm -rf "$dir"; mkdir -p "$dir"; chown "$PG_OS_USER" "$dir"; chmod 755 "$dir"
+    as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; return 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+port = $port
+shared_preload_libraries = '$preload'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_worker_processes = 16
+max_connections = 100
+max_prepared_transactions = 100
+shared_buffers = 256MB
+work_mem = 64MB
+maintenance_work_mem = 256MB
+max_wal_size = 4GB
+track_commit_timestamp = on
+CONF
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null \
+        || { cat "$dir/server.log" >&2; return 1; }
+    CITUS_NODES+=("$dir")
+}
+
+citus_stop_all() {
+    local d
+    for d in "${CITUS_NODES[@]+"${CITUS_NODES[@]}"}"; do
+        as_pg "$PGBIN/pg_ctl" -D "$d/data" -m fast -w stop >/dev/null 2>&1 || true
+    done
+    CITUS_NODES=()
+}
+
+# cpsql PORT [psql args]: psql as postgres to 127.0.0.1:PORT, stopping on errors.
+cpsql() { local PGPORT=$1 PGHOST=127.0.0.1; shift; as_pg psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# citus_cluster COORD_PORT WORKER_PORT...: start a coordinator and workers
+# (shared_preload_libraries = citus,revrec), create database revrec on each,
+# CREATE EXTENSION citus there and register the workers.
+citus_cluster() {
+    local coord=$1 p; shift
+    citus_start "coord-$coord" "$coord" citus,revrec
+    for p in "$@"; do citus_start "worker-$p" "$p" citus,revrec; done
+    for p in "$coord" "$@"; do
+        cpsql "$p" -d postgres -c "CREATE DATABASE revrec"
+        cpsql "$p" -d revrec -c "CREATE EXTENSION citus"
+    done
+    cpsql "$coord" -d revrec -c "SELECT pg_catalog.citus_set_coordinator_host('127.0.0.1', $coord)" >/dev/null
+    for p in "$@"; do
+        cpsql "$coord" -d revrec -c "SELECT pg_catalog.citus_add_node('127.0.0.1', $p)" >/dev/null
+    done
+}

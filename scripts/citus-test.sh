@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# make citus-test (as root: bash scripts/private.sh make citus-test).
+#
+# Skipped, with a message and exit 0, when Citus is not installed.  Otherwise:
+# a single node (port 5524) and a Citus coordinator (5521) with two workers
+# (5522, 5523) on loopback; revrec.distribute() on the coordinator; the
+# generated company (bench/gen, seed CITUS_SEED, CITUS_SIZE lines) loaded
+# into both; then the journal, the three reports and the four exports
+# compared.  docs/CITUS.md says what passes and what does not yet.
+#
+# Two loads are compared on the Citus side:
+#   1. posting through the coordinator: the company's documents written with
+#      COPY into the distributed tables, posted at COMMIT as on a single node;
+#   2. storage and reports only: the single node's documents, postings and
+#      activity log copied into the distributed tables with revrec's
+#      (ORIGIN) triggers off, so that the reports and exports can be compared
+#      on the same ledger even while (1) fails.
+# Every check prints ok / not ok; the last line is "N passed, N failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/citus-lib.sh"
+set +e
+
+if ! citus_available; then
+    echo "citus-test: skipped: Citus is not installed in $($PG_CONFIG --pkglibdir) (docs/CITUS.md says how to build it)"
+    exit 0
+fi
+[ $IS_ROOT = 1 ] || { echo "citus-test: run as root (bash scripts/private.sh make citus-test)" >&2; exit 1; }
+
+SEED=${CITUS_SEED:-42}
+SIZE=${CITUS_SIZE:-5000}
+COORD=5521 W1=5522 W2=5523 SINGLE=5524
+OUT=${CITUS_OUT:-/tmp/citus-test-out}
+rm -rf "$OUT"; mkdir -p "$OUT"; chmod 777 "$OUT"
+CSV=/tmp/citus-csv-$SEED-$SIZE; mkdir -p "$CSV"; chown "$PG_OS_USER" "$CSV"
+
+trap 'citus_stop_all' EXIT
+trap 'exit 130' INT TERM
+
+pass=0 fail=0
+ok()     { pass=$((pass + 1)); echo "ok - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+set -e
+build_install
+citus_start single $SINGLE revrec
+cpsql $SINGLE -d postgres -c "CREATE DATABASE revrec"
+cpsql $SINGLE -d revrec -c "CREATE EXTENSION revrec"
+citus_cluster $COORD $W1 $W2
+cpsql $COORD -d revrec -c "CREATE EXTENSION revrec"
+# one transaction writes reference tables (products) after distributed ones
+# (customers): Citus needs one connection per node for that
+cpsql $COORD -d revrec -c "ALTER DATABASE revrec SET citus.multi_shard_modify_mode = 'sequential'"
+set +e
+
+# --- distribute() -----------------------------------------------------------
+msg=$(cpsql $SINGLE -d revrec -c "SELECT revrec.distribute()" 2>&1)
+if grep -q 'needs Citus' <<<"$msg" && [ "$(cpsql $SINGLE -d revrec -At -c "DO \$\$ BEGIN PERFORM revrec.distribute(); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLSTATE; END \$\$" 2>&1 | grep -o 'RV060')" = RV060 ]; then
+    ok "distribute() without Citus: RV060 ($(head -1 <<<"$msg" | cut -c1-90))"
+else
+    not_ok "distribute() without Citus: $msg"
+fi
+
+t0=$(date +%s.%N)
+if msg=$(cpsql $COORD -d revrec -c "SELECT revrec.distribute()" 2>&1); then
+    ok "distribute() on the coordinator ($(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)") s)"
+else
+    not_ok "distribute() on the coordinator: $(grep -v 'NOTICE\|DETAIL\|HINT' <<<"$msg")"
+fi
+shape=$(cpsql $COORD -d revrec -At -c "
+    SELECT string_agg(c.relname || ':' || p.partmethod::text, ' ' ORDER BY c.relname)
+      FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid")
+want='activity:n billing_schedule_line:h credit_grant:h credit_note:h credit_note_line:h currency:n customer:h gl_account_map:n invoice:h invoice_line:h ledger_account:n milestone:h posting:h product:n settings:n usage:h'
+if [ "$shape" = "$want" ]; then ok "reference (n) and distributed (h) tables: $shape"; else not_ok "tables: $shape"; fi
+n=$(cpsql $COORD -d revrec -At -c "SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE partmethod = 'h'")
+if [ "$n" = 1 ]; then ok "every distributed table co-located"; else not_ok "distributed tables in $n co-location groups"; fi
+again=$(cpsql $COORD -d revrec -c "SELECT revrec.distribute()" 2>&1)
+if grep -q 'already distributed' <<<"$again"; then ok "distribute() twice: a notice"; else not_ok "distribute() twice: $again"; fi
+
+# --- the company on the single node ------------------------------------------
+load() {   # load PORT -> prints load.sh's line or the error
+    as_pg env PGOPTIONS="-c client_min_messages=warning ${2:-}" PGHOST=127.0.0.1 PGPORT=$1 PGUSER=postgres GEN_DB=revrec bash "$ROOT/bench/gen/load.sh" revrec "$SEED" "$SIZE" "$CSV" 2>&1 | tail -3
+}
+single_load=$(load $SINGLE)
+echo "# single node: $single_load"
+grep -q '^load lines=' <<<"$single_load" && ok "single node: company loaded and posted" || not_ok "single node load: $single_load"
+
+# --- 1. posting through the coordinator --------------------------------------
+coord_load=$(load $COORD)
+echo "# coordinator: $coord_load"
+if grep -q '^load lines=' <<<"$coord_load"; then
+    ok "coordinator: company loaded and posted at COMMIT"
+    posted_on_citus=1
+else
+    not_ok "coordinator: documents written through the coordinator post (error: $(grep -m1 ERROR <<<"$coord_load"))"
+    posted_on_citus=0
+    n=$(cpsql $COORD -d revrec -At -c "SELECT (SELECT count(*) FROM revrec.invoice) + (SELECT count(*) FROM revrec.invoice_line) + (SELECT count(*) FROM revrec.posting)")
+    if grep -q 'RV061\|cannot post on Citus' <<<"$coord_load" && [ "$n" = 0 ]; then
+        ok "coordinator: the documents are refused (RV061) and nothing is left written"
+    else
+        not_ok "coordinator: a refused load leaves nothing ($n rows of invoices, lines and postings)"
+    fi
+fi
+
+# --- 2. the single node's ledger copied into the distributed tables ----------
+if [ $posted_on_citus = 0 ]; then
+    copy_ok=1
+    for t in customer product credit_grant billing_schedule_line invoice invoice_line usage milestone \
+             credit_note credit_note_line posting activity; do
+        cols=$(cpsql $SINGLE -d revrec -At -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                                                 WHERE attrelid = 'revrec.$t'::regclass AND attnum > 0 AND NOT attisdropped")
+        # the install's activity rows (none) and the coordinator's: copied as they are
+        if ! msg=$( { cpsql $SINGLE -d revrec -c "COPY revrec.$t ($cols) TO STDOUT" |
+                      cpsql $COORD -d revrec -c "SET citus.propagate_set_commands = 'local'" \
+                            -c "BEGIN" -c "SET LOCAL session_replication_role = replica" \
+                            -c "COPY revrec.$t ($cols) FROM STDIN" -c "COMMIT"; } 2>&1); then
+            not_ok "copy of revrec.$t into the distributed tables: $(grep -m1 ERROR <<<"$msg")"; copy_ok=0
+        fi
+    done
+    [ $copy_ok = 1 ] && ok "single node's documents, postings and activity copied into the distributed tables (triggers off)"
+fi
+
+# --- comparisons ---------------------------------------------------------------
+# compare NAME SQL [sorted]: the query's rows on both sides must be equal, in
+# the same order (sorted first for queries without an ORDER BY)
+compare() {
+    local name=$1 sql=$2 sorted=${3:-}
+    cpsql $SINGLE -d revrec -At -c "COPY ($sql) TO STDOUT" > "$OUT/$name.single" 2>&1
+    cpsql $COORD -d revrec -At -c "COPY ($sql) TO STDOUT" > "$OUT/$name.citus" 2>"$OUT/$name.citus.err"
+    if [ -n "$sorted" ]; then
+        sort -o "$OUT/$name.single" "$OUT/$name.single"; sort -o "$OUT/$name.citus" "$OUT/$name.citus"
+    fi
+    rows=$(wc -l < "$OUT/$name.single")
+    if [ -s "$OUT/$name.citus.err" ]; then
+        not_ok "$name equals the single node's ($rows rows there); on Citus: $(grep -m1 ERROR "$OUT/$name.citus.err")"
+    elif [ "$rows" = 0 ]; then
+        not_ok "$name: no rows on the single node (nothing compared)"
+    elif cmp -s "$OUT/$name.single" "$OUT/$name.citus"; then
+        ok "$name equals the single node's ($rows rows)"
+    elif cmp -s <(sort "$OUT/$name.single") <(sort "$OUT/$name.citus") && [ -n "${ties:-}" ] \
+         && cmp -s <(cut -f"$ties" "$OUT/$name.single") <(cut -f"$ties" "$OUT/$name.citus"); then
+        ok "$name: the single node's rows ($rows), in the report's order (fields $ties); rows equal on those come in another order"
+    else
+        not_ok "$name differs ($rows rows on the single node, $(wc -l < "$OUT/$name.citus") on Citus; diff in $OUT)"
+    fi
+}
+R="from_date => '2024-11-01', to_date => '2026-10-31'"
+compare posting_rows   "SELECT customer_id, source, source_id, line_id, reason, entries, sched_start, sched_end, sched_amount, sched_months FROM revrec.posting" sorted
+compare journal        "SELECT * FROM revrec.journal_entry" sorted
+compare journal_report "SELECT * FROM revrec.journal_report($R, currency => 'USD', granularity => 'month')"
+ties=2,1,11,12 compare journal_report_day "SELECT * FROM revrec.journal_report(from_date => '2026-09-01', to_date => '2026-09-30', currency => 'USD', granularity => 'day')"
+compare deferred_revenue "SELECT * FROM revrec.deferred_revenue(as_of => '2026-09-30', currency => 'USD')"
+compare waterfall      "SELECT * FROM revrec.waterfall(as_of => '2026-09-30', currency => 'USD')"
+compare trial_balance  "SELECT * FROM revrec.trial_balance(as_of => '2026-09-30')"
+compare deferred_rollforward "SELECT * FROM revrec.deferred_rollforward(from_date => '2026-09-01', to_date => '2026-09-30', \"by\" => 'customer_product')"
+compare unbilled_rollforward "SELECT * FROM revrec.unbilled_rollforward(from_date => '2026-09-01', to_date => '2026-09-30')"
+# the GL files need account mappings and Xero's tax rate: the same on both sides
+for p in $SINGLE $COORD; do
+    cpsql $p -d revrec -c "INSERT INTO revrec.gl_account_map (target, account_code, external_account)
+        SELECT t, a, CASE t WHEN 'xero' THEN 'X' || upper(left(a, 3)) ELSE t || '-' || a END FROM unnest(ARRAY['xero', 'quickbooks', 'netsuite']) t,
+               unnest(ARRAY['billed', 'deferred', 'recognized', 'unbilled']) a" \
+        -c "UPDATE revrec.settings SET xero_tax_rate = 'Tax Exempt'" >"$OUT/settings.$p" 2>&1 \
+        || not_ok "GL mappings and settings on port $p: $(grep -m1 ERROR "$OUT/settings.$p")"
+done
+for f in sequence xero quickbooks netsuite; do
+    for g in day month; do
+        compare "export_${f}_$g" "SELECT * FROM revrec.export_$f(from_date => '2026-09-01', to_date => '2026-09-30', currency => 'USD', granularity => '$g')"
+    done
+done
+
+echo "# outputs in $OUT"
+# CITUS_KEEP=FILE: keep the clusters running while FILE exists (debugging)
+if [ -n "${CITUS_KEEP:-}" ]; then
+    echo "# clusters kept while $CITUS_KEEP exists"
+    while [ -f "$CITUS_KEEP" ]; do sleep 2; done
+fi
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
