@@ -160,3 +160,10 @@ GRANT EXECUTE ON FUNCTION
     revrec._gl_rows(text, date, date, text, timestamptz, text, text, text, text, text, text, boolean, text)
     TO revrec_reader;
 GRANT EXECUTE ON FUNCTION revrec._close_period(date) TO revrec_admin;
+
+-- 7. Sources (92_sources*.sql): attaching, detaching and syncing a billing
+-- system's tables are revrec_admin's (attach_source also checks the login role
+-- may put triggers on them); readers see what is attached and what was refused.
+GRANT SELECT ON revrec.source, revrec.source_error TO revrec_reader;
+GRANT EXECUTE ON FUNCTION revrec.attach_source(text, text, jsonb), revrec.detach_source(text),
+    revrec.sync_source(text, timestamptz) TO revrec_admin;
