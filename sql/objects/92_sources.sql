@@ -71,6 +71,15 @@ BEGIN ATOMIC
     SELECT round(minor / (10::numeric ^ exp), exp + greatest(scale(minor), 0));
 END;
 
+-- An amount with as many decimals as its currency has, when its value allows
+-- (Kill Bill's numeric(15,9)); otherwise unchanged, for revrec to refuse (RV002).
+CREATE OR REPLACE FUNCTION revrec._source_exact(amount numeric, currency text) RETURNS numeric
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT CASE WHEN amount = round(amount, c.exponent) THEN round(amount, c.exponent) ELSE amount END
+      FROM revrec.currency c WHERE c.code = currency;
+END;
+
 -- A moment as a date in the source's time zone (option "timezone", UTC).
 CREATE OR REPLACE FUNCTION revrec._source_date(ts timestamptz, tz text) RETURNS date
     LANGUAGE sql STABLE
@@ -295,7 +304,7 @@ BEGIN
         CASE s.kind || '/' || p_document
         WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj));
         WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj));
-        WHEN 'killbill/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._killbill_invoice(s.options, obj));
+        WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj));
         WHEN 'lago/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._lago_invoice(s.options, obj));
         WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj));
         END CASE;
