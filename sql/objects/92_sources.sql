@@ -305,7 +305,7 @@ BEGIN
         WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj));
         WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj));
         WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj));
-        WHEN 'lago/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._lago_invoice(s.options, obj));
+        WHEN 'lago/invoice' THEN PERFORM revrec._lago_apply(revrec._lago_invoice(s.options, obj));
         WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj));
         END CASE;
         INSERT INTO revrec._source_state AS t (source, document, key, digest) VALUES (s.kind, p_document, p_key, dig)
