@@ -95,6 +95,17 @@ BEGIN ATOMIC
     SELECT coalesce(opts->'products'->>src, src, opts->>'default_product', 'unmapped');
 END;
 
+-- Post what the mapping wrote: now, unless a batch of documents is being
+-- mapped (revrec.source_batch = on, _source_map_all): then once at the end of
+-- the batch, whose failure maps each of its documents again on its own.
+CREATE OR REPLACE FUNCTION revrec._source_post() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF coalesce(current_setting('revrec.source_batch', true), '') <> 'on' THEN
+        PERFORM revrec.flush();
+    END IF;
+END $$;
+
 -- Reconcile one invoice with what revrec holds.  d: invoice_id,
 -- invoice_number, customer_id, customer_name, currency, accounting_date,
 -- status ('issued' or 'void'), void_date, added_on (the accounting date of
@@ -133,7 +144,7 @@ BEGIN
                coalesce(l.billing, 'in_advance'), l.service_start, l.service_end, l.recognition_method, l.recognize_on,
                l.grant_id, l.description
           FROM jsonb_populate_recordset(NULL::revrec.invoice_line, d->'lines') l;
-        PERFORM revrec.flush();
+        PERFORM revrec._source_post();
         SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = id;
     ELSE
         -- posted history never changes: a line revrec holds that the source
@@ -174,12 +185,13 @@ BEGIN
                        l.grant_id, l.description
                   FROM jsonb_populate_recordset(NULL::revrec.invoice_line, d->'lines') l
                  WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line x WHERE x.line_id = l.line_id);
-                PERFORM revrec.flush();
+                PERFORM revrec._source_post();
             END IF;
         END IF;
     END IF;
 
     IF d->>'status' = 'void' AND inv.status = 'issued' THEN
+        PERFORM revrec.flush();   -- a void reverses what is posted: post first
         UPDATE revrec.invoice
            SET status = 'void', void_date = greatest(coalesce((d->>'void_date')::date, current_date), accounting_date)
          WHERE (invoice_id = id OR (invoice_id LIKE '%+%' AND split_part(invoice_id, '+', 1) = id
@@ -231,7 +243,7 @@ BEGIN
         INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, line_id, product_id, amount, description)
         SELECT l.credit_note_line_id, id, d->>'customer_id', l.line_id, l.product_id, l.amount, l.description
           FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l;
-        PERFORM revrec.flush();
+        PERFORM revrec._source_post();
         SELECT * INTO cn FROM revrec.credit_note WHERE credit_note_id = id;
     ELSE
         SELECT coalesce(l.credit_note_line_id, x.credit_note_line_id) AS line_id INTO bad
@@ -248,6 +260,7 @@ BEGIN
         END IF;
     END IF;
     IF d->>'status' = 'void' AND cn.status = 'issued' THEN
+        PERFORM revrec.flush();
         UPDATE revrec.credit_note
            SET status = 'void', void_date = greatest(coalesce((d->>'void_date')::date, current_date), credit_date)
          WHERE credit_note_id = id;
@@ -278,40 +291,48 @@ BEGIN
     END CASE;
 END $$;
 
--- Map one source document in its own subtransaction: 'mapped', 'unchanged'
--- or 'refused' (then in revrec.source_error).
-CREATE OR REPLACE FUNCTION revrec._source_map(s revrec.source, p_document text, p_key text, force boolean) RETURNS text
+-- Map one source document: 'mapped' or 'unchanged' (errors propagate).
+CREATE OR REPLACE FUNCTION revrec._source_map_one(s revrec.source, p_document text, p_key text, force boolean) RETURNS text
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     obj jsonb;
     dig text;
+BEGIN
+    obj := revrec._source_fetch(s, p_document, p_key);
+    IF obj IS NULL THEN
+        -- the row is gone: what revrec posted stays (never an edit of history)
+        DELETE FROM revrec.source_error WHERE source = s.kind AND document = p_document AND key = p_key;
+        RETURN 'unchanged';
+    END IF;
+    dig := md5(obj::text || s.options::text);
+    IF NOT force AND EXISTS (SELECT 1 FROM revrec._source_state
+                              WHERE source = s.kind AND document = p_document AND key = p_key AND digest = dig)
+       AND NOT EXISTS (SELECT 1 FROM revrec.source_error
+                        WHERE source = s.kind AND document = p_document AND key = p_key) THEN
+        RETURN 'unchanged';
+    END IF;
+    CASE s.kind || '/' || p_document
+    WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj));
+    WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj));
+    WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj));
+    WHEN 'lago/invoice' THEN PERFORM revrec._lago_apply(revrec._lago_invoice(s.options, obj));
+    WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj));
+    END CASE;
+    INSERT INTO revrec._source_state AS t (source, document, key, digest) VALUES (s.kind, p_document, p_key, dig)
+    ON CONFLICT (source, document, key) DO UPDATE SET digest = EXCLUDED.digest, mapped_at = now();
+    DELETE FROM revrec.source_error WHERE source = s.kind AND document = p_document AND key = p_key;
+    RETURN 'mapped';
+END $$;
+
+-- Map one source document in its own subtransaction, posting it there:
+-- 'mapped', 'unchanged' or 'refused' (then in revrec.source_error).
+CREATE OR REPLACE FUNCTION revrec._source_map(s revrec.source, p_document text, p_key text, force boolean) RETURNS text
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
     e_state text; e_msg text; e_detail text; e_hint text;
 BEGIN
     BEGIN
-        obj := revrec._source_fetch(s, p_document, p_key);
-        IF obj IS NULL THEN
-            -- the row is gone: what revrec posted stays (never an edit of history)
-            DELETE FROM revrec.source_error WHERE source = s.kind AND document = p_document AND key = p_key;
-            RETURN 'unchanged';
-        END IF;
-        dig := md5(obj::text || s.options::text);
-        IF NOT force AND EXISTS (SELECT 1 FROM revrec._source_state
-                                  WHERE source = s.kind AND document = p_document AND key = p_key AND digest = dig)
-           AND NOT EXISTS (SELECT 1 FROM revrec.source_error
-                            WHERE source = s.kind AND document = p_document AND key = p_key) THEN
-            RETURN 'unchanged';
-        END IF;
-        CASE s.kind || '/' || p_document
-        WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj));
-        WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj));
-        WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj));
-        WHEN 'lago/invoice' THEN PERFORM revrec._lago_apply(revrec._lago_invoice(s.options, obj));
-        WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj));
-        END CASE;
-        INSERT INTO revrec._source_state AS t (source, document, key, digest) VALUES (s.kind, p_document, p_key, dig)
-        ON CONFLICT (source, document, key) DO UPDATE SET digest = EXCLUDED.digest, mapped_at = now();
-        DELETE FROM revrec.source_error WHERE source = s.kind AND document = p_document AND key = p_key;
-        RETURN 'mapped';
+        RETURN revrec._source_map_one(s, p_document, p_key, force);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
                                 e_hint = PG_EXCEPTION_HINT;
@@ -324,17 +345,28 @@ BEGIN
     RETURN 'refused';
 END $$;
 
--- Map a list of (source, document, key): invoices first (a credit note
--- credits an invoice), each once.
+-- Map a list of (source, document, key[, order]): invoices first (a credit
+-- note credits an invoice), each once, in batches of 100 documents mapped
+-- together and posted by one flush(); a batch that fails anywhere is rolled
+-- back and its documents are mapped again one by one, each in its own
+-- subtransaction, so a refusal is the refused document's alone.
 CREATE OR REPLACE FUNCTION revrec._source_map_all(keys jsonb, force boolean,
     OUT mapped bigint, OUT unchanged bigint, OUT refused bigint)
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    r   record;
-    s   revrec.source;
-    res text;
+    r      record;
+    s      revrec.source;
+    res    text;
+    batch  text[] := '{}';
+    m      bigint;
+    u      bigint;
+    i      integer;
+    doc    text;
+    key    text;
+    src    text;
 BEGIN
     mapped := 0; unchanged := 0; refused := 0;
+    PERFORM set_config('revrec.source_batch', 'off', true);   -- whatever the session set
     FOR r IN SELECT x.source, x.document, x.key
                FROM (SELECT DISTINCT ON (k->>0, k->>1, k->>2) k->>0 AS source, k->>1 AS document, k->>2 AS key,
                             coalesce((k->>3)::numeric, 0) AS ord
@@ -342,11 +374,53 @@ BEGIN
                       ORDER BY k->>0, k->>1, k->>2, coalesce((k->>3)::numeric, 0)) x
               ORDER BY x.source, x.document <> 'invoice', x.ord, x.key
     LOOP
-        IF s.kind IS DISTINCT FROM r.source THEN
-            SELECT * INTO s FROM revrec.source WHERE kind = r.source;
+        batch := batch || ARRAY[r.source, r.document, r.key];
+        CONTINUE WHEN cardinality(batch) < 300;
+        SELECT b.mapped, b.unchanged, b.refused INTO m, u, i FROM revrec._source_map_batch(batch, force) b;
+        mapped := mapped + m; unchanged := unchanged + u; refused := refused + i;
+        batch := '{}';
+    END LOOP;
+    IF cardinality(batch) > 0 THEN
+        SELECT b.mapped, b.unchanged, b.refused INTO m, u, i FROM revrec._source_map_batch(batch, force) b;
+        mapped := mapped + m; unchanged := unchanged + u; refused := refused + i;
+    END IF;
+END $$;
+
+-- One batch: (source, document, key) triples flattened into one array.
+CREATE OR REPLACE FUNCTION revrec._source_map_batch(batch text[], force boolean,
+    OUT mapped bigint, OUT unchanged bigint, OUT refused bigint)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s   revrec.source;
+    res text;
+    n   integer := cardinality(batch) / 3;
+BEGIN
+    mapped := 0; unchanged := 0; refused := 0;
+    IF n > 1 THEN
+        BEGIN
+            PERFORM set_config('revrec.source_batch', 'on', true);
+            FOR i IN 0 .. n - 1 LOOP
+                IF s.kind IS DISTINCT FROM batch[3 * i + 1] THEN
+                    SELECT * INTO s FROM revrec.source WHERE kind = batch[3 * i + 1];
+                END IF;
+                CONTINUE WHEN s.kind IS NULL;   -- detached meanwhile
+                res := revrec._source_map_one(s, batch[3 * i + 2], batch[3 * i + 3], force);
+                IF res = 'mapped' THEN mapped := mapped + 1; ELSE unchanged := unchanged + 1; END IF;
+            END LOOP;
+            PERFORM set_config('revrec.source_batch', 'off', true);
+            PERFORM revrec.flush();
+            RETURN;
+        EXCEPTION WHEN OTHERS THEN
+            mapped := 0; unchanged := 0;   -- rolled back: one by one below
+        END;
+    END IF;
+    s := NULL;
+    FOR i IN 0 .. n - 1 LOOP
+        IF s.kind IS DISTINCT FROM batch[3 * i + 1] THEN
+            SELECT * INTO s FROM revrec.source WHERE kind = batch[3 * i + 1];
         END IF;
-        CONTINUE WHEN s.kind IS NULL;   -- detached meanwhile
-        res := revrec._source_map(s, r.document, r.key, force);
+        CONTINUE WHEN s.kind IS NULL;
+        res := revrec._source_map(s, batch[3 * i + 2], batch[3 * i + 3], force);
         IF res = 'mapped' THEN mapped := mapped + 1;
         ELSIF res = 'refused' THEN refused := refused + 1;
         ELSE unchanged := unchanged + 1; END IF;

@@ -4,7 +4,7 @@
 -- cycle written the way the sync engine writes (upserts of the whole API
 -- object), committed statement by statement so the mapping runs at each
 -- commit.  README "Sources".
-SELECT plan(45);
+SELECT plan(46);
 
 CREATE SCHEMA stripe;
 CREATE TABLE stripe.invoices (
@@ -194,6 +194,11 @@ SELECT is((SELECT status FROM revrec.invoice WHERE invoice_id = 'in_3'), 'issued
 SELECT is((SELECT refused FROM revrec.sync_source('stripe')), 2::bigint, 'sync_source retries the rest: two still refused');
 SELECT is((SELECT status FROM revrec.credit_note WHERE credit_note_id = 'cn_3'), 'issued', 'the credit note posted once its invoice did');
 SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id IN ('in_3', 'cn_3')), 2::bigint, 'each once');
+
+SELECT attempts AS a FROM revrec.source_error WHERE key = 'in_5' \gset in5_
+UPDATE revrec.settings SET credit_note_mode = 'adjust';
+SELECT is((SELECT attempts FROM revrec.source_error WHERE key = 'in_5'), :in5_a + 1, 'a settings change retries what was refused');
+UPDATE revrec.settings SET credit_note_mode = 'cancel';
 
 -- 9. a changed posted line is refused, never edited
 SELECT pg_temp.put(pg_temp.inv('in_3', 'open', '2025-04-01',
