@@ -106,6 +106,45 @@ BEGIN
     END IF;
 END $$;
 
+-- In a batch, new invoices and their lines are staged in temporary tables and
+-- written with one INSERT each at the end of the batch (revrec checks
+-- references and lines once per statement), or before anything reads them.
+CREATE OR REPLACE FUNCTION revrec._source_batching() RETURNS boolean
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT coalesce(current_setting('revrec.source_batch', true), '') = 'on';
+END;
+
+CREATE OR REPLACE FUNCTION revrec._source_stage() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS revrec_source_invoice (
+        invoice_id text, invoice_number text, customer_id text, currency text, accounting_date date) ON COMMIT DROP;
+    CREATE TEMP TABLE IF NOT EXISTS revrec_source_line (
+        seq bigserial, line_id text, invoice_id text, customer_id text, product_id text, amount numeric, kind text,
+        group_id text, billing text, service_start date, service_end date, recognition_method text, recognize_on date,
+        grant_id text, description text) ON COMMIT DROP;
+END $$;
+
+CREATE OR REPLACE FUNCTION revrec._source_unstage() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF to_regclass('pg_temp.revrec_source_invoice') IS NULL THEN
+        RETURN;   -- (checked alone: the next statement is planned only if the table exists)
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_temp.revrec_source_invoice) THEN
+        RETURN;
+    END IF;
+    INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+    SELECT invoice_id, invoice_number, customer_id, currency, accounting_date, 'issued' FROM pg_temp.revrec_source_invoice;
+    INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
+                                     service_start, service_end, recognition_method, recognize_on, grant_id, description)
+    SELECT line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
+           service_start, service_end, recognition_method, recognize_on, grant_id, description
+      FROM pg_temp.revrec_source_line ORDER BY seq;
+    TRUNCATE pg_temp.revrec_source_invoice, pg_temp.revrec_source_line;
+END $$;
+
 -- Reconcile one invoice with what revrec holds.  d: invoice_id,
 -- invoice_number, customer_id, customer_name, currency, accounting_date,
 -- status ('issued' or 'void'), void_date, added_on (the accounting date of
@@ -135,7 +174,18 @@ BEGIN
       FROM jsonb_array_elements(coalesce(d->'products', '[]')) p
     ON CONFLICT DO NOTHING;
 
-    IF inv.invoice_id IS NULL THEN
+    IF inv.invoice_id IS NULL AND revrec._source_batching() THEN
+        PERFORM revrec._source_stage();
+        INSERT INTO pg_temp.revrec_source_invoice
+        VALUES (id, d->>'invoice_number', d->>'customer_id', d->>'currency', (d->>'accounting_date')::date);
+        INSERT INTO pg_temp.revrec_source_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
+                                                service_start, service_end, recognition_method, recognize_on, grant_id, description)
+        SELECT l.line_id, id, d->>'customer_id', l.product_id, l.amount, coalesce(l.kind, 'charge'), l.group_id,
+               coalesce(l.billing, 'in_advance'), l.service_start, l.service_end, l.recognition_method, l.recognize_on,
+               l.grant_id, l.description
+          FROM jsonb_populate_recordset(NULL::revrec.invoice_line, d->'lines') l;
+        inv.invoice_id := id; inv.status := 'issued';
+    ELSIF inv.invoice_id IS NULL THEN
         INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
         VALUES (id, d->>'invoice_number', d->>'customer_id', d->>'currency', (d->>'accounting_date')::date, 'issued');
         INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
@@ -191,6 +241,7 @@ BEGIN
     END IF;
 
     IF d->>'status' = 'void' AND inv.status = 'issued' THEN
+        PERFORM revrec._source_unstage();
         PERFORM revrec.flush();   -- a void reverses what is posted: post first
         UPDATE revrec.invoice
            SET status = 'void', void_date = greatest(coalesce((d->>'void_date')::date, current_date), accounting_date)
@@ -216,6 +267,7 @@ DECLARE
     inv text;
 BEGIN
     IF d IS NULL THEN RETURN; END IF;
+    PERFORM revrec._source_unstage();   -- the invoices it may credit, written
     SELECT * INTO cn FROM revrec.credit_note WHERE credit_note_id = id;
     IF cn.credit_note_id IS NULL THEN
         IF jsonb_array_length(coalesce(d->'lines', '[]')) = 0 THEN
@@ -407,6 +459,7 @@ BEGIN
                 res := revrec._source_map_one(s, batch[3 * i + 2], batch[3 * i + 3], force);
                 IF res = 'mapped' THEN mapped := mapped + 1; ELSE unchanged := unchanged + 1; END IF;
             END LOOP;
+            PERFORM revrec._source_unstage();
             PERFORM set_config('revrec.source_batch', 'off', true);
             PERFORM revrec.flush();
             RETURN;
