@@ -4,7 +4,7 @@
 -- cycle written the way the sync engine writes (upserts of the whole API
 -- object), committed statement by statement so the mapping runs at each
 -- commit.  README "Sources".
-SELECT plan(46);
+SELECT plan(52);
 
 CREATE SCHEMA stripe;
 CREATE TABLE stripe.invoices (
@@ -226,5 +226,35 @@ SELECT throws_ok($$INSERT INTO public.mine VALUES ('x')$$, '42501', NULL, 'the c
 SELECT is(has_function_privilege('revrec_admin', 'revrec._source_capture()', 'EXECUTE'), false, 'no role may attach the capture trigger');
 SELECT is(revrec.detach_source('stripe'), true, 'detach_source');
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'revrec_capture_%'), 0::bigint, 'the triggers are gone; the ledger stays');
+
+-- 12. an older sync engine (before migration 0042): plain columns, no _raw_data
+CREATE SCHEMA stripe_v1;
+CREATE TYPE stripe_v1.invoice_status AS ENUM ('draft', 'open', 'paid', 'uncollectible', 'void');
+CREATE TABLE stripe_v1.invoices (
+    id text PRIMARY KEY, object text, currency text, lines jsonb, status stripe_v1.invoice_status, total bigint,
+    created integer, customer_name text, number text, status_transitions jsonb, customer text,
+    updated_at timestamptz DEFAULT now());
+CREATE TABLE stripe_v1.credit_notes (
+    id text PRIMARY KEY, object text, amount integer, created integer, currency text, customer text, invoice text,
+    lines jsonb, number text, status text, voided_at text);
+SELECT is((SELECT source_schema FROM revrec.attach_source('stripe', 'stripe_v1')), 'stripe_v1', 'attached to an older install');
+INSERT INTO stripe_v1.invoices (id, currency, lines, status, created, customer_name, number, status_transitions, customer)
+SELECT o->>'id', o->>'currency', o->'lines', (o->>'status')::stripe_v1.invoice_status, (o->>'created')::integer,
+       o->>'customer_name', 'V1-7', o->'status_transitions', o->>'customer'
+  FROM (SELECT pg_temp.inv('in_7', 'open', '2025-05-01',
+                           jsonb_build_array(pg_temp.line('il_7a', 36000, '2025-05-01', '2026-05-01', 'prod_plan')))) x (o);
+SELECT is((SELECT amount || ' ' || service_end FROM revrec.invoice_line WHERE line_id = 'in_7/il_7a'), '360.00 2026-04-30',
+          'an invoice of the older column layout posts the same way');
+INSERT INTO stripe_v1.credit_notes (id, currency, customer, invoice, created, lines, number, status)
+VALUES ('cn_7', 'usd', 'cus_1', 'in_7', pg_temp.ts('2025-06-01'),
+        jsonb_build_object('data', jsonb_build_array(jsonb_build_object('id', 'cnli_7', 'type', 'invoice_line_item',
+                                                                        'invoice_line_item', 'il_7a', 'amount', 6000))), 'CN-7', 'issued');
+SELECT is((SELECT credit_date || ' ' || amount FROM revrec.credit_note JOIN revrec.credit_note_line USING (credit_note_id)
+            WHERE credit_note_id = 'cn_7'), '2025-06-01 60.00', 'its credit note too (dated created: no effective_at)');
+UPDATE stripe_v1.credit_notes SET status = 'void', voided_at = pg_temp.ts('2025-06-05')::text WHERE id = 'cn_7';
+SELECT is((SELECT status || ' ' || void_date FROM revrec.credit_note WHERE credit_note_id = 'cn_7'), 'void 2025-06-05',
+          'voided_at as text (that layout''s type)');
+SELECT is((SELECT mapped || '/' || refused FROM revrec.sync_source('stripe')), '0/0', 'a replay there maps nothing new');
+SELECT is_empty($$SELECT * FROM revrec.verify()$$, 'verify() still finds nothing');
 
 SELECT * FROM finish();
