@@ -118,6 +118,9 @@ END;
 CREATE OR REPLACE FUNCTION revrec._source_stage() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF to_regclass('pg_temp.revrec_source_line') IS NOT NULL THEN
+        RETURN;
+    END IF;
     CREATE TEMP TABLE IF NOT EXISTS revrec_source_invoice (
         invoice_id text, invoice_number text, customer_id text, currency text, accounting_date date) ON COMMIT DROP;
     CREATE TEMP TABLE IF NOT EXISTS revrec_source_line (
