@@ -4,7 +4,7 @@
 -- cycle written the way the sync engine writes (upserts of the whole API
 -- object), committed statement by statement so the mapping runs at each
 -- commit.  README "Sources".
-SELECT plan(52);
+SELECT plan(53);
 
 CREATE SCHEMA stripe;
 CREATE TABLE stripe.invoices (
@@ -75,6 +75,13 @@ $$;
 
 SELECT is((SELECT kind FROM revrec.attach_source('stripe', 'stripe', '{"timezone": "UTC", "products": {"prod_seats": "SEATS"}}')),
           'stripe', 'attach_source installs the capture triggers');
+-- an admin who may not put triggers on the tables cannot attach them
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_s_admin') THEN CREATE ROLE rr_s_admin LOGIN; END IF; END $$;
+GRANT revrec_admin TO rr_s_admin;
+SET SESSION AUTHORIZATION rr_s_admin;
+SELECT throws_ok($$SELECT revrec.attach_source('stripe', 'stripe')$$, '42501', NULL,
+                 'attach_source: the login role must hold TRIGGER on the source tables');
+RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('stripe.invoices'::regclass, 'stripe.credit_notes'::regclass)
               AND tgname LIKE 'revrec_capture_%'), 4::bigint, 'two capture triggers on each table');
 
