@@ -386,12 +386,18 @@ CREATE OR REPLACE FUNCTION revrec._source_map(s revrec.source, p_document text, 
 DECLARE
     e_state text; e_msg text; e_detail text; e_hint text;
 BEGIN
-    BEGIN
-        RETURN revrec._source_map_one(s, p_document, p_key, force);
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
-                                e_hint = PG_EXCEPTION_HINT;
-    END;
+    FOR attempt IN 1 .. 2 LOOP
+        BEGIN
+            RETURN revrec._source_map_one(s, p_document, p_key, force);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+                                    e_hint = PG_EXCEPTION_HINT;
+        END;
+        -- a unique violation: another transaction mapped the same document
+        -- at the same moment (a webhook delivered twice) and has committed
+        -- it; mapped again, it is found (the next statement's snapshot)
+        EXIT WHEN e_state <> '23505';
+    END LOOP;
     INSERT INTO revrec.source_error AS e (source, document, key, error, sqlstate, detail, hint)
     VALUES (s.kind, p_document, p_key, e_msg, e_state, nullif(e_detail, ''), nullif(e_hint, ''))
     ON CONFLICT (source, document, key) DO UPDATE
