@@ -95,6 +95,16 @@ BEGIN ATOMIC
     SELECT coalesce(opts->'products'->>src, src, opts->>'default_product', 'unmapped');
 END;
 
+-- Post now what this transaction queued: revrec's commit trigger
+-- (flush_at_commit) fired at once, so it is not left to fire again at
+-- commit; nothing queued, nothing runs.
+CREATE OR REPLACE FUNCTION revrec._source_flush_now() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    SET CONSTRAINTS revrec.flush_at_commit IMMEDIATE;
+    SET CONSTRAINTS revrec.flush_at_commit DEFERRED;
+END $$;
+
 -- Post what the mapping wrote: now, unless a batch of documents is being
 -- mapped (revrec.source_batch = on, _source_map_all): then once at the end of
 -- the batch, whose failure maps each of its documents again on its own.
@@ -102,7 +112,7 @@ CREATE OR REPLACE FUNCTION revrec._source_post() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF coalesce(current_setting('revrec.source_batch', true), '') <> 'on' THEN
-        PERFORM revrec.flush();
+        PERFORM revrec._source_flush_now();
     END IF;
 END $$;
 
@@ -245,13 +255,13 @@ BEGIN
 
     IF d->>'status' = 'void' AND inv.status = 'issued' THEN
         PERFORM revrec._source_unstage();
-        PERFORM revrec.flush();   -- a void reverses what is posted: post first
+        PERFORM revrec._source_flush_now();   -- a void reverses what is posted: post first
         UPDATE revrec.invoice
            SET status = 'void', void_date = greatest(coalesce((d->>'void_date')::date, current_date), accounting_date)
          WHERE (invoice_id = id OR (invoice_id LIKE '%+%' AND split_part(invoice_id, '+', 1) = id
                                     AND invoice_id ~ ('^' || regexp_replace(id, '([^A-Za-z0-9_])', '\\\1', 'g') || '\+[0-9]+$')))
            AND status = 'issued';
-        PERFORM revrec.flush();
+        PERFORM revrec._source_flush_now();
     ELSIF d->>'status' = 'issued' AND inv.status = 'void' THEN
         RAISE EXCEPTION USING ERRCODE = 'RV051', MESSAGE = format('invoice %s is void in revrec but issued in the source', id),
             HINT = 'A void is final: issue a new invoice in the billing system.';
@@ -315,11 +325,11 @@ BEGIN
         END IF;
     END IF;
     IF d->>'status' = 'void' AND cn.status = 'issued' THEN
-        PERFORM revrec.flush();
+        PERFORM revrec._source_flush_now();
         UPDATE revrec.credit_note
            SET status = 'void', void_date = greatest(coalesce((d->>'void_date')::date, current_date), credit_date)
          WHERE credit_note_id = id;
-        PERFORM revrec.flush();
+        PERFORM revrec._source_flush_now();
     ELSIF d->>'status' = 'issued' AND cn.status = 'void' THEN
         RAISE EXCEPTION USING ERRCODE = 'RV051', MESSAGE = format('credit note %s is void in revrec but issued in the source', id);
     END IF;
@@ -470,7 +480,7 @@ BEGIN
             END LOOP;
             PERFORM revrec._source_unstage();
             PERFORM set_config('revrec.source_batch', 'off', true);
-            PERFORM revrec.flush();
+            PERFORM revrec._source_flush_now();
             RETURN;
         EXCEPTION WHEN OTHERS THEN
             mapped := 0; unchanged := 0;   -- rolled back: one by one below

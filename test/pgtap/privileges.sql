@@ -278,6 +278,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._source_batching()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_stage()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_unstage()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._source_flush_now()', '-', '-', '-', '-', '-'),
     ('schema', 'revrec', 'U', 'U', 'U', '-', '-'),
     ('sequence', 'revrec._export_job_job_id_seq', '-', '-', '-', '-', '-'),
     ('sequence', 'revrec.activity_activity_id_seq', 'S', 'S', 'S', '-', '-'),

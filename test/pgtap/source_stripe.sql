@@ -4,7 +4,7 @@
 -- cycle written the way the sync engine writes (upserts of the whole API
 -- object), committed statement by statement so the mapping runs at each
 -- commit.  README "Sources".
-SELECT plan(53);
+SELECT plan(57);
 
 CREATE SCHEMA stripe;
 CREATE TABLE stripe.invoices (
@@ -207,6 +207,16 @@ UPDATE revrec.settings SET credit_note_mode = 'adjust';
 SELECT is((SELECT attempts FROM revrec.source_error WHERE key = 'in_5'), :in5_a + 1, 'a settings change retries what was refused');
 UPDATE revrec.settings SET credit_note_mode = 'cancel';
 
+-- a refusal that only posting finds (a credit over what is left on the line) is caught as well
+SELECT lives_ok($$SELECT pg_temp.put_cn(jsonb_build_object('id', 'cn_9', 'invoice', 'in_1', 'customer', 'cus_1', 'currency', 'usd',
+    'status', 'issued', 'created', pg_temp.ts('2025-07-01'), 'lines', jsonb_build_object('data', jsonb_build_array(
+        jsonb_build_object('id', 'cnli_91', 'type', 'invoice_line_item', 'invoice_line_item', 'il_1b', 'amount', 500000)), 'has_more', false)))$$,
+    'a credit note over what is left: the sync engine''s write commits');
+SELECT is((SELECT sqlstate FROM revrec.source_error WHERE key = 'cn_9'), 'RV020', 'RV020, found by the posting, waits in source_error');
+SELECT is((SELECT count(*) FROM revrec.credit_note WHERE credit_note_id = 'cn_9'), 0::bigint, 'nothing of it stays in revrec');
+UPDATE stripe.credit_notes SET _raw_data = jsonb_set(_raw_data, '{lines,data,0,amount}', '1000') WHERE id = 'cn_9';
+SELECT is((SELECT amount FROM revrec.credit_note_line WHERE credit_note_id = 'cn_9'), 10.00, 'corrected in the source: posted');
+
 -- 9. a changed posted line is refused, never edited
 SELECT pg_temp.put(pg_temp.inv('in_3', 'open', '2025-04-01',
     jsonb_build_array(pg_temp.line('il_3a', 99999, '2025-04-01', '2025-05-01', 'prod_plan'))));
@@ -219,7 +229,7 @@ SELECT pg_temp.put(pg_temp.inv('in_3', 'open', '2025-04-01',
 SELECT is((SELECT mapped + refused FROM revrec.sync_source('stripe', NULL)) > 0, true, 'a replay of every row');
 CREATE TEMP TABLE before AS SELECT pg_temp.ledger() AS l, (SELECT count(*) FROM revrec.posting) AS n;
 DELETE FROM revrec._source_state;   -- forget what was mapped: a replay from scratch
-SELECT is((SELECT mapped FROM revrec.sync_source('stripe')), 6::bigint, 'replay 1 maps every document again (two still refused)');
+SELECT is((SELECT mapped FROM revrec.sync_source('stripe')), 7::bigint, 'replay 1 maps every document again (two still refused)');
 SELECT is((SELECT mapped FROM revrec.sync_source('stripe')), 0::bigint, 'replay 2: nothing changed');
 SELECT is(pg_temp.ledger(), (SELECT l FROM before), 'replays leave the ledger identical');
 SELECT is((SELECT count(*) FROM revrec.posting), (SELECT n FROM before), '... and post nothing twice');
