@@ -87,29 +87,32 @@ BEGIN
             HINT = 'Stripe lists only the first 10 lines of an invoice: turn on the sync engine''s list expansion and sync the invoice again.';
     END IF;
     e := revrec._stripe_check_currency(inv);
+    -- each line's values once (v), then its charge line and its discount line
+    WITH v AS (
+        SELECT id || '/' || (li->>'id') AS line_id,
+               revrec._source_product(opts, revrec._stripe_line_product(li)) AS product_id,
+               (li->>'amount')::numeric - revrec._stripe_inclusive_tax(li) AS amount,
+               revrec._stripe_discounts(li) AS discount,
+               (li->'period'->>'start')::numeric AS p_start, (li->'period'->>'end')::numeric AS p_end,
+               left(li->>'description', 1000) AS description
+          FROM jsonb_array_elements(coalesce(inv->'lines'->'data', '[]')) li)
     SELECT coalesce(jsonb_agg(x ORDER BY x->>'line_id'), '[]') INTO lines
       FROM (SELECT jsonb_build_object(
-                       'line_id', id || '/' || (li->>'id'),
-                       'product_id', revrec._source_product(opts, revrec._stripe_line_product(li)),
-                       'amount', revrec._source_amount((li->>'amount')::numeric - revrec._stripe_inclusive_tax(li), e),
+                       'line_id', v.line_id, 'product_id', v.product_id,
+                       'amount', revrec._source_amount(v.amount, e),
                        'kind', 'charge',
-                       'service_start', revrec._source_date(to_timestamp((li->'period'->>'start')::numeric), tz),
-                       'service_end', CASE WHEN (li->'period'->>'end')::numeric > (li->'period'->>'start')::numeric
-                                           THEN revrec._source_date(to_timestamp((li->'period'->>'end')::numeric - 1), tz)
-                                           ELSE revrec._source_date(to_timestamp((li->'period'->>'start')::numeric), tz) END,
-                       'recognition_method', CASE WHEN (li->'period'->>'end')::numeric > (li->'period'->>'start')::numeric
-                                                  THEN 'straight_line' ELSE 'point_in_time' END,
-                       'description', left(li->>'description', 1000)) AS x
-              FROM jsonb_array_elements(coalesce(inv->'lines'->'data', '[]')) li
+                       'service_start', revrec._source_date(to_timestamp(v.p_start), tz),
+                       'service_end', revrec._source_date(to_timestamp(CASE WHEN v.p_end > v.p_start THEN v.p_end - 1 ELSE v.p_start END), tz),
+                       'recognition_method', CASE WHEN v.p_end > v.p_start THEN 'straight_line' ELSE 'point_in_time' END,
+                       'description', v.description) AS x
+              FROM v
             UNION ALL
             SELECT jsonb_build_object(
-                       'line_id', id || '/' || (li->>'id') || '/discount',
-                       'product_id', revrec._source_product(opts, revrec._stripe_line_product(li)),
-                       'amount', -revrec._source_amount(revrec._stripe_discounts(li), e),
+                       'line_id', v.line_id || '/discount', 'product_id', v.product_id,
+                       'amount', -revrec._source_amount(v.discount, e),
                        'kind', 'discount',
-                       'group_id', id || '/' || (li->>'id'))
-              FROM jsonb_array_elements(coalesce(inv->'lines'->'data', '[]')) li
-             WHERE revrec._stripe_discounts(li) <> 0) l (x);
+                       'group_id', v.line_id)
+              FROM v WHERE v.discount <> 0) l (x);
     RETURN jsonb_build_object(
         'invoice_id', id,
         'invoice_number', inv->>'number',
