@@ -563,6 +563,9 @@ BEGIN
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION USING ERRCODE = 'RV006', MESSAGE = 'options must be a JSON object';
     END IF;
+    IF coalesce(options->>'map', 'commit') NOT IN ('commit', 'sync') THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV006', MESSAGE = format('option map must be commit or sync, not %s', options->>'map');
+    END IF;
     IF options ? 'timezone' AND NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = options->>'timezone') THEN
         RAISE EXCEPTION USING ERRCODE = 'RV006', MESSAGE = format('unknown time zone %s', options->>'timezone');
     END IF;

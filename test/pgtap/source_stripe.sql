@@ -4,7 +4,7 @@
 -- cycle written the way the sync engine writes (upserts of the whole API
 -- object), committed statement by statement so the mapping runs at each
 -- commit.  README "Sources".
-SELECT plan(57);
+SELECT plan(59);
 
 CREATE SCHEMA stripe;
 CREATE TABLE stripe.invoices (
@@ -273,5 +273,7 @@ SELECT is((SELECT status || ' ' || void_date FROM revrec.credit_note WHERE credi
           'voided_at as text (that layout''s type)');
 SELECT is((SELECT mapped || '/' || refused FROM revrec.sync_source('stripe')), '0/0', 'a replay there maps nothing new');
 SELECT is_empty($$SELECT * FROM revrec.verify()$$, 'verify() still finds nothing');
+SELECT throws_ok($$DROP EXTENSION revrec$$, '2BP01', NULL, 'DROP EXTENSION is refused while a source is attached');
+SELECT throws_ok($$SELECT revrec.attach_source('stripe', 'stripe_v1', '{"map": "later"}')$$, 'RV006', NULL, 'an unknown map option is refused');
 
 SELECT * FROM finish();
