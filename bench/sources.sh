@@ -11,13 +11,15 @@
 #   BENCH_RESULTS=FILE                     also append the medians as key=value lines
 #
 # Printed, medians of the runs:
-#   backfill lines/s    lines / wall time of sync_source (read, map, post, one
-#                       subtransaction and one posting per invoice)
+#   backfill lines/s    lines / wall time of sync_source (read, map, post: batches
+#                       of 100 invoices in a subtransaction, one posting each)
 #   copy lines/s        lines / wall time of BEGIN; COPY customer, product,
 #                       invoice, invoice_line; COMMIT
 #   ratio               copy lines/s / backfill lines/s
 # and checks on the last run: every invoice mapped, none refused, the ledgers
-# of the backfill and the COPY identical, revrec.verify() empty.
+# of the backfill and the COPY identical, revrec.verify() empty; then the
+# billing system's own INSERT of the same invoices, timed unattached, with
+# capture only (map sync) and with mapping at its COMMIT (map commit).
 source "$(dirname "$0")/../scripts/common.sh"
 
 LINES=${1:-${SOURCE_LINES:-100000}}
@@ -52,8 +54,8 @@ CREATE TABLE stripe.invoices (
 CREATE TABLE stripe.credit_notes (
     _raw_data jsonb, _last_synced_at timestamptz, _account_id text,
     id text GENERATED ALWAYS AS ((_raw_data->>'id')::text) STORED PRIMARY KEY);
-SELECT setseed(0.42);
-INSERT INTO stripe.invoices (_raw_data, _last_synced_at)
+CREATE TABLE stripe.gen (_raw_data jsonb);
+INSERT INTO stripe.gen (_raw_data)
 SELECT jsonb_build_object('id', 'in_' || i, 'object', 'invoice', 'customer', 'cus_' || (i % 500),
            'customer_name', 'Customer ' || (i % 500), 'currency', cur, 'status', 'paid', 'number', 'N-' || i,
            'created', t0, 'status_transitions', jsonb_build_object('finalized_at', t0 + 3600),
@@ -67,10 +69,10 @@ SELECT jsonb_build_object('id', 'in_' || i, 'object', 'invoice', 'customer', 'cu
                     'discount_amounts', CASE WHEN k % 4 = 1 THEN jsonb_build_array(jsonb_build_object('amount', CASE WHEN cur = 'jpy' THEN 100 ELSE 250 END))
                                              ELSE '[]'::jsonb END))
                   FROM generate_series(1, $PER) k)))
-       , now()
   FROM (SELECT i, (ARRAY['usd', 'usd', 'eur', 'jpy'])[1 + i % 4] AS cur,
                extract(epoch FROM timestamptz '2025-01-01' + (i % 540) * interval '1 day')::bigint AS t0
           FROM generate_series(1, $INVOICES) i) g;
+INSERT INTO stripe.invoices (_raw_data, _last_synced_at) SELECT _raw_data, now() FROM stripe.gen;
 ANALYZE stripe.invoices;
 SQL
 }
@@ -127,13 +129,35 @@ rt=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
 log "ledgers identical: $same; verify() problems: backfill $vs, copy $vc; a second sync_source (replay, nothing changed): $again in ${rt}s"
 as_pg dropdb rr_src; as_pg dropdb rr_copy
 
+# the billing system's own writes with revrec attached: the same invoices
+# inserted (one INSERT of all rows, as a sync engine backfill would) into
+# stripe.invoices unattached, attached with map = sync (capture only), and
+# attached with map = commit (capture, then mapping and posting at COMMIT)
+live=()
+for mode in none sync commit; do
+    as_pg dropdb --if-exists rr_live; as_pg createdb rr_live
+    stripe_db rr_live
+    psql_q -d rr_live -c "TRUNCATE stripe.invoices" >/dev/null
+    [ "$mode" = none ] || psql_q -d rr_live -c "SELECT revrec.attach_source('stripe', 'stripe', '{\"map\": \"$mode\"}')" >/dev/null
+    t0=$(now)
+    psql_q -d rr_live -c "INSERT INTO stripe.invoices (_raw_data, _last_synced_at) SELECT _raw_data, now() FROM stripe.gen"
+    t1=$(now)
+    posted=$(psql_q -At -d rr_live -c "SELECT count(*) FROM revrec.invoice_line WHERE kind = 'charge'")
+    lt=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+    log "billing write of $lines lines, revrec ${mode/none/not attached}: ${lt}s ($posted lines posted)"
+    live+=("$lt")
+done
+as_pg dropdb rr_live
+
 if [ -n "${BENCH_RESULTS:-}" ]; then
     printf 'sources.%s=%s\n' lines "$lines" backfill_lines_per_s "$(median "${backfill[@]}")" \
         copy_lines_per_s "$(median "${copy[@]}")" ratio "$(median "${ratio[@]}")" ledgers_identical "$same" \
-        replay_s "$rt" runs "$RUNS" >>"$BENCH_RESULTS"
+        replay_s "$rt" runs "$RUNS" write_plain_s "${live[0]}" write_capture_s "${live[1]}" write_commit_s "${live[2]}" >>"$BENCH_RESULTS"
 fi
 echo
 echo "revrec sources benchmark: $lines Stripe invoice lines ($INVOICES invoices) backfilled by sync_source (median of $RUNS runs)"
 printf '%9s %16s %16s %8s %10s %8s\n' lines backfill_lines/s copy_lines/s ratio identical replay_s
 printf '%9s %16s %16s %8s %10s %8s\n' "$lines" "$(median "${backfill[@]}")" "$(median "${copy[@]}")" "$(median "${ratio[@]}")x" "$same" "$rt"
 echo "copy: the same invoices and lines COPY'd into revrec's tables in one transaction (posted at COMMIT)"
+echo "the billing system's INSERT of the same $INVOICES invoices: ${live[0]}s unattached, ${live[1]}s with capture only (map sync),"
+echo "${live[2]}s with capture and mapping at COMMIT (one run each)"
