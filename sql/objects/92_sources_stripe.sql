@@ -117,10 +117,10 @@ BEGIN
         'invoice_id', id,
         'invoice_number', inv->>'number',
         'customer_id', cust,
-        'customer_name', CASE coalesce(opts->>'customer_name', 'name')
+        'customer_name', coalesce(opts->'customer_names'->>cust, CASE coalesce(opts->>'customer_name', 'name')
                               WHEN 'email' THEN coalesce(inv->>'customer_email', inv->>'customer_name')
                               WHEN 'id' THEN cust
-                              ELSE coalesce(inv->>'customer_name', inv->>'customer_email') END,
+                              ELSE coalesce(inv->>'customer_name', inv->>'customer_email') END),
         'currency', upper(inv->>'currency'),
         'accounting_date', revrec._source_date(to_timestamp(fin), tz),
         'status', CASE st WHEN 'void' THEN 'void' ELSE 'issued' END,
@@ -165,7 +165,7 @@ BEGIN
         'credit_note_id', id,
         'credit_note_number', cn->>'number',
         'customer_id', cust,
-        'customer_name', cust,
+        'customer_name', coalesce(opts->'customer_names'->>cust, cust),
         'currency', upper(cn->>'currency'),
         'credit_date', revrec._source_date(to_timestamp(coalesce((cn->>'effective_at')::numeric, (cn->>'created')::numeric)), tz),
         'invoice_id', inv,
