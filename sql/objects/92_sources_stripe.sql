@@ -87,29 +87,41 @@ BEGIN
             HINT = 'Stripe lists only the first 10 lines of an invoice: turn on the sync engine''s list expansion and sync the invoice again.';
     END IF;
     e := revrec._stripe_check_currency(inv);
-    -- each line's values once (v), then its charge line and its discount line
+    -- each line's values once (v; the helpers' rules written inline: this
+    -- runs for every line of a backfill), then its charge and discount lines
     WITH v AS (
         SELECT id || '/' || (li->>'id') AS line_id,
-               revrec._source_product(opts, revrec._stripe_line_product(li)) AS product_id,
-               (li->>'amount')::numeric - revrec._stripe_inclusive_tax(li) AS amount,
-               revrec._stripe_discounts(li) AS discount,
+               coalesce(opts->'products'->>p.src, p.src, opts->>'default_product', 'unmapped') AS product_id,
+               (li->>'amount')::numeric - x.tax AS amount,
+               x.discount,
                (li->'period'->>'start')::numeric AS p_start, (li->'period'->>'end')::numeric AS p_end,
                left(li->>'description', 1000) AS description
-          FROM jsonb_array_elements(coalesce(inv->'lines'->'data', '[]')) li)
+          FROM jsonb_array_elements(coalesce(inv->'lines'->'data', '[]')) li
+         CROSS JOIN LATERAL (SELECT revrec._stripe_line_product(li) AS src) p
+         CROSS JOIN LATERAL (
+               SELECT coalesce(sum((t->>'amount')::numeric) FILTER (WHERE t.k = 'd'), 0) AS discount,
+                      coalesce(sum((t->>'amount')::numeric) FILTER (WHERE t.k = 't' AND ((t->>'inclusive')::boolean
+                                                                                       OR t->>'tax_behavior' = 'inclusive')), 0) AS tax
+                 FROM (SELECT 'd' AS k, a FROM jsonb_array_elements(CASE jsonb_typeof(li->'discount_amounts')
+                                                                    WHEN 'array' THEN li->'discount_amounts' ELSE '[]' END) a
+                       UNION ALL
+                       SELECT 't', a FROM jsonb_array_elements(
+                           CASE jsonb_typeof(li->'tax_amounts') WHEN 'array' THEN li->'tax_amounts' ELSE '[]' END
+                           || CASE jsonb_typeof(li->'taxes') WHEN 'array' THEN li->'taxes' ELSE '[]' END) a) t (k, t)) x)
     SELECT coalesce(jsonb_agg(x ORDER BY x->>'line_id'), '[]') INTO lines
       FROM (SELECT jsonb_build_object(
                        'line_id', v.line_id, 'product_id', v.product_id,
-                       'amount', revrec._source_amount(v.amount, e),
+                       'amount', round(v.amount / (10::numeric ^ e), e + scale(v.amount)),   -- never rounds: fractions of a minor unit stay, for revrec to refuse
                        'kind', 'charge',
-                       'service_start', revrec._source_date(to_timestamp(v.p_start), tz),
-                       'service_end', revrec._source_date(to_timestamp(CASE WHEN v.p_end > v.p_start THEN v.p_end - 1 ELSE v.p_start END), tz),
+                       'service_start', (to_timestamp(v.p_start) AT TIME ZONE tz)::date,
+                       'service_end', (to_timestamp(CASE WHEN v.p_end > v.p_start THEN v.p_end - 1 ELSE v.p_start END) AT TIME ZONE tz)::date,
                        'recognition_method', CASE WHEN v.p_end > v.p_start THEN 'straight_line' ELSE 'point_in_time' END,
                        'description', v.description) AS x
               FROM v
             UNION ALL
             SELECT jsonb_build_object(
                        'line_id', v.line_id || '/discount', 'product_id', v.product_id,
-                       'amount', -revrec._source_amount(v.discount, e),
+                       'amount', -round(v.discount / (10::numeric ^ e), e + scale(v.discount)),
                        'kind', 'discount',
                        'group_id', v.line_id)
               FROM v WHERE v.discount <> 0) l (x);
