@@ -175,9 +175,7 @@ BEGIN
     IF d IS NULL THEN RETURN; END IF;   -- nothing to post yet (a draft)
     SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = id;
     IF inv.invoice_id IS NULL AND jsonb_array_length(coalesce(d->'lines', '[]')) = 0 THEN
-        IF d->>'status' = 'void' THEN RETURN; END IF;
-        RAISE EXCEPTION USING ERRCODE = 'RV050', MESSAGE = format('invoice %s has no line revrec can post', id),
-            HINT = 'Lines of tax only or of account credit are not revenue; an invoice without revenue lines is skipped once it is void.';
+        RETURN;   -- no line revrec recognizes (an empty invoice, tax or account credit only): nothing to post
     END IF;
     INSERT INTO revrec.customer (customer_id, name)
     VALUES (d->>'customer_id', coalesce(nullif(d->>'customer_name', ''), d->>'customer_id')) ON CONFLICT DO NOTHING;

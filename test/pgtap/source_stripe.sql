@@ -4,7 +4,7 @@
 -- cycle written the way the sync engine writes (upserts of the whole API
 -- object), committed statement by statement so the mapping runs at each
 -- commit.  README "Sources".
-SELECT plan(59);
+SELECT plan(61);
 
 CREATE SCHEMA stripe;
 CREATE TABLE stripe.invoices (
@@ -138,6 +138,14 @@ SELECT results_eq($$SELECT line_id, amount, product_id, service_end FROM revrec.
     'proration lines (the credit for unused time negative), products mapped by the options');
 SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id = 'in_2'), 3::bigint, 'the proration invoice posted');
 
+-- a trial's $0 invoice posts (nothing); an invoice without lines is skipped, not refused
+SELECT pg_temp.put(pg_temp.inv('in_t', 'paid', '2025-02-01',
+    jsonb_build_array(pg_temp.line('il_ta', 0, '2025-02-01', '2025-02-15', 'prod_plan'))));
+SELECT pg_temp.put(pg_temp.inv('in_e', 'paid', '2025-02-01', '[]'));
+SELECT is((SELECT string_agg(invoice_id, ',') FROM revrec.invoice WHERE invoice_id IN ('in_t', 'in_e')), 'in_t',
+          'a $0 trial invoice is issued; an empty one is not');
+SELECT is((SELECT count(*) FROM revrec.source_error), 0::bigint, '... and neither is refused');
+
 -- 4. a credit note on a line (net of its discount share), then voided
 SELECT pg_temp.put_cn(jsonb_build_object('id', 'cn_1', 'object', 'credit_note', 'invoice', 'in_1', 'customer', 'cus_1',
     'currency', 'usd', 'status', 'issued', 'number', 'CN-1', 'created', pg_temp.ts('2025-06-01'), 'effective_at', pg_temp.ts('2025-06-01'),
@@ -229,7 +237,7 @@ SELECT pg_temp.put(pg_temp.inv('in_3', 'open', '2025-04-01',
 SELECT is((SELECT mapped + refused FROM revrec.sync_source('stripe', NULL)) > 0, true, 'a replay of every row');
 CREATE TEMP TABLE before AS SELECT pg_temp.ledger() AS l, (SELECT count(*) FROM revrec.posting) AS n;
 DELETE FROM revrec._source_state;   -- forget what was mapped: a replay from scratch
-SELECT is((SELECT mapped FROM revrec.sync_source('stripe')), 7::bigint, 'replay 1 maps every document again (two still refused)');
+SELECT is((SELECT mapped FROM revrec.sync_source('stripe')), 9::bigint, 'replay 1 maps every document again (two still refused)');
 SELECT is((SELECT mapped FROM revrec.sync_source('stripe')), 0::bigint, 'replay 2: nothing changed');
 SELECT is(pg_temp.ledger(), (SELECT l FROM before), 'replays leave the ledger identical');
 SELECT is((SELECT count(*) FROM revrec.posting), (SELECT n FROM before), '... and post nothing twice');
