@@ -100,5 +100,10 @@ if [ -n "${R[schedule.periods]:-}" ]; then
     row "schedule: ratio revrec / floor" "$(get schedule.ratio_floor)x" \
         ">= 0.5x: $(fails_target "$(get schedule.ratio_floor)" 0.5 '>=')"
 fi
+if [ -n "${R[sources.lines]:-}" ]; then
+    row "sources: Stripe lines backfilled/s ($(num "${R[sources.lines]}") lines, sync_source)" "$(num "$(get sources.backfill_lines_per_s)")"
+    row "  the same documents COPY'd into revrec's tables, lines/s" "$(num "$(get sources.copy_lines_per_s)")" \
+        "ratio $(get sources.ratio)x"
+fi
 echo "  (figures also in $BENCH_OUT)"
 exit $rc

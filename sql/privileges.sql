@@ -161,5 +161,12 @@ GRANT EXECUTE ON FUNCTION
     TO revrec_reader;
 GRANT EXECUTE ON FUNCTION revrec._close_period(date) TO revrec_admin;
 
+-- 7. Sources (92_sources*.sql): attaching, detaching and syncing a billing
+-- system's tables are revrec_admin's (attach_source also checks the login role
+-- may put triggers on them); readers see what is attached and what was refused.
+GRANT SELECT ON revrec.source, revrec.source_error TO revrec_reader;
+GRANT EXECUTE ON FUNCTION revrec.attach_source(text, text, jsonb), revrec.detach_source(text),
+    revrec.sync_source(text, timestamptz) TO revrec_admin;
+
 -- revrec.distribute() (98_distribute.sql): superusers only; step 1 took EXECUTE from everyone
 -- and nothing grants it.
