@@ -70,6 +70,10 @@ BEGIN
     IF current_setting('application_name') = 'pg_restore' THEN
         FOR i IN 1 .. CASE WHEN EXISTS (SELECT 1 FROM revrec.activity) THEN 1 ELSE 21 END LOOP
             IF i > 1 THEN PERFORM pg_sleep(0.1); END IF;
+            -- pg_stat_activity is read once per transaction unless the
+            -- snapshot is cleared: without this, the wait saw no sibling
+            -- that connected after the first look
+            PERFORM pg_stat_clear_snapshot();
             IF EXISTS (SELECT 1 FROM pg_stat_activity a
                         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
                           AND a.application_name = 'pg_restore') THEN
