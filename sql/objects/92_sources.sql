@@ -125,15 +125,41 @@ BEGIN ATOMIC
     SELECT coalesce(current_setting('revrec.source_batch', true), '') = 'on';
 END;
 
+-- The staging tables are the session's temporary tables, and the session's
+-- role may have created tables of those names first (with a trigger, a rule,
+-- rows of its own): revrec uses only the ones it created itself (owned by the
+-- role revrec's mapping runs as, plain, without triggers or rules).
+-- true: both are revrec's; false: neither exists; else 42501.
+CREATE OR REPLACE FUNCTION revrec._source_staging_ours() RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n_ours integer;
+    n_any  integer;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE c.relowner = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)
+                                          AND c.relkind = 'r' AND NOT c.relhastriggers AND NOT c.relhasrules)
+      INTO n_any, n_ours
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname IN ('revrec_source_invoice', 'revrec_source_line');
+    IF n_any = 0 THEN
+        RETURN false;
+    ELSIF n_ours = 2 AND n_any = 2 THEN
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = '42501',
+        MESSAGE = 'this session has temporary tables named revrec_source_invoice or revrec_source_line that revrec did not create',
+        HINT = 'Drop them: revrec stages the documents of a batch there.';
+END $$;
+
 CREATE OR REPLACE FUNCTION revrec._source_stage() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF to_regclass('pg_temp.revrec_source_line') IS NOT NULL THEN
+    IF revrec._source_staging_ours() THEN
         RETURN;
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS revrec_source_invoice (
+    CREATE TEMP TABLE revrec_source_invoice (
         invoice_id text, invoice_number text, customer_id text, currency text, accounting_date date) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS revrec_source_line (
+    CREATE TEMP TABLE revrec_source_line (
         seq bigserial, line_id text, invoice_id text, customer_id text, product_id text, amount numeric, kind text,
         group_id text, billing text, service_start date, service_end date, recognition_method text, recognize_on date,
         grant_id text, description text) ON COMMIT DROP;
@@ -145,6 +171,11 @@ BEGIN
     IF to_regclass('pg_temp.revrec_source_invoice') IS NULL THEN
         RETURN;   -- (checked alone: the next statement is planned only if the table exists)
     END IF;
+    BEGIN
+        IF NOT revrec._source_staging_ours() THEN RETURN; END IF;
+    EXCEPTION WHEN insufficient_privilege THEN
+        RETURN;   -- the session's own tables: nothing of revrec's is staged there
+    END;
     IF NOT EXISTS (SELECT 1 FROM pg_temp.revrec_source_invoice) THEN
         RETURN;
     END IF;

@@ -281,6 +281,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._source_post()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_batching()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_stage()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._source_staging_ours()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_unstage()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_flush_now()', '-', '-', '-', '-', '-'),
     ('schema', 'revrec', 'U', 'U', 'U', '-', '-'),

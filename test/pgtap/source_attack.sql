@@ -1,0 +1,98 @@
+-- Attacks on the billing sources (issue 20): the billing system's own role
+-- (owner of the stripe tables, no revrec role), a plain login role, and the
+-- roles of revrec, against the SECURITY DEFINER mapping.  Each part is a
+-- finding of the attack review, with its fix in sql/objects/92_sources*.sql.
+SELECT plan(7);
+
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_billing') THEN CREATE ROLE rr_atk_billing LOGIN; END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_plain') THEN CREATE ROLE rr_atk_plain LOGIN; END IF;
+END $$;
+ALTER ROLE rr_atk_billing NOSUPERUSER;
+CREATE SCHEMA stripe AUTHORIZATION rr_atk_billing;
+CREATE SCHEMA atk AUTHORIZATION rr_atk_billing;
+SET SESSION AUTHORIZATION rr_atk_billing;
+CREATE TABLE stripe.invoices (
+    _raw_data jsonb, _last_synced_at timestamptz, _updated_at timestamptz DEFAULT now(),
+    id text GENERATED ALWAYS AS ((_raw_data->>'id')::text) STORED PRIMARY KEY);
+CREATE TABLE stripe.credit_notes (
+    _raw_data jsonb, _last_synced_at timestamptz,
+    id text GENERATED ALWAYS AS ((_raw_data->>'id')::text) STORED PRIMARY KEY);
+RESET SESSION AUTHORIZATION;
+SELECT revrec.attach_source('stripe', 'stripe', '{}');
+
+CREATE FUNCTION pg_temp.ts(t text) RETURNS bigint LANGUAGE sql AS $$ SELECT extract(epoch FROM t::timestamptz)::bigint $$;
+CREATE FUNCTION pg_temp.inv(id text, amount bigint, cust text DEFAULT 'cus_1') RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object('id', id, 'object', 'invoice', 'customer', cust, 'customer_name', 'Acme Ltd',
+        'currency', 'usd', 'status', 'open', 'number', 'N-' || id, 'created', pg_temp.ts('2025-01-10'),
+        'status_transitions', jsonb_build_object('finalized_at', pg_temp.ts('2025-01-15'), 'voided_at', NULL),
+        'lines', jsonb_build_object('object', 'list', 'has_more', false, 'data', jsonb_build_array(
+            jsonb_build_object('id', 'il_' || id, 'amount', amount, 'currency', 'usd', 'description', 'plan',
+                'period', jsonb_build_object('start', pg_temp.ts('2025-01-15'), 'end', pg_temp.ts('2026-01-15')),
+                'pricing', jsonb_build_object('price_details', jsonb_build_object('product', 'prod_plan'))))))
+$$;
+CREATE FUNCTION pg_temp.cn(id text, inv text, amount bigint) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object('id', id, 'object', 'credit_note', 'customer', 'cus_1', 'currency', 'usd', 'invoice', inv,
+        'status', 'issued', 'number', 'CN-' || id, 'created', pg_temp.ts('2025-02-01'),
+        'lines', jsonb_build_object('object', 'list', 'has_more', false, 'data', jsonb_build_array(
+            jsonb_build_object('id', 'cli_' || id, 'type', 'invoice_line_item', 'invoice_line_item', 'il_' || inv,
+                               'amount', amount, 'description', 'credit'))))
+$$;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pg_temp TO PUBLIC;
+
+-- 1. (critical) a session's own temporary tables named like the mapping's
+-- staging tables: revrec's SECURITY DEFINER mapping wrote into them (and read
+-- documents out of them), running the billing role's trigger as the definer
+-- (a superuser).  The billing role must stay what it is, and revrec must
+-- post only what the stripe tables hold.
+SET SESSION AUTHORIZATION rr_atk_billing;
+CREATE FUNCTION atk.evil() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE 'ALTER ROLE rr_atk_billing SUPERUSER';
+    RETURN NULL;
+END $$;
+CREATE TEMP TABLE revrec_source_invoice (invoice_id text, invoice_number text, customer_id text, currency text, accounting_date date);
+CREATE TEMP TABLE revrec_source_line (seq bigserial, line_id text, invoice_id text, customer_id text, product_id text,
+    amount numeric, kind text, group_id text, billing text, service_start date, service_end date, recognition_method text,
+    recognize_on date, grant_id text, description text);
+CREATE TRIGGER evil AFTER INSERT ON revrec_source_invoice FOR EACH STATEMENT EXECUTE FUNCTION atk.evil();
+-- two invoices in one transaction: mapped as a batch, staged
+BEGIN;
+INSERT INTO stripe.invoices (_raw_data) VALUES (pg_temp.inv('in_a1', 10000)), (pg_temp.inv('in_a2', 20000));
+COMMIT;
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'rr_atk_billing'), false,
+          'a temp table named revrec_source_invoice with a trigger does not run as revrec''s definer');
+SELECT is((SELECT count(*) FROM revrec.invoice WHERE invoice_id IN ('in_a1', 'in_a2')), 2::bigint,
+          '... and both invoices are posted all the same');
+ALTER ROLE rr_atk_billing NOSUPERUSER;
+
+-- 2. (critical) temp tables named like the staging tables, holding rows of
+-- their own: a credit note's mapping unstaged them into revrec.invoice (a
+-- forged invoice for any customer and amount) and truncated them, firing the
+-- billing role's TRUNCATE trigger as the definer
+SET SESSION AUTHORIZATION rr_atk_billing;
+DELETE FROM pg_temp.revrec_source_invoice;
+DELETE FROM pg_temp.revrec_source_line;
+DROP TRIGGER evil ON pg_temp.revrec_source_invoice;
+CREATE TRIGGER evil BEFORE TRUNCATE ON revrec_source_invoice FOR EACH STATEMENT EXECUTE FUNCTION atk.evil();
+INSERT INTO pg_temp.revrec_source_invoice VALUES ('forged', 'F-1', 'cus_1', 'USD', '2025-01-20');
+INSERT INTO pg_temp.revrec_source_line (line_id, invoice_id, customer_id, product_id, amount, kind, billing,
+                                        service_start, service_end, recognition_method)
+VALUES ('forged/1', 'forged', 'cus_1', 'prod_plan', 1000000, 'charge', 'in_advance', '2025-01-20', '2025-01-20', 'point_in_time');
+INSERT INTO stripe.credit_notes (_raw_data) VALUES (pg_temp.cn('cn_a1', 'in_a1', 1000));
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'rr_atk_billing'), false,
+          'temp staging tables with rows and a TRUNCATE trigger do not run as revrec''s definer');
+SELECT is((SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'forged'), 0::bigint,
+          '... and posts no invoice the stripe tables do not hold');
+SELECT is((SELECT status FROM revrec.credit_note WHERE credit_note_id = 'cn_a1'), 'issued', '... and the credit note is posted');
+ALTER ROLE rr_atk_billing NOSUPERUSER;
+SET SESSION AUTHORIZATION rr_atk_billing;
+DROP TABLE pg_temp.revrec_source_invoice, pg_temp.revrec_source_line;
+RESET SESSION AUTHORIZATION;
+
+SELECT is((SELECT string_agg(key || ': ' || error, '; ') FROM revrec.source_error), NULL, 'nothing refused');
+SELECT is((SELECT count(*) FROM revrec.verify()), 0::bigint, 'verify() is empty');
+
+SELECT * FROM finish();
