@@ -51,6 +51,7 @@ BEGIN
             MESSAGE = format('revrec._source_capture() fires only on the tables of an attached source (not on %I.%I)', TG_TABLE_SCHEMA, TG_TABLE_NAME);
     END IF;
     BEGIN
+        PERFORM revrec._source_guard_rel(TG_RELID);
         EXECUTE format('INSERT INTO revrec._source_change (source, document, key)
                         SELECT DISTINCT $1, $2, n.%I::text FROM new_rows n WHERE n.%I IS NOT NULL', TG_ARGV[2], TG_ARGV[2])
           USING s.kind, TG_ARGV[1];
@@ -62,6 +63,60 @@ BEGIN
         RAISE WARNING 'revrec could not record a change of %.%: %', TG_TABLE_SCHEMA, TG_TABLE_NAME, SQLERRM;
     END;
     RETURN NULL;
+END $$;
+
+-- revrec reads the source tables as its definer (a superuser), and the
+-- billing role owns them: a view in their place, a child table, or a column
+-- of a type the billing role owns (with its own cast to json or text, which
+-- to_jsonb() and ::text run) would run the billing role's code with revrec's
+-- rights.  A source table must be a plain table without children whose
+-- columns are of types a superuser owns (domains: of such a base type);
+-- otherwise 42501.  Locked first (ACCESS SHARE), so that no other session
+-- changes it between this check and the read.
+CREATE OR REPLACE FUNCTION revrec._source_guard_rel(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad text;
+BEGIN
+    EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE', rel);
+    SELECT CASE WHEN c.relkind <> 'r' THEN 'it is not a plain table'
+                WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) THEN 'it has child tables'
+           END INTO bad
+      FROM pg_catalog.pg_class c WHERE c.oid = rel;
+    IF bad IS NULL THEN
+        WITH RECURSIVE t (attname, typ) AS (
+            SELECT a.attname::text, a.atttypid FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+            UNION
+            -- a domain stands for its base type, an array for its elements
+            SELECT t.attname, CASE WHEN y.typtype = 'd' THEN y.typbasetype ELSE y.typelem END
+              FROM t JOIN pg_catalog.pg_type y ON y.oid = t.typ
+             WHERE y.typtype = 'd' OR (y.typelem <> 0 AND y.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc))
+        SELECT format('column %I is of type %s, owned by %s', t.attname, t.typ::pg_catalog.regtype, r.rolname) INTO bad
+          FROM t JOIN pg_catalog.pg_type y ON y.oid = t.typ JOIN pg_catalog.pg_roles r ON r.oid = y.typowner
+         WHERE y.typtype <> 'd' AND NOT r.rolsuper
+         LIMIT 1;
+    END IF;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = format('revrec does not read source table %s: %s', rel, bad),
+            HINT = 'A source table must be a plain table without child tables, its columns of built-in types (or types a superuser owns).';
+    END IF;
+END $$;
+
+-- Every table of a source revrec reads (the customers of Lago too).
+CREATE OR REPLACE FUNCTION revrec._source_guard(s revrec.source) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rel regclass;
+BEGIN
+    FOR rel IN SELECT DISTINCT to_regclass(format('%I.%I', s.source_schema, x.table_name))
+                 FROM (SELECT t.table_name FROM revrec._source_tables(s.kind) t
+                       UNION ALL SELECT 'customers' WHERE s.kind = 'lago') x LOOP
+        IF rel IS NOT NULL THEN
+            PERFORM revrec._source_guard_rel(rel);
+        END IF;
+    END LOOP;
 END $$;
 
 -- A source amount in minor units as an exact amount with exp decimals.
@@ -392,6 +447,7 @@ DECLARE
     obj jsonb;
     dig text;
 BEGIN
+    PERFORM revrec._source_guard(s);
     obj := revrec._source_fetch(s, p_document, p_key);
     IF obj IS NULL THEN
         -- the row is gone: what revrec posted stays (never an edit of history)
@@ -681,6 +737,7 @@ BEGIN
     SELECT coalesce(jsonb_agg(jsonb_build_array(d.source, d.document, d.key, 0)), '[]') INTO keys FROM d;
     keys := keys || coalesce((SELECT jsonb_agg(jsonb_build_array(e.source, e.document, e.key, 0))
                                 FROM revrec.source_error e WHERE e.source = s.kind), '[]');
+    PERFORM revrec._source_guard(s);
     EXECUTE 'SELECT jsonb_agg(jsonb_build_array($1, document, key, ord)) FROM ' || revrec._source_replay_query(s)
        INTO more USING s.kind, since;
     keys := keys || coalesce(more, '[]');

@@ -280,6 +280,8 @@ INSERT INTO expected VALUES
     ('function', 'revrec._source_map_one(revrec.source,text,text,boolean)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_post()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_batching()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._source_guard(revrec.source)', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._source_guard_rel(regclass)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_stage()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_staging_ours()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_unstage()', '-', '-', '-', '-', '-'),

@@ -2,7 +2,7 @@
 -- (owner of the stripe tables, no revrec role), a plain login role, and the
 -- roles of revrec, against the SECURITY DEFINER mapping.  Each part is a
 -- finding of the attack review, with its fix in sql/objects/92_sources*.sql.
-SELECT plan(7);
+SELECT plan(14);
 
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_billing') THEN CREATE ROLE rr_atk_billing LOGIN; END IF;
@@ -91,6 +91,72 @@ ALTER ROLE rr_atk_billing NOSUPERUSER;
 SET SESSION AUTHORIZATION rr_atk_billing;
 DROP TABLE pg_temp.revrec_source_invoice, pg_temp.revrec_source_line;
 RESET SESSION AUTHORIZATION;
+
+-- 3. (critical) a source table the billing role owns, read by revrec's
+-- SECURITY DEFINER code: a column of the billing role's own enum type with
+-- its own cast to json ran that cast (to_jsonb) as the definer
+SET SESSION AUTHORIZATION rr_atk_billing;
+CREATE TYPE atk.e AS ENUM ('x');
+CREATE FUNCTION atk.e2json(atk.e) RETURNS json LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE 'ALTER ROLE rr_atk_billing SUPERUSER';
+    RETURN '"x"';
+END $$;
+CREATE FUNCTION atk.e2text(atk.e) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE 'ALTER ROLE rr_atk_billing SUPERUSER';
+    RETURN 'x';
+END $$;
+CREATE CAST (atk.e AS json) WITH FUNCTION atk.e2json(atk.e);
+CREATE CAST (atk.e AS text) WITH FUNCTION atk.e2text(atk.e);
+ALTER TABLE stripe.invoices ADD COLUMN flag atk.e DEFAULT 'x';
+INSERT INTO stripe.invoices (_raw_data) VALUES (pg_temp.inv('in_a3', 30000));
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'rr_atk_billing'), false,
+          'a source column of the billing role''s type with its cast to json does not run as revrec''s definer');
+SELECT is((SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'in_a3'), 0::bigint,
+          '... nothing is read from the table (the capture warns) until it holds only types the billing role cannot hook');
+ALTER ROLE rr_atk_billing NOSUPERUSER;
+
+-- 4. (critical) the capture trigger casts the key column to text as the
+-- definer: a key column of the billing role's type ran its cast
+SET SESSION AUTHORIZATION rr_atk_billing;
+ALTER TABLE stripe.credit_notes DROP COLUMN id;
+ALTER TABLE stripe.credit_notes ADD COLUMN id atk.e;
+INSERT INTO stripe.credit_notes (_raw_data, id) VALUES (pg_temp.cn('cn_a4', 'in_a1', 500), 'x');
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'rr_atk_billing'), false,
+          'a key column of the billing role''s type does not run its cast in the capture trigger');
+ALTER ROLE rr_atk_billing NOSUPERUSER;
+
+-- 5. (critical) a source table replaced by a view of the billing role's:
+-- sync_source() (an admin) read it as the definer
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_admin') THEN CREATE ROLE rr_atk_admin LOGIN; END IF;
+END $$;
+GRANT revrec_admin TO rr_atk_admin;
+SET SESSION AUTHORIZATION rr_atk_billing;
+DROP TABLE stripe.credit_notes;
+CREATE VIEW stripe.credit_notes AS
+    SELECT pg_temp.cn('cn_a5', 'in_a1', 500) AS _raw_data, now() AS _last_synced_at, atk.e2text('x') AS id;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION rr_atk_admin;
+SELECT throws_ok($$SELECT revrec.sync_source('stripe')$$, '42501', NULL,
+                 'sync_source() refuses a source table that is a view');
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'rr_atk_billing'), false,
+          '... and the view does not run as revrec''s definer');
+ALTER ROLE rr_atk_billing NOSUPERUSER;
+SET SESSION AUTHORIZATION rr_atk_billing;
+DROP VIEW stripe.credit_notes;
+ALTER TABLE stripe.invoices DROP COLUMN flag;
+CREATE TABLE stripe.credit_notes (
+    _raw_data jsonb, _last_synced_at timestamptz,
+    id text GENERATED ALWAYS AS ((_raw_data->>'id')::text) STORED PRIMARY KEY);
+RESET SESSION AUTHORIZATION;
+SELECT revrec.attach_source('stripe', 'stripe', '{}');
+SELECT is((SELECT refused FROM revrec.sync_source('stripe')), 0::bigint, 'a sound source table again: sync_source() refuses nothing');
+SELECT is((SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'in_a3'), 1::bigint, '... and maps in_a3');
 
 SELECT is((SELECT string_agg(key || ': ' || error, '; ') FROM revrec.source_error), NULL, 'nothing refused');
 SELECT is((SELECT count(*) FROM revrec.verify()), 0::bigint, 'verify() is empty');
