@@ -47,6 +47,15 @@ BEGIN
     IF s.kind IS NULL OR TG_NARGS <> 3 OR TG_TABLE_SCHEMA <> s.source_schema
        OR NOT EXISTS (SELECT 1 FROM revrec._source_tables(s.kind) t
                        WHERE t.table_name = TG_TABLE_NAME AND t.document = TG_ARGV[1] AND t.key_column = TG_ARGV[2]) THEN
+        IF TG_NAME IN ('revrec_capture_ins', 'revrec_capture_upd') AND TG_NARGS = 3 THEN
+            -- a trigger attach_source() put there, on a table renamed or
+            -- moved since, or of a source detached since: the billing
+            -- system's write goes on, nothing is recorded
+            RAISE WARNING USING ERRCODE = '01000',
+                MESSAGE = format('revrec does not follow %I.%I (not a table of an attached source any more): nothing recorded', TG_TABLE_SCHEMA, TG_TABLE_NAME),
+                HINT = 'revrec.detach_source() removes its triggers; revrec.attach_source() follows the tables of a schema again.';
+            RETURN NULL;
+        END IF;
         RAISE EXCEPTION USING ERRCODE = '42501',
             MESSAGE = format('revrec._source_capture() fires only on the tables of an attached source (not on %I.%I)', TG_TABLE_SCHEMA, TG_TABLE_NAME);
     END IF;
@@ -703,12 +712,14 @@ DECLARE
 BEGIN
     SELECT * INTO s FROM revrec.source x WHERE x.kind = detach_source.kind;
     IF s.kind IS NULL THEN RETURN false; END IF;
-    FOR t IN SELECT DISTINCT x.table_name FROM revrec._source_tables(s.kind) x LOOP
-        rel := to_regclass(format('%I.%I', s.source_schema, t.table_name));
-        IF rel IS NOT NULL THEN
-            EXECUTE format('DROP TRIGGER IF EXISTS revrec_capture_ins ON %s', rel);
-            EXECUTE format('DROP TRIGGER IF EXISTS revrec_capture_upd ON %s', rel);
-        END IF;
+    -- every capture trigger of this source, wherever its table is now
+    -- (renamed, moved to another schema)
+    FOR t IN SELECT g.tgrelid::regclass AS rel, g.tgname
+               FROM pg_catalog.pg_trigger g
+              WHERE g.tgfoid = 'revrec._source_capture()'::pg_catalog.regprocedure
+                AND g.tgname IN ('revrec_capture_ins', 'revrec_capture_upd')
+                AND pg_catalog.split_part(pg_catalog.encode(g.tgargs, 'escape'), '\000', 1) = s.kind LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', t.tgname, t.rel);
     END LOOP;
     DELETE FROM revrec._source_change c WHERE c.source = s.kind;
     DELETE FROM revrec._source_state c WHERE c.source = s.kind;

@@ -2,7 +2,7 @@
 -- (owner of the stripe tables, no revrec role), a plain login role, and the
 -- roles of revrec, against the SECURITY DEFINER mapping.  Each part is a
 -- finding of the attack review, with its fix in sql/objects/92_sources*.sql.
-SELECT plan(14);
+SELECT plan(18);
 
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_billing') THEN CREATE ROLE rr_atk_billing LOGIN; END IF;
@@ -157,6 +157,26 @@ RESET SESSION AUTHORIZATION;
 SELECT revrec.attach_source('stripe', 'stripe', '{}');
 SELECT is((SELECT refused FROM revrec.sync_source('stripe')), 0::bigint, 'a sound source table again: sync_source() refuses nothing');
 SELECT is((SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'in_a3'), 1::bigint, '... and maps in_a3');
+
+-- 6. (high: the billing write failed because of revrec) a source table
+-- renamed by the billing system's migration keeps revrec's capture triggers,
+-- which refused every write to it (42501); and detach_source() after the
+-- rename left them there, refusing writes for ever
+SET SESSION AUTHORIZATION rr_atk_billing;
+ALTER TABLE stripe.invoices RENAME TO invoices_v1;
+SELECT lives_ok($$INSERT INTO stripe.invoices_v1 (_raw_data) VALUES (pg_temp.inv('in_a6', 100))$$,
+                'a write to a renamed source table does not fail because of revrec');
+RESET SESSION AUTHORIZATION;
+SELECT revrec.detach_source('stripe');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgfoid = 'revrec._source_capture'::regproc), 0::bigint,
+          'detach_source() drops the capture triggers of a renamed table too');
+SET SESSION AUTHORIZATION rr_atk_billing;
+SELECT lives_ok($$INSERT INTO stripe.invoices_v1 (_raw_data) VALUES (pg_temp.inv('in_a7', 100))$$,
+                '... and writes to it go on after detach_source()');
+ALTER TABLE stripe.invoices_v1 RENAME TO invoices;
+RESET SESSION AUTHORIZATION;
+SELECT revrec.attach_source('stripe', 'stripe', '{}');
+SELECT is((SELECT refused FROM revrec.sync_source('stripe')), 0::bigint, 'attached again: sync_source() maps what was written meanwhile');
 
 SELECT is((SELECT string_agg(key || ': ' || error, '; ') FROM revrec.source_error), NULL, 'nothing refused');
 SELECT is((SELECT count(*) FROM revrec.verify()), 0::bigint, 'verify() is empty');
