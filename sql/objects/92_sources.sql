@@ -757,6 +757,16 @@ BEGIN
     UPDATE revrec.source x SET synced_at = now() WHERE x.kind = s.kind;
 END $$;
 
+-- A Unix time of a source row (Stripe's created, finalized_at, voided_at)
+-- as a number, or NULL when it is not one or is out of timestamp range: one
+-- malformed row must not stop the replay of the others (it is refused alone
+-- when mapped).
+CREATE OR REPLACE FUNCTION revrec._source_epoch(v text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT CASE WHEN v ~ '^-?[0-9]{1,11}(\.[0-9]{0,6})?$' THEN v::numeric END;
+END;
+
 -- The documents of a source to replay (since: changed since then, else all),
 -- as a FROM item with columns (document, key, ord); $2 is since.
 CREATE OR REPLACE FUNCTION revrec._source_replay_query(s revrec.source) RETURNS text
@@ -771,14 +781,15 @@ BEGIN
         -- the API object, wherever this version of the sync engine keeps it
         j := CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = inv::regclass AND attname = '_raw_data' AND NOT attisdropped)
                   THEN 't._raw_data' ELSE 'to_jsonb(t)' END;
-        RETURN format('(SELECT ''invoice'' AS document, t.id AS key, (%1$s->>''created'')::numeric AS ord FROM %2$s t
-                          WHERE $2 IS NULL OR to_timestamp(greatest((%1$s->>''created'')::numeric,
-                                  (%1$s->''status_transitions''->>''finalized_at'')::numeric,
-                                  (%1$s->''status_transitions''->>''voided_at'')::numeric)) >= $2
+        RETURN format('(SELECT ''invoice'' AS document, t.id AS key, revrec._source_epoch(%1$s->>''created'') AS ord FROM %2$s t
+                          WHERE $2 IS NULL OR to_timestamp(greatest(revrec._source_epoch(%1$s->>''created''),
+                                  revrec._source_epoch(%1$s->''status_transitions''->>''finalized_at''),
+                                  revrec._source_epoch(%1$s->''status_transitions''->>''voided_at''))) >= $2
                                 OR coalesce((to_jsonb(t)->>''_updated_at'')::timestamptz, (to_jsonb(t)->>''updated_at'')::timestamptz) >= $2
                         UNION ALL
-                        SELECT ''credit_note'', t.id, (%3$s->>''created'')::numeric FROM %4$s t
-                          WHERE $2 IS NULL OR to_timestamp(greatest((%3$s->>''created'')::numeric, (%3$s->>''voided_at'')::numeric)) >= $2
+                        SELECT ''credit_note'', t.id, revrec._source_epoch(%3$s->>''created'') FROM %4$s t
+                          WHERE $2 IS NULL OR to_timestamp(greatest(revrec._source_epoch(%3$s->>''created''),
+                                                                     revrec._source_epoch(%3$s->>''voided_at''))) >= $2
                                 OR (to_jsonb(t)->>''_last_synced_at'')::timestamptz >= $2) q',
                       j, inv, j, cn);
     WHEN 'killbill' THEN

@@ -282,6 +282,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._source_batching()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_guard(revrec.source)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_guard_rel(regclass)', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._source_epoch(text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_stage()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_staging_ours()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._source_unstage()', '-', '-', '-', '-', '-'),

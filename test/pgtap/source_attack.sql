@@ -2,7 +2,7 @@
 -- (owner of the stripe tables, no revrec role), a plain login role, and the
 -- roles of revrec, against the SECURITY DEFINER mapping.  Each part is a
 -- finding of the attack review, with its fix in sql/objects/92_sources*.sql.
-SELECT plan(18);
+SELECT plan(21);
 
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_billing') THEN CREATE ROLE rr_atk_billing LOGIN; END IF;
@@ -177,6 +177,19 @@ ALTER TABLE stripe.invoices_v1 RENAME TO invoices;
 RESET SESSION AUTHORIZATION;
 SELECT revrec.attach_source('stripe', 'stripe', '{}');
 SELECT is((SELECT refused FROM revrec.sync_source('stripe')), 0::bigint, 'attached again: sync_source() maps what was written meanwhile');
+
+-- 7. (medium) one malformed source row ("created": "abc", a finalization
+-- date out of range) made sync_source() fail for the whole source: no
+-- backfill, no retry of anything, until the row was fixed
+SET SESSION AUTHORIZATION rr_atk_billing;
+INSERT INTO stripe.invoices (_raw_data) VALUES (pg_temp.inv('in_a8', 100) || '{"created": "abc"}'),
+    (pg_temp.inv('in_a9', 100) || '{"created": 1e300, "status_transitions": {"finalized_at": 1e20}}');
+RESET SESSION AUTHORIZATION;
+SELECT lives_ok($$SELECT revrec.sync_source('stripe')$$, 'sync_source() goes on past a malformed row');
+SELECT lives_ok($$SELECT revrec.sync_source('stripe', now() - interval '1 day')$$, '... sync_source(since) too');
+SELECT is((SELECT string_agg(key || ' ' || sqlstate, ', ' ORDER BY key) FROM revrec.source_error), 'in_a9 22008',
+          '... the row whose date is out of range is refused, alone (in_a8 has its finalization date)');
+DELETE FROM revrec.source_error WHERE key = 'in_a9';
 
 SELECT is((SELECT string_agg(key || ': ' || error, '; ') FROM revrec.source_error), NULL, 'nothing refused');
 SELECT is((SELECT count(*) FROM revrec.verify()), 0::bigint, 'verify() is empty');
