@@ -394,6 +394,7 @@ BEGIN
            AND EXISTS (SELECT 1 FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l WHERE l.line_id IS NOT NULL) THEN
             RAISE EXCEPTION USING ERRCODE = 'RV050',
                 MESSAGE = format('credit note %s credits invoice %s, which revrec has not posted', id, d->>'invoice_id'),
+                DETAIL = format('waits for invoice %s', d->>'invoice_id'),   -- (read by _source_map_all)
                 HINT = 'See revrec.source_error for the invoice: the credit note is retried with it.';
         END IF;
         INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, invoice_id, currency, credit_date, status)
@@ -545,6 +546,21 @@ BEGIN
         mapped := mapped + m; unchanged := unchanged + u; refused := refused + i;
         batch := '{}';
     END LOOP;
+    IF cardinality(batch) > 0 THEN
+        SELECT b.mapped, b.unchanged, b.refused INTO m, u, i FROM revrec._source_map_batch(batch, force) b;
+        mapped := mapped + m; unchanged := unchanged + u; refused := refused + i;
+    END IF;
+    -- credit notes that were refused because they came before their invoice
+    -- (RV050), and whose invoice was mapped here: tried again now
+    SELECT coalesce(array_agg(u.x ORDER BY e.source, e.key, u.o), '{}') INTO batch
+      FROM revrec.source_error e, LATERAL unnest(ARRAY[e.source, e.document, e.key]) WITH ORDINALITY AS u (x, o)
+     WHERE e.document = 'credit_note' AND e.sqlstate = 'RV050'
+       AND e.detail IN (SELECT 'waits for invoice ' || (k->>2) FROM jsonb_array_elements(keys) k
+                         WHERE k->>0 = e.source AND k->>1 = 'invoice')
+       AND EXISTS (SELECT 1 FROM revrec.invoice v WHERE 'waits for invoice ' || v.invoice_id = e.detail)
+       -- (one of this list was mapped after the invoices already)
+       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(keys) k
+                        WHERE k->>0 = e.source AND k->>1 = 'credit_note' AND k->>2 = e.key);
     IF cardinality(batch) > 0 THEN
         SELECT b.mapped, b.unchanged, b.refused INTO m, u, i FROM revrec._source_map_batch(batch, force) b;
         mapped := mapped + m; unchanged := unchanged + u; refused := refused + i;
