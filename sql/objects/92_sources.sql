@@ -457,7 +457,7 @@ DECLARE
     obj jsonb;
     dig text;
 BEGIN
-    PERFORM revrec._source_guard(s);
+    -- (the source's tables were checked by _source_map_batch: _source_guard)
     obj := revrec._source_fetch(s, p_document, p_key);
     IF obj IS NULL THEN
         -- the row is gone: what revrec posted stays (never an edit of history)
@@ -583,6 +583,7 @@ BEGIN
             FOR i IN 0 .. n - 1 LOOP
                 IF s.kind IS DISTINCT FROM batch[3 * i + 1] THEN
                     SELECT * INTO s FROM revrec.source WHERE kind = batch[3 * i + 1];
+                    IF s.kind IS NOT NULL THEN PERFORM revrec._source_guard(s); END IF;
                 END IF;
                 CONTINUE WHEN s.kind IS NULL;   -- detached meanwhile
                 res := revrec._source_map_one(s, batch[3 * i + 2], batch[3 * i + 3], force);
@@ -600,6 +601,8 @@ BEGIN
     FOR i IN 0 .. n - 1 LOOP
         IF s.kind IS DISTINCT FROM batch[3 * i + 1] THEN
             SELECT * INTO s FROM revrec.source WHERE kind = batch[3 * i + 1];
+            -- a source table revrec may not read: the whole batch stays queued
+            IF s.kind IS NOT NULL THEN PERFORM revrec._source_guard(s); END IF;
         END IF;
         CONTINUE WHEN s.kind IS NULL;
         res := revrec._source_map(s, batch[3 * i + 2], batch[3 * i + 3], force);
