@@ -253,6 +253,15 @@ BEGIN
     TRUNCATE pg_temp.revrec_source_invoice, pg_temp.revrec_source_line;
 END $$;
 
+-- Whether the revrec document (invoice or credit_note) was written by
+-- source src (revrec._source_document).
+CREATE OR REPLACE FUNCTION revrec._source_owns(src text, document text, id text) RETURNS boolean
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM revrec._source_document o
+                    WHERE o.document = _source_owns.document AND o.id = _source_owns.id AND o.source = src);
+END;
+
 -- Reconcile one invoice with what revrec holds.  d: invoice_id,
 -- invoice_number, customer_id, customer_name, currency, accounting_date,
 -- status ('issued' or 'void'), void_date, added_on (the accounting date of
@@ -284,6 +293,7 @@ BEGIN
         PERFORM revrec._source_stage();
         INSERT INTO pg_temp.revrec_source_invoice
         VALUES (id, d->>'invoice_number', d->>'customer_id', d->>'currency', (d->>'accounting_date')::date);
+        INSERT INTO revrec._source_document (document, id, source) VALUES ('invoice', id, d->>'source');
         INSERT INTO pg_temp.revrec_source_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
                                                 service_start, service_end, recognition_method, recognize_on, grant_id, description)
         SELECT l.line_id, id, d->>'customer_id', l.product_id, l.amount, coalesce(l.kind, 'charge'), l.group_id,
@@ -294,6 +304,7 @@ BEGIN
     ELSIF inv.invoice_id IS NULL THEN
         INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
         VALUES (id, d->>'invoice_number', d->>'customer_id', d->>'currency', (d->>'accounting_date')::date, 'issued');
+        INSERT INTO revrec._source_document (document, id, source) VALUES ('invoice', id, d->>'source');
         INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
                                          service_start, service_end, recognition_method, recognize_on, grant_id, description)
         SELECT l.line_id, id, d->>'customer_id', l.product_id, l.amount, coalesce(l.kind, 'charge'), l.group_id,
@@ -303,6 +314,11 @@ BEGIN
         PERFORM revrec._source_post();
         SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = id;
     ELSE
+        IF NOT revrec._source_owns(d->>'source', 'invoice', id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV052',
+                MESSAGE = format('revrec holds an invoice %s that the %s source did not write', id, coalesce(d->>'source', 'NULL')),
+                HINT = 'A source voids, adds to and credits only the documents it wrote.';
+        END IF;
         -- posted history never changes: a line revrec holds that the source
         -- changed or removed is refused
         SELECT coalesce(l.line_id, x.line_id) AS line_id, l.amount AS now_amount, x.amount AS was_amount INTO bad
@@ -334,6 +350,7 @@ BEGIN
                 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
                 VALUES (addon, NULL, inv.customer_id, inv.currency,
                         greatest(coalesce((d->>'added_on')::date, current_date), inv.accounting_date), 'issued');
+                INSERT INTO revrec._source_document (document, id, source) VALUES ('invoice', addon, d->>'source');
                 INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
                                                  service_start, service_end, recognition_method, recognize_on, grant_id, description)
                 SELECT l.line_id, addon, inv.customer_id, l.product_id, l.amount, coalesce(l.kind, 'charge'), l.group_id,
@@ -397,8 +414,22 @@ BEGIN
                 DETAIL = format('waits for invoice %s', d->>'invoice_id'),   -- (read by _source_map_all)
                 HINT = 'See revrec.source_error for the invoice: the credit note is retried with it.';
         END IF;
+        SELECT x.invoice_id INTO inv
+          FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l
+          JOIN revrec.invoice_line x ON x.line_id = l.line_id
+         WHERE NOT revrec._source_owns(d->>'source', 'invoice', x.invoice_id)
+         LIMIT 1;
+        IF inv IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV052',
+                MESSAGE = format('credit note %s credits invoice %s, which the %s source did not write', id, inv, coalesce(d->>'source', 'NULL')),
+                HINT = 'A source voids, adds to and credits only the documents it wrote.';
+        END IF;
+        SELECT min(x.invoice_id) INTO inv
+          FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l
+          JOIN revrec.invoice_line x ON x.line_id = l.line_id;
         INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, invoice_id, currency, credit_date, status)
         VALUES (id, d->>'credit_note_number', d->>'customer_id', inv, d->>'currency', (d->>'credit_date')::date, 'issued');
+        INSERT INTO revrec._source_document (document, id, source) VALUES ('credit_note', id, d->>'source');
         INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, line_id, product_id, amount, description)
         SELECT l.credit_note_line_id, id, d->>'customer_id', l.line_id, l.product_id, l.amount, l.description
           FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l;
@@ -419,6 +450,11 @@ BEGIN
         END IF;
     END IF;
     IF d->>'status' = 'void' AND cn.status = 'issued' THEN
+        IF NOT revrec._source_owns(d->>'source', 'credit_note', id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV052',
+                MESSAGE = format('revrec holds a credit note %s that the %s source did not write', id, coalesce(d->>'source', 'NULL')),
+                HINT = 'A source voids, adds to and credits only the documents it wrote.';
+        END IF;
         PERFORM revrec._source_flush_now();
         UPDATE revrec.credit_note
            SET status = 'void', void_date = greatest(coalesce((d->>'void_date')::date, current_date), credit_date)
@@ -456,6 +492,7 @@ CREATE OR REPLACE FUNCTION revrec._source_map_one(s revrec.source, p_document te
 DECLARE
     obj jsonb;
     dig text;
+    src jsonb := jsonb_build_object('source', s.kind);   -- (whose documents it may touch: _source_owns)
 BEGIN
     -- (the source's tables were checked by _source_map_batch: _source_guard)
     obj := revrec._source_fetch(s, p_document, p_key);
@@ -472,11 +509,11 @@ BEGIN
         RETURN 'unchanged';
     END IF;
     CASE s.kind || '/' || p_document
-    WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj));
-    WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj));
-    WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj));
-    WHEN 'lago/invoice' THEN PERFORM revrec._lago_apply(revrec._lago_invoice(s.options, obj));
-    WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj));
+    WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj) || src);
+    WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj) || src);
+    WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj) || src);
+    WHEN 'lago/invoice' THEN PERFORM revrec._lago_apply(revrec._lago_invoice(s.options, obj) || src);
+    WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj) || src);
     END CASE;
     INSERT INTO revrec._source_state AS t (source, document, key, digest) VALUES (s.kind, p_document, p_key, dig)
     ON CONFLICT (source, document, key) DO UPDATE SET digest = EXCLUDED.digest, mapped_at = now();
@@ -742,6 +779,7 @@ BEGIN
     END LOOP;
     DELETE FROM revrec._source_change c WHERE c.source = s.kind;
     DELETE FROM revrec._source_state c WHERE c.source = s.kind;
+    -- (revrec._source_document stays: what the source wrote stays its own)
     DELETE FROM revrec.source_error c WHERE c.source = s.kind;
     DELETE FROM revrec.source x WHERE x.kind = s.kind;
     RETURN true;

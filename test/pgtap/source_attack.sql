@@ -2,7 +2,7 @@
 -- (owner of the stripe tables, no revrec role), a plain login role, and the
 -- roles of revrec, against the SECURITY DEFINER mapping.  Each part is a
 -- finding of the attack review, with its fix in sql/objects/92_sources*.sql.
-SELECT plan(24);
+SELECT plan(29);
 
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_billing') THEN CREATE ROLE rr_atk_billing LOGIN; END IF;
@@ -206,6 +206,39 @@ RESET SESSION AUTHORIZATION;
 SELECT is((SELECT status FROM revrec.credit_note WHERE credit_note_id = 'cn_b1'), 'issued',
           'the invoice posts: its waiting credit note is retried with it and posts');
 SELECT is((SELECT count(*) FROM revrec.source_error WHERE key = 'cn_b1'), 0::bigint, '... and leaves source_error');
+
+-- 9. (high) a source touched revrec documents it did not write: the billing
+-- role, knowing the id of an invoice revrec_writer posted (or another
+-- source), credited it with a credit note of its own, and voided it by
+-- publishing an invoice of the same id and lines
+BEGIN;
+INSERT INTO revrec.customer (customer_id, name) VALUES ('cus_w', 'Written by revrec_writer');
+INSERT INTO revrec.invoice (invoice_id, customer_id, currency, accounting_date, status) VALUES ('in_w', 'cus_w', 'USD', '2025-01-15', 'issued');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, product_id, amount, service_start, service_end, recognition_method)
+VALUES ('in_w/il_in_w', 'in_w', 'prod_plan', 100.00, '2025-01-15', '2026-01-14', 'straight_line');
+COMMIT;
+SET SESSION AUTHORIZATION rr_atk_billing;
+INSERT INTO stripe.credit_notes (_raw_data) VALUES (pg_temp.cn('cn_w', 'in_w', 1000) || '{"customer": "cus_w"}');
+INSERT INTO stripe.invoices (_raw_data)
+VALUES (jsonb_set(pg_temp.inv('in_w', 10000, 'cus_w'), '{status}', '"void"')
+        || '{"status_transitions": {"finalized_at": 1736899200, "voided_at": 1738368000}}');
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT count(*) FROM revrec.credit_note WHERE credit_note_id = 'cn_w'), 0::bigint,
+          'a source may not credit an invoice it did not write');
+SELECT is((SELECT sqlstate FROM revrec.source_error WHERE key = 'cn_w'), 'RV052', '... refused (RV052)');
+SELECT is((SELECT status FROM revrec.invoice WHERE invoice_id = 'in_w'), 'issued', 'a source may not void an invoice it did not write');
+SELECT is((SELECT sqlstate FROM revrec.source_error WHERE key = 'in_w'), 'RV052', '... refused (RV052)');
+DELETE FROM revrec.source_error WHERE key IN ('cn_w', 'in_w');
+-- detached and attached again, the source still owns what it wrote
+SELECT revrec.detach_source('stripe');
+SELECT revrec.attach_source('stripe', 'stripe', '{}');
+SET SESSION AUTHORIZATION rr_atk_billing;
+UPDATE stripe.invoices SET _raw_data = jsonb_set(_raw_data, '{status}', '"void"')
+                                       || '{"status_transitions": {"finalized_at": 1736899200, "voided_at": 1738368000}}'
+ WHERE id = 'in_a2';
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT status FROM revrec.invoice WHERE invoice_id = 'in_a2'), 'void', '... and voids its own invoice after detach and attach');
+DELETE FROM revrec.source_error WHERE key IN ('cn_w', 'in_w');
 
 SELECT is((SELECT string_agg(key || ': ' || error, '; ') FROM revrec.source_error), NULL, 'nothing refused');
 SELECT is((SELECT count(*) FROM revrec.verify()), 0::bigint, 'verify() is empty');
