@@ -732,6 +732,13 @@ BEGIN
                 MESSAGE = format('%s may not put triggers on %s: attach a source as its owner', session_user, rel);
         END IF;
     END LOOP;
+    IF EXISTS (SELECT 1 FROM revrec.source x WHERE x.source_schema = attach_source.source_schema AND x.kind <> attach_source.kind) THEN
+        -- they follow tables of the same names (invoices): the capture triggers of one would replace the other's
+        RAISE EXCEPTION USING ERRCODE = 'RV052',
+            MESSAGE = format('a %s source is already attached to schema %I', (SELECT x.kind FROM revrec.source x
+                                                                               WHERE x.source_schema = attach_source.source_schema LIMIT 1), source_schema),
+            HINT = 'One kind of source per schema.';
+    END IF;
     INSERT INTO revrec.source AS s (kind, source_schema, options) VALUES (kind, source_schema, options)
     ON CONFLICT ON CONSTRAINT source_pkey DO UPDATE SET options = EXCLUDED.options
      WHERE s.source_schema = EXCLUDED.source_schema;

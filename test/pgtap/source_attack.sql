@@ -2,7 +2,7 @@
 -- (owner of the stripe tables, no revrec role), a plain login role, and the
 -- roles of revrec, against the SECURITY DEFINER mapping.  Each part is a
 -- finding of the attack review, with its fix in sql/objects/92_sources*.sql.
-SELECT plan(29);
+SELECT plan(31);
 
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_billing') THEN CREATE ROLE rr_atk_billing LOGIN; END IF;
@@ -239,6 +239,18 @@ UPDATE stripe.invoices SET _raw_data = jsonb_set(_raw_data, '{status}', '"void"'
 RESET SESSION AUTHORIZATION;
 SELECT is((SELECT status FROM revrec.invoice WHERE invoice_id = 'in_a2'), 'void', '... and voids its own invoice after detach and attach');
 DELETE FROM revrec.source_error WHERE key IN ('cn_w', 'in_w');
+
+-- 10. (low) two kinds of source attached to one schema: the second
+-- attach_source() replaced the first one's capture triggers on the tables
+-- both follow (invoices), whose writes then went unrecorded
+CREATE TABLE stripe.fees (id uuid, invoice_id uuid);
+CREATE TABLE stripe.credit_note_items (id uuid, credit_note_id uuid);
+SELECT throws_ok($$SELECT revrec.attach_source('lago', 'stripe')$$, 'RV052', NULL,
+                 'attach_source() refuses a second kind of source on a schema already attached');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'stripe.invoices'::regclass
+              AND pg_catalog.split_part(pg_catalog.encode(tgargs, 'escape'), '\000', 1) = 'stripe'), 2::bigint,
+          '... the first one''s capture triggers stay');
+DROP TABLE stripe.fees, stripe.credit_note_items;
 
 SELECT is((SELECT string_agg(key || ': ' || error, '; ') FROM revrec.source_error), NULL, 'nothing refused');
 SELECT is((SELECT count(*) FROM revrec.verify()), 0::bigint, 'verify() is empty');
