@@ -80,14 +80,16 @@ END $$;
 -- to_jsonb() and ::text run) would run the billing role's code with revrec's
 -- rights.  A source table must be a plain table without children whose
 -- columns are of types a superuser owns (domains: of such a base type);
--- otherwise 42501.  Locked first (ACCESS SHARE), so that no other session
--- changes it between this check and the read.
+-- otherwise 42501.  Locked first (ACCESS SHARE, NOWAIT: 55P03), so that no
+-- other session changes it between this check and the read.
 CREATE OR REPLACE FUNCTION revrec._source_guard_rel(rel regclass) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bad text;
 BEGIN
-    EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE', rel);
+    -- NOWAIT: a billing commit never waits here for a migration of another
+    -- source table (the batch stays queued, with a warning, for sync_source)
+    EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE NOWAIT', rel);
     SELECT CASE WHEN c.relkind <> 'r' THEN 'it is not a plain table'
                 WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) THEN 'it has child tables'
            END INTO bad
