@@ -47,10 +47,20 @@ BEGIN
     IF s.kind IS NULL OR TG_NARGS <> 3 OR TG_TABLE_SCHEMA <> s.source_schema
        OR NOT EXISTS (SELECT 1 FROM revrec._source_tables(s.kind) t
                        WHERE t.table_name = TG_TABLE_NAME AND t.document = TG_ARGV[1] AND t.key_column = TG_ARGV[2]) THEN
+        IF TG_NAME IN ('revrec_capture_ins', 'revrec_capture_upd') AND TG_NARGS = 3 THEN
+            -- a trigger attach_source() put there, on a table renamed or
+            -- moved since, or of a source detached since: the billing
+            -- system's write goes on, nothing is recorded
+            RAISE WARNING USING ERRCODE = '01000',
+                MESSAGE = format('revrec does not follow %I.%I (not a table of an attached source any more): nothing recorded', TG_TABLE_SCHEMA, TG_TABLE_NAME),
+                HINT = 'revrec.detach_source() removes its triggers; revrec.attach_source() follows the tables of a schema again.';
+            RETURN NULL;
+        END IF;
         RAISE EXCEPTION USING ERRCODE = '42501',
             MESSAGE = format('revrec._source_capture() fires only on the tables of an attached source (not on %I.%I)', TG_TABLE_SCHEMA, TG_TABLE_NAME);
     END IF;
     BEGIN
+        PERFORM revrec._source_guard_rel(TG_RELID);
         EXECUTE format('INSERT INTO revrec._source_change (source, document, key)
                         SELECT DISTINCT $1, $2, n.%I::text FROM new_rows n WHERE n.%I IS NOT NULL', TG_ARGV[2], TG_ARGV[2])
           USING s.kind, TG_ARGV[1];
@@ -62,6 +72,62 @@ BEGIN
         RAISE WARNING 'revrec could not record a change of %.%: %', TG_TABLE_SCHEMA, TG_TABLE_NAME, SQLERRM;
     END;
     RETURN NULL;
+END $$;
+
+-- revrec reads the source tables as its definer (a superuser), and the
+-- billing role owns them: a view in their place, a child table, or a column
+-- of a type the billing role owns (with its own cast to json or text, which
+-- to_jsonb() and ::text run) would run the billing role's code with revrec's
+-- rights.  A source table must be a plain table without children whose
+-- columns are of types a superuser owns (domains: of such a base type);
+-- otherwise 42501.  Locked first (ACCESS SHARE, NOWAIT: 55P03), so that no
+-- other session changes it between this check and the read.
+CREATE OR REPLACE FUNCTION revrec._source_guard_rel(rel regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    bad text;
+BEGIN
+    -- NOWAIT: a billing commit never waits here for a migration of another
+    -- source table (the batch stays queued, with a warning, for sync_source)
+    EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE NOWAIT', rel);
+    SELECT CASE WHEN c.relkind <> 'r' THEN 'it is not a plain table'
+                WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) THEN 'it has child tables'
+           END INTO bad
+      FROM pg_catalog.pg_class c WHERE c.oid = rel;
+    IF bad IS NULL THEN
+        WITH RECURSIVE t (attname, typ) AS (
+            SELECT a.attname::text, a.atttypid FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+            UNION
+            -- a domain stands for its base type, an array for its elements
+            SELECT t.attname, CASE WHEN y.typtype = 'd' THEN y.typbasetype ELSE y.typelem END
+              FROM t JOIN pg_catalog.pg_type y ON y.oid = t.typ
+             WHERE y.typtype = 'd' OR (y.typelem <> 0 AND y.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc))
+        SELECT format('column %I is of type %s, owned by %s', t.attname, t.typ::pg_catalog.regtype, r.rolname) INTO bad
+          FROM t JOIN pg_catalog.pg_type y ON y.oid = t.typ JOIN pg_catalog.pg_roles r ON r.oid = y.typowner
+         WHERE y.typtype <> 'd' AND NOT r.rolsuper
+         LIMIT 1;
+    END IF;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = format('revrec does not read source table %s: %s', rel, bad),
+            HINT = 'A source table must be a plain table without child tables, its columns of built-in types (or types a superuser owns).';
+    END IF;
+END $$;
+
+-- Every table of a source revrec reads (the customers of Lago too).
+CREATE OR REPLACE FUNCTION revrec._source_guard(s revrec.source) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rel regclass;
+BEGIN
+    FOR rel IN SELECT DISTINCT to_regclass(format('%I.%I', s.source_schema, x.table_name))
+                 FROM (SELECT t.table_name FROM revrec._source_tables(s.kind) t
+                       UNION ALL SELECT 'customers' WHERE s.kind = 'lago') x LOOP
+        IF rel IS NOT NULL THEN
+            PERFORM revrec._source_guard_rel(rel);
+        END IF;
+    END LOOP;
 END $$;
 
 -- A source amount in minor units as an exact amount with exp decimals.
@@ -125,15 +191,41 @@ BEGIN ATOMIC
     SELECT coalesce(current_setting('revrec.source_batch', true), '') = 'on';
 END;
 
+-- The staging tables are the session's temporary tables, and the session's
+-- role may have created tables of those names first (with a trigger, a rule,
+-- rows of its own): revrec uses only the ones it created itself (owned by the
+-- role revrec's mapping runs as, plain, without triggers or rules).
+-- true: both are revrec's; false: neither exists; else 42501.
+CREATE OR REPLACE FUNCTION revrec._source_staging_ours() RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n_ours integer;
+    n_any  integer;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE c.relowner = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)
+                                          AND c.relkind = 'r' AND NOT c.relhastriggers AND NOT c.relhasrules)
+      INTO n_any, n_ours
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname IN ('revrec_source_invoice', 'revrec_source_line');
+    IF n_any = 0 THEN
+        RETURN false;
+    ELSIF n_ours = 2 AND n_any = 2 THEN
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = '42501',
+        MESSAGE = 'this session has temporary tables named revrec_source_invoice or revrec_source_line that revrec did not create',
+        HINT = 'Drop them: revrec stages the documents of a batch there.';
+END $$;
+
 CREATE OR REPLACE FUNCTION revrec._source_stage() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF to_regclass('pg_temp.revrec_source_line') IS NOT NULL THEN
+    IF revrec._source_staging_ours() THEN
         RETURN;
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS revrec_source_invoice (
+    CREATE TEMP TABLE revrec_source_invoice (
         invoice_id text, invoice_number text, customer_id text, currency text, accounting_date date) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS revrec_source_line (
+    CREATE TEMP TABLE revrec_source_line (
         seq bigserial, line_id text, invoice_id text, customer_id text, product_id text, amount numeric, kind text,
         group_id text, billing text, service_start date, service_end date, recognition_method text, recognize_on date,
         grant_id text, description text) ON COMMIT DROP;
@@ -145,6 +237,11 @@ BEGIN
     IF to_regclass('pg_temp.revrec_source_invoice') IS NULL THEN
         RETURN;   -- (checked alone: the next statement is planned only if the table exists)
     END IF;
+    BEGIN
+        IF NOT revrec._source_staging_ours() THEN RETURN; END IF;
+    EXCEPTION WHEN insufficient_privilege THEN
+        RETURN;   -- the session's own tables: nothing of revrec's is staged there
+    END;
     IF NOT EXISTS (SELECT 1 FROM pg_temp.revrec_source_invoice) THEN
         RETURN;
     END IF;
@@ -157,6 +254,15 @@ BEGIN
       FROM pg_temp.revrec_source_line ORDER BY seq;
     TRUNCATE pg_temp.revrec_source_invoice, pg_temp.revrec_source_line;
 END $$;
+
+-- Whether the revrec document (invoice or credit_note) was written by
+-- source src (revrec._source_document).
+CREATE OR REPLACE FUNCTION revrec._source_owns(src text, document text, id text) RETURNS boolean
+    LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1 FROM revrec._source_document o
+                    WHERE o.document = _source_owns.document AND o.id = _source_owns.id AND o.source = src);
+END;
 
 -- Reconcile one invoice with what revrec holds.  d: invoice_id,
 -- invoice_number, customer_id, customer_name, currency, accounting_date,
@@ -189,6 +295,7 @@ BEGIN
         PERFORM revrec._source_stage();
         INSERT INTO pg_temp.revrec_source_invoice
         VALUES (id, d->>'invoice_number', d->>'customer_id', d->>'currency', (d->>'accounting_date')::date);
+        INSERT INTO revrec._source_document (document, id, source) VALUES ('invoice', id, d->>'source');
         INSERT INTO pg_temp.revrec_source_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
                                                 service_start, service_end, recognition_method, recognize_on, grant_id, description)
         SELECT l.line_id, id, d->>'customer_id', l.product_id, l.amount, coalesce(l.kind, 'charge'), l.group_id,
@@ -199,6 +306,7 @@ BEGIN
     ELSIF inv.invoice_id IS NULL THEN
         INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
         VALUES (id, d->>'invoice_number', d->>'customer_id', d->>'currency', (d->>'accounting_date')::date, 'issued');
+        INSERT INTO revrec._source_document (document, id, source) VALUES ('invoice', id, d->>'source');
         INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
                                          service_start, service_end, recognition_method, recognize_on, grant_id, description)
         SELECT l.line_id, id, d->>'customer_id', l.product_id, l.amount, coalesce(l.kind, 'charge'), l.group_id,
@@ -208,6 +316,11 @@ BEGIN
         PERFORM revrec._source_post();
         SELECT * INTO inv FROM revrec.invoice WHERE invoice_id = id;
     ELSE
+        IF NOT revrec._source_owns(d->>'source', 'invoice', id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV052',
+                MESSAGE = format('revrec holds an invoice %s that the %s source did not write', id, coalesce(d->>'source', 'NULL')),
+                HINT = 'A source voids, adds to and credits only the documents it wrote.';
+        END IF;
         -- posted history never changes: a line revrec holds that the source
         -- changed or removed is refused
         SELECT coalesce(l.line_id, x.line_id) AS line_id, l.amount AS now_amount, x.amount AS was_amount INTO bad
@@ -239,6 +352,7 @@ BEGIN
                 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
                 VALUES (addon, NULL, inv.customer_id, inv.currency,
                         greatest(coalesce((d->>'added_on')::date, current_date), inv.accounting_date), 'issued');
+                INSERT INTO revrec._source_document (document, id, source) VALUES ('invoice', addon, d->>'source');
                 INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, kind, group_id, billing,
                                                  service_start, service_end, recognition_method, recognize_on, grant_id, description)
                 SELECT l.line_id, addon, inv.customer_id, l.product_id, l.amount, coalesce(l.kind, 'charge'), l.group_id,
@@ -299,10 +413,25 @@ BEGIN
            AND EXISTS (SELECT 1 FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l WHERE l.line_id IS NOT NULL) THEN
             RAISE EXCEPTION USING ERRCODE = 'RV050',
                 MESSAGE = format('credit note %s credits invoice %s, which revrec has not posted', id, d->>'invoice_id'),
+                DETAIL = format('waits for invoice %s', d->>'invoice_id'),   -- (read by _source_map_all)
                 HINT = 'See revrec.source_error for the invoice: the credit note is retried with it.';
         END IF;
+        SELECT x.invoice_id INTO inv
+          FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l
+          JOIN revrec.invoice_line x ON x.line_id = l.line_id
+         WHERE NOT revrec._source_owns(d->>'source', 'invoice', x.invoice_id)
+         LIMIT 1;
+        IF inv IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV052',
+                MESSAGE = format('credit note %s credits invoice %s, which the %s source did not write', id, inv, coalesce(d->>'source', 'NULL')),
+                HINT = 'A source voids, adds to and credits only the documents it wrote.';
+        END IF;
+        SELECT min(x.invoice_id) INTO inv
+          FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l
+          JOIN revrec.invoice_line x ON x.line_id = l.line_id;
         INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, invoice_id, currency, credit_date, status)
         VALUES (id, d->>'credit_note_number', d->>'customer_id', inv, d->>'currency', (d->>'credit_date')::date, 'issued');
+        INSERT INTO revrec._source_document (document, id, source) VALUES ('credit_note', id, d->>'source');
         INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, line_id, product_id, amount, description)
         SELECT l.credit_note_line_id, id, d->>'customer_id', l.line_id, l.product_id, l.amount, l.description
           FROM jsonb_populate_recordset(NULL::revrec.credit_note_line, d->'lines') l;
@@ -323,6 +452,11 @@ BEGIN
         END IF;
     END IF;
     IF d->>'status' = 'void' AND cn.status = 'issued' THEN
+        IF NOT revrec._source_owns(d->>'source', 'credit_note', id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV052',
+                MESSAGE = format('revrec holds a credit note %s that the %s source did not write', id, coalesce(d->>'source', 'NULL')),
+                HINT = 'A source voids, adds to and credits only the documents it wrote.';
+        END IF;
         PERFORM revrec._source_flush_now();
         UPDATE revrec.credit_note
            SET status = 'void', void_date = greatest(coalesce((d->>'void_date')::date, current_date), credit_date)
@@ -360,7 +494,9 @@ CREATE OR REPLACE FUNCTION revrec._source_map_one(s revrec.source, p_document te
 DECLARE
     obj jsonb;
     dig text;
+    src jsonb := jsonb_build_object('source', s.kind);   -- (whose documents it may touch: _source_owns)
 BEGIN
+    -- (the source's tables were checked by _source_map_batch: _source_guard)
     obj := revrec._source_fetch(s, p_document, p_key);
     IF obj IS NULL THEN
         -- the row is gone: what revrec posted stays (never an edit of history)
@@ -375,11 +511,11 @@ BEGIN
         RETURN 'unchanged';
     END IF;
     CASE s.kind || '/' || p_document
-    WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj));
-    WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj));
-    WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj));
-    WHEN 'lago/invoice' THEN PERFORM revrec._lago_apply(revrec._lago_invoice(s.options, obj));
-    WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj));
+    WHEN 'stripe/invoice' THEN PERFORM revrec._source_apply_invoice(revrec._stripe_invoice(s.options, obj) || src);
+    WHEN 'stripe/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._stripe_credit_note(s.options, obj) || src);
+    WHEN 'killbill/invoice' THEN PERFORM revrec._killbill_apply(s.options, revrec._killbill_invoice(s.options, obj) || src);
+    WHEN 'lago/invoice' THEN PERFORM revrec._lago_apply(revrec._lago_invoice(s.options, obj) || src);
+    WHEN 'lago/credit_note' THEN PERFORM revrec._source_apply_credit_note(revrec._lago_credit_note(s.options, obj) || src);
     END CASE;
     INSERT INTO revrec._source_state AS t (source, document, key, digest) VALUES (s.kind, p_document, p_key, dig)
     ON CONFLICT (source, document, key) DO UPDATE SET digest = EXCLUDED.digest, mapped_at = now();
@@ -453,6 +589,21 @@ BEGIN
         SELECT b.mapped, b.unchanged, b.refused INTO m, u, i FROM revrec._source_map_batch(batch, force) b;
         mapped := mapped + m; unchanged := unchanged + u; refused := refused + i;
     END IF;
+    -- credit notes that were refused because they came before their invoice
+    -- (RV050), and whose invoice was mapped here: tried again now
+    SELECT coalesce(array_agg(u.x ORDER BY e.source, e.key, u.o), '{}') INTO batch
+      FROM revrec.source_error e, LATERAL unnest(ARRAY[e.source, e.document, e.key]) WITH ORDINALITY AS u (x, o)
+     WHERE e.document = 'credit_note' AND e.sqlstate = 'RV050'
+       AND e.detail IN (SELECT 'waits for invoice ' || (k->>2) FROM jsonb_array_elements(keys) k
+                         WHERE k->>0 = e.source AND k->>1 = 'invoice')
+       AND EXISTS (SELECT 1 FROM revrec.invoice v WHERE 'waits for invoice ' || v.invoice_id = e.detail)
+       -- (one of this list was mapped after the invoices already)
+       AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(keys) k
+                        WHERE k->>0 = e.source AND k->>1 = 'credit_note' AND k->>2 = e.key);
+    IF cardinality(batch) > 0 THEN
+        SELECT b.mapped, b.unchanged, b.refused INTO m, u, i FROM revrec._source_map_batch(batch, force) b;
+        mapped := mapped + m; unchanged := unchanged + u; refused := refused + i;
+    END IF;
 END $$;
 
 -- One batch: (source, document, key) triples flattened into one array.
@@ -471,6 +622,7 @@ BEGIN
             FOR i IN 0 .. n - 1 LOOP
                 IF s.kind IS DISTINCT FROM batch[3 * i + 1] THEN
                     SELECT * INTO s FROM revrec.source WHERE kind = batch[3 * i + 1];
+                    IF s.kind IS NOT NULL THEN PERFORM revrec._source_guard(s); END IF;
                 END IF;
                 CONTINUE WHEN s.kind IS NULL;   -- detached meanwhile
                 res := revrec._source_map_one(s, batch[3 * i + 2], batch[3 * i + 3], force);
@@ -488,6 +640,8 @@ BEGIN
     FOR i IN 0 .. n - 1 LOOP
         IF s.kind IS DISTINCT FROM batch[3 * i + 1] THEN
             SELECT * INTO s FROM revrec.source WHERE kind = batch[3 * i + 1];
+            -- a source table revrec may not read: the whole batch stays queued
+            IF s.kind IS NOT NULL THEN PERFORM revrec._source_guard(s); END IF;
         END IF;
         CONTINUE WHEN s.kind IS NULL;
         res := revrec._source_map(s, batch[3 * i + 2], batch[3 * i + 3], force);
@@ -580,6 +734,13 @@ BEGIN
                 MESSAGE = format('%s may not put triggers on %s: attach a source as its owner', session_user, rel);
         END IF;
     END LOOP;
+    IF EXISTS (SELECT 1 FROM revrec.source x WHERE x.source_schema = attach_source.source_schema AND x.kind <> attach_source.kind) THEN
+        -- they follow tables of the same names (invoices): the capture triggers of one would replace the other's
+        RAISE EXCEPTION USING ERRCODE = 'RV052',
+            MESSAGE = format('a %s source is already attached to schema %I', (SELECT x.kind FROM revrec.source x
+                                                                               WHERE x.source_schema = attach_source.source_schema LIMIT 1), source_schema),
+            HINT = 'One kind of source per schema.';
+    END IF;
     INSERT INTO revrec.source AS s (kind, source_schema, options) VALUES (kind, source_schema, options)
     ON CONFLICT ON CONSTRAINT source_pkey DO UPDATE SET options = EXCLUDED.options
      WHERE s.source_schema = EXCLUDED.source_schema;
@@ -616,15 +777,18 @@ DECLARE
 BEGIN
     SELECT * INTO s FROM revrec.source x WHERE x.kind = detach_source.kind;
     IF s.kind IS NULL THEN RETURN false; END IF;
-    FOR t IN SELECT DISTINCT x.table_name FROM revrec._source_tables(s.kind) x LOOP
-        rel := to_regclass(format('%I.%I', s.source_schema, t.table_name));
-        IF rel IS NOT NULL THEN
-            EXECUTE format('DROP TRIGGER IF EXISTS revrec_capture_ins ON %s', rel);
-            EXECUTE format('DROP TRIGGER IF EXISTS revrec_capture_upd ON %s', rel);
-        END IF;
+    -- every capture trigger of this source, wherever its table is now
+    -- (renamed, moved to another schema)
+    FOR t IN SELECT g.tgrelid::regclass AS rel, g.tgname
+               FROM pg_catalog.pg_trigger g
+              WHERE g.tgfoid = 'revrec._source_capture()'::pg_catalog.regprocedure
+                AND g.tgname IN ('revrec_capture_ins', 'revrec_capture_upd')
+                AND pg_catalog.split_part(pg_catalog.encode(g.tgargs, 'escape'), '\000', 1) = s.kind LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', t.tgname, t.rel);
     END LOOP;
     DELETE FROM revrec._source_change c WHERE c.source = s.kind;
     DELETE FROM revrec._source_state c WHERE c.source = s.kind;
+    -- (revrec._source_document stays: what the source wrote stays its own)
     DELETE FROM revrec.source_error c WHERE c.source = s.kind;
     DELETE FROM revrec.source x WHERE x.kind = s.kind;
     RETURN true;
@@ -650,6 +814,7 @@ BEGIN
     SELECT coalesce(jsonb_agg(jsonb_build_array(d.source, d.document, d.key, 0)), '[]') INTO keys FROM d;
     keys := keys || coalesce((SELECT jsonb_agg(jsonb_build_array(e.source, e.document, e.key, 0))
                                 FROM revrec.source_error e WHERE e.source = s.kind), '[]');
+    PERFORM revrec._source_guard(s);
     EXECUTE 'SELECT jsonb_agg(jsonb_build_array($1, document, key, ord)) FROM ' || revrec._source_replay_query(s)
        INTO more USING s.kind, since;
     keys := keys || coalesce(more, '[]');
@@ -657,6 +822,16 @@ BEGIN
       FROM revrec._source_map_all(coalesce(keys, '[]'), false) m;
     UPDATE revrec.source x SET synced_at = now() WHERE x.kind = s.kind;
 END $$;
+
+-- A Unix time of a source row (Stripe's created, finalized_at, voided_at)
+-- as a number, or NULL when it is not one or is out of timestamp range: one
+-- malformed row must not stop the replay of the others (it is refused alone
+-- when mapped).
+CREATE OR REPLACE FUNCTION revrec._source_epoch(v text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT CASE WHEN v ~ '^-?[0-9]{1,11}(\.[0-9]{0,6})?$' THEN v::numeric END;
+END;
 
 -- The documents of a source to replay (since: changed since then, else all),
 -- as a FROM item with columns (document, key, ord); $2 is since.
@@ -672,14 +847,15 @@ BEGIN
         -- the API object, wherever this version of the sync engine keeps it
         j := CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = inv::regclass AND attname = '_raw_data' AND NOT attisdropped)
                   THEN 't._raw_data' ELSE 'to_jsonb(t)' END;
-        RETURN format('(SELECT ''invoice'' AS document, t.id AS key, (%1$s->>''created'')::numeric AS ord FROM %2$s t
-                          WHERE $2 IS NULL OR to_timestamp(greatest((%1$s->>''created'')::numeric,
-                                  (%1$s->''status_transitions''->>''finalized_at'')::numeric,
-                                  (%1$s->''status_transitions''->>''voided_at'')::numeric)) >= $2
+        RETURN format('(SELECT ''invoice'' AS document, t.id AS key, revrec._source_epoch(%1$s->>''created'') AS ord FROM %2$s t
+                          WHERE $2 IS NULL OR to_timestamp(greatest(revrec._source_epoch(%1$s->>''created''),
+                                  revrec._source_epoch(%1$s->''status_transitions''->>''finalized_at''),
+                                  revrec._source_epoch(%1$s->''status_transitions''->>''voided_at''))) >= $2
                                 OR coalesce((to_jsonb(t)->>''_updated_at'')::timestamptz, (to_jsonb(t)->>''updated_at'')::timestamptz) >= $2
                         UNION ALL
-                        SELECT ''credit_note'', t.id, (%3$s->>''created'')::numeric FROM %4$s t
-                          WHERE $2 IS NULL OR to_timestamp(greatest((%3$s->>''created'')::numeric, (%3$s->>''voided_at'')::numeric)) >= $2
+                        SELECT ''credit_note'', t.id, revrec._source_epoch(%3$s->>''created'') FROM %4$s t
+                          WHERE $2 IS NULL OR to_timestamp(greatest(revrec._source_epoch(%3$s->>''created''),
+                                                                     revrec._source_epoch(%3$s->>''voided_at''))) >= $2
                                 OR (to_jsonb(t)->>''_last_synced_at'')::timestamptz >= $2) q',
                       j, inv, j, cn);
     WHEN 'killbill' THEN

@@ -89,6 +89,7 @@ BEGIN
     FOR adj IN SELECT a FROM jsonb_array_elements(d->'adjustments') a LOOP
         CONTINUE WHEN (adj->>'amount')::numeric >= 0;
         PERFORM revrec._source_apply_credit_note(jsonb_build_object(
+            'source', d->>'source',
             'credit_note_id', adj->>'id',
             'customer_id', d->>'customer_id',
             'customer_name', d->>'customer_name',

@@ -172,6 +172,17 @@ CREATE TABLE revrec._source_state (
     PRIMARY KEY (source, document, key)
 );
 
+-- Which source wrote each revrec document (an invoice, the invoice of lines
+-- added later <id>+<n>, a credit note): a source voids, adds to and credits
+-- only its own documents, never those revrec_writer or another source wrote
+-- under an id it knows.  Kept when the source is detached.
+CREATE TABLE revrec._source_document (
+    document text NOT NULL CHECK (document IN ('invoice', 'credit_note')),
+    id       text NOT NULL,
+    source   text NOT NULL,
+    PRIMARY KEY (document, id)
+);
+
 -- Changes captured by the triggers on the source tables, mapped at the end
 -- of the transaction that wrote them (or by sync_source()).
 CREATE TABLE revrec._source_change (
@@ -191,4 +202,5 @@ CREATE TABLE revrec._source_flush (
 SELECT pg_catalog.pg_extension_config_dump('revrec.source', '');
 SELECT pg_catalog.pg_extension_config_dump('revrec.source_error', '');
 SELECT pg_catalog.pg_extension_config_dump('revrec._source_state', '');
+SELECT pg_catalog.pg_extension_config_dump('revrec._source_document', '');
 SELECT pg_catalog.pg_extension_config_dump('revrec._source_change', '');
