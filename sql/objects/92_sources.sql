@@ -79,7 +79,8 @@ END $$;
 -- of a type the billing role owns (with its own cast to json or text, which
 -- to_jsonb() and ::text run) would run the billing role's code with revrec's
 -- rights.  A source table must be a plain table without children whose
--- columns are of types a superuser owns (domains: of such a base type);
+-- columns are of types a superuser owns (domains: of such a base type;
+-- enums of any owner without a cast of their own);
 -- otherwise 42501.  Locked first (ACCESS SHARE, NOWAIT: 55P03), so that no
 -- other session changes it between this check and the read.
 CREATE OR REPLACE FUNCTION revrec._source_guard_rel(rel regclass) RETURNS void
@@ -105,13 +106,17 @@ BEGIN
              WHERE y.typtype = 'd' OR (y.typelem <> 0 AND y.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc))
         SELECT format('column %I is of type %s, owned by %s', t.attname, t.typ::pg_catalog.regtype, r.rolname) INTO bad
           FROM t JOIN pg_catalog.pg_type y ON y.oid = t.typ JOIN pg_catalog.pg_roles r ON r.oid = y.typowner
-         WHERE y.typtype <> 'd' AND NOT r.rolsuper
+         WHERE NOT r.rolsuper
+           -- an enum reads through the built-in enum_out unless its owner
+           -- gave it a cast (to json or text: to_jsonb() and ::text use it);
+           -- older sync engines create their enums as the billing role
+           AND (y.typtype NOT IN ('d', 'e') OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast k WHERE k.castsource = t.typ))
          LIMIT 1;
     END IF;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '42501',
             MESSAGE = format('revrec does not read source table %s: %s', rel, bad),
-            HINT = 'A source table must be a plain table without child tables, its columns of built-in types (or types a superuser owns).';
+            HINT = 'A source table must be a plain table without child tables, its columns of built-in types, types a superuser owns, or enums without casts of their own.';
     END IF;
 END $$;
 

@@ -2,7 +2,7 @@
 -- (owner of the stripe tables, no revrec role), a plain login role, and the
 -- roles of revrec, against the SECURITY DEFINER mapping.  Each part is a
 -- finding of the attack review, with its fix in sql/objects/92_sources*.sql.
-SELECT plan(31);
+SELECT plan(32);
 
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rr_atk_billing') THEN CREATE ROLE rr_atk_billing LOGIN; END IF;
@@ -157,6 +157,19 @@ RESET SESSION AUTHORIZATION;
 SELECT revrec.attach_source('stripe', 'stripe', '{}');
 SELECT is((SELECT refused FROM revrec.sync_source('stripe')), 0::bigint, 'a sound source table again: sync_source() refuses nothing');
 SELECT is((SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'in_a3'), 1::bigint, '... and maps in_a3');
+
+-- 5b. an enum of the billing role's without a cast of its own (older sync
+-- engines create stripe.invoice_status as the billing role) is followed
+SET SESSION AUTHORIZATION rr_atk_billing;
+CREATE TYPE atk.status AS ENUM ('draft', 'open');
+ALTER TABLE stripe.invoices ADD COLUMN st atk.status DEFAULT 'open';
+INSERT INTO stripe.invoices (_raw_data) VALUES (pg_temp.inv('in_a13', 1000));
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'in_a13'), 1::bigint,
+          'a column of the billing role''s enum without casts of its own is read (the older sync engine''s status)');
+SET SESSION AUTHORIZATION rr_atk_billing;
+ALTER TABLE stripe.invoices DROP COLUMN st;
+RESET SESSION AUTHORIZATION;
 
 -- 6. (high: the billing write failed because of revrec) a source table
 -- renamed by the billing system's migration keeps revrec's capture triggers,
