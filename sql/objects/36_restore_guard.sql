@@ -18,9 +18,10 @@
 --    extension's tables), while revrec must read the activity log first and
 --    see the sequences set last (33_restore.sql): each table's data is
 --    refused while another pg_restore session is connected to the database.
---    Its setval calls cannot be refused: a later restore into that database
---    is refused too (every table, while the activity log is empty and its
---    sequence already set).
+--    Its setval calls cannot be refused: while revrec holds no data at all,
+--    a later restore starts the sequences again (_restart_sequences) and
+--    works; with data but an empty activity log and a set sequence (no
+--    restore leaves that) it is refused.
 --  * pg_dump --disable-triggers (ALTER TABLE ... DISABLE TRIGGER ALL, then
 --    ENABLE TRIGGER ALL, which would also take revrec's ALWAYS triggers out
 --    of replica mode): an event trigger puts every revrec trigger back in the
@@ -52,6 +53,26 @@ BEGIN
         HINT = format('Run the whole restore as %s or another superuser, into a new database: pg_restore -U %s -d NEWDB FILE, or pg_dump DB | psql -U %s -d NEWDB (README "Backup and restore").', owner, owner, owner);
 END $$;
 
+-- revrec's dumped sequences back to their start (ALTER SEQUENCE ... RESTART),
+-- for the restore guard: only while revrec holds no data at all (no activity,
+-- posting, customer or document), else nothing.
+CREATE OR REPLACE FUNCTION revrec._restart_sequences() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    seq regclass;
+BEGIN
+    IF EXISTS (SELECT 1 FROM revrec.activity) OR EXISTS (SELECT 1 FROM revrec.posting)
+       OR EXISTS (SELECT 1 FROM revrec.customer) OR EXISTS (SELECT 1 FROM revrec.invoice)
+       OR EXISTS (SELECT 1 FROM revrec.credit_note) OR EXISTS (SELECT 1 FROM revrec.billing_schedule_line)
+       OR EXISTS (SELECT 1 FROM revrec.ledger_account a WHERE a.account_id >= 100) THEN
+        RETURN;
+    END IF;
+    FOR seq IN SELECT c.oid::regclass FROM pg_extension e, unnest(e.extconfig) x(oid) JOIN pg_class c ON c.oid = x.oid
+                WHERE e.extname = 'revrec' AND c.relkind = 'S' ORDER BY 1 LOOP
+        EXECUTE format('ALTER SEQUENCE %s RESTART', seq);
+    END LOOP;
+END $$;
+
 -- BEFORE INSERT, FOR EACH STATEMENT, on every table pg_dump dumps.
 CREATE OR REPLACE FUNCTION revrec._restore_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -80,9 +101,16 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'RV040',
                     MESSAGE = 'pg_restore -j cannot restore revrec: it loads revrec''s tables in parallel, in no order',
                     DETAIL = format('revrec needs its activity log before its documents and its sequences set after all of them. Nothing was written to revrec.%s.', TG_TABLE_NAME),
-                    HINT = 'Restore without -j, into a new database: pg_restore -d NEWDB FILE (also with --single-transaction). Drop this one: its revrec sequences may already be set.';
+                    HINT = 'Restore without -j: pg_restore -d DB FILE (also with --single-transaction), into this database or a new one.';
             END IF;
         END LOOP;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM revrec.activity) AND (SELECT s.is_called FROM revrec.activity_activity_id_seq s) THEN
+        -- revrec holds nothing, yet its sequences were set: what a refused
+        -- pg_restore -j leaves (its setval calls cannot be refused).  They
+        -- start again, as after CREATE EXTENSION, and this restore goes on;
+        -- its own setval calls come at its end.
+        PERFORM revrec._restart_sequences();
     END IF;
     IF NOT EXISTS (SELECT 1 FROM revrec.activity) AND (SELECT s.is_called FROM revrec.activity_activity_id_seq s) THEN
         RAISE EXCEPTION USING ERRCODE = 'RV040',

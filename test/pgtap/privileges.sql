@@ -84,6 +84,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._restore_session()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._restore_role_check(text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._restore_guard()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._restart_sequences()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._restore_create_extension()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._triggers_after()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._known_by(timestamp with time zone,xid,timestamp with time zone)', 'X', 'X', 'X', '-', '-'),
