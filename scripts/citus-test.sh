@@ -2,8 +2,8 @@
 # make citus-test (as root: bash scripts/private.sh make citus-test).
 #
 # Skipped, with a message and exit 0, when Citus is not installed.  Otherwise:
-# a single node (port 5524) and a Citus coordinator (5521) with two workers
-# (5522, 5523) on loopback; revrec.distribute() on the coordinator; the
+# a single node (port CITUS_PORT_BASE+3, default 5534) and a Citus coordinator (5531) with two workers
+# (5532, 5533) on loopback; revrec.distribute() on the coordinator; the
 # generated company (bench/gen, seed CITUS_SEED, CITUS_SIZE lines) loaded
 # into both; then the journal, the three reports and the four exports
 # compared.  docs/CITUS.md says what passes and what does not yet.
@@ -29,10 +29,10 @@ fi
 
 SEED=${CITUS_SEED:-42}
 SIZE=${CITUS_SIZE:-5000}
-COORD=5521 W1=5522 W2=5523 SINGLE=5524
-OUT=${CITUS_OUT:-/tmp/citus-test-out}
+COORD=$CITUS_PORT_BASE W1=$((CITUS_PORT_BASE + 1)) W2=$((CITUS_PORT_BASE + 2)) SINGLE=$((CITUS_PORT_BASE + 3))
+OUT=${CITUS_OUT:-$CITUS_TMP-test-out}
 rm -rf "$OUT"; mkdir -p "$OUT"; chmod 777 "$OUT"
-CSV=/tmp/citus-csv-$SEED-$SIZE; mkdir -p "$CSV"; chown "$PG_OS_USER" "$CSV"
+CSV=$CITUS_TMP-csv-$SEED-$SIZE; mkdir -p "$CSV"; chown "$PG_OS_USER" "$CSV"
 
 trap 'citus_stop_all' EXIT
 trap 'exit 130' INT TERM
