@@ -159,16 +159,17 @@ BEGIN
     WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'invoice' RETURNING doc_id)
     SELECT array_agg(DISTINCT doc_id) INTO ids FROM q;
     IF ids IS NOT NULL THEN
-        SELECT array_agg(i.invoice_id) FILTER (WHERE i.status = 'issued' AND NOT posted),
-               array_agg(i.invoice_id) FILTER (WHERE i.status = 'void' AND posted AND NOT voided)
+        -- (correlated on customer_id, without a LATERAL subquery: Citus plans it too)
+        SELECT array_agg(i.invoice_id) FILTER (WHERE i.status = 'issued' AND NOT EXISTS (
+                   SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'issue')),
+               array_agg(i.invoice_id) FILTER (WHERE i.status = 'void' AND EXISTS (
+                   SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'issue') AND NOT EXISTS (
+                   SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'void'))
           INTO issue_ids, void_ids
-          FROM revrec.invoice i,
-               LATERAL (SELECT EXISTS (SELECT 1 FROM revrec.posting p
-                                        WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                                          AND p.source_id = i.invoice_id AND p.reason = 'issue') AS posted,
-                               EXISTS (SELECT 1 FROM revrec.posting p
-                                        WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                                          AND p.source_id = i.invoice_id AND p.reason = 'void') AS voided) x
+          FROM revrec.invoice i
          WHERE i.invoice_id = ANY (ids);
     END IF;
 

@@ -76,6 +76,10 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'revrec.invoice'::pg_catalog.regclass) THEN
         -- after ALTER EXTENSION revrec UPDATE: the objects Citus needs in another form
+        PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+        ALTER EVENT TRIGGER revrec_triggers_after DISABLE;
+        PERFORM revrec._citus_triggers();
+        ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
         PERFORM revrec._distribute_overlay();
         RAISE NOTICE 'revrec is already distributed';
         RETURN;
@@ -145,12 +149,19 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE revrec.%I ADD CONSTRAINT %I %s', fks[i][2], fks[i][1], fks[i][3]);
     END LOOP;
 
-    -- documents cannot post on Citus yet: refused before anything is written
-    FOREACH t IN ARRAY ARRAY['billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage', 'milestone',
-                             'credit_note', 'credit_note_line'] LOOP
-        EXECUTE pg_catalog.format('CREATE TRIGGER citus_refuse BEFORE INSERT OR UPDATE OR DELETE ON revrec.%I
-                                       FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_refuse()', t);
-    END LOOP;
+    -- the posting queue: document keys recorded on the shards, read by the
+    -- coordinator at commit (src/citus.c); its existence is what tells
+    -- revrec's C code that it runs on a distributed revrec
+    CREATE TABLE revrec.citus_queue (
+        customer_id text NOT NULL,
+        doc_kind    text NOT NULL,
+        doc_id      text NOT NULL,
+        old_date    date,
+        new_date    date,
+        seq         bigint NOT NULL
+    );
+    PERFORM pg_catalog.create_distributed_table('revrec.citus_queue', 'customer_id', colocate_with => 'revrec.customer');
+    PERFORM revrec._citus_triggers();
 
     PERFORM revrec._distribute_overlay();
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
@@ -602,6 +613,165 @@ $ov$
     ] LOOP
         EXECUTE stmt;
     END LOOP;
+END $$;
+
+-- On a distributed revrec, revrec's document triggers fire on the shards,
+-- on the workers, where their queries over whole tables cannot run (Citus
+-- refuses a distributed query from a shard, and cannot plan transition tables
+-- with distributed tables).  revrec._citus_triggers() (run by distribute())
+-- disables them on the document tables and adds the capture triggers below:
+-- statement-level, they record the keys of the documents written in the
+-- co-located shard of revrec.citus_queue, and the coordinator posts them at
+-- commit (src/citus.c, revrec._citus_pull()).  A load in replica mode (a
+-- restore) records nothing.
+CREATE OR REPLACE FUNCTION revrec._citus_triggers() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t   text;
+    r   record;
+    w   record;
+    cmd text;
+    docs text[] := ARRAY['billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage', 'milestone',
+                         'credit_note', 'credit_note_line'];
+    -- the states revrec's guard (36_restore_guard.sql) holds them to, on
+    -- every node: the document triggers disabled, the capture triggers on
+    st  text := pg_catalog.format($s$
+        INSERT INTO revrec._trigger_state (relname, tgname, state)
+        SELECT t, g, 'O' FROM unnest(%1$L::text[]) t, unnest(ARRAY['citus_capture_ins', 'citus_capture_upd']) g
+         WHERE t <> 'credit_grant' AND NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = g)$s$, docs);
+BEGIN
+    EXECUTE st;
+    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(st) LOOP
+        IF NOT w.success THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV060',
+                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+        END IF;
+    END LOOP;
+    FOREACH t IN ARRAY docs LOOP
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS citus_refuse ON revrec.%I', t);
+        -- one trigger at a time, its meant state first on every node: the
+        -- guard checks every trigger after each ALTER TABLE (Citus refuses
+        -- several ENABLE/DISABLE TRIGGER subcommands in one)
+        FOR r IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+                  WHERE g.tgrelid = pg_catalog.format('revrec.%I', t)::pg_catalog.regclass AND NOT g.tgisinternal
+                    AND g.tgname NOT LIKE 'citus\_capture\_%' AND g.tgenabled <> 'D'
+                  ORDER BY g.tgname LOOP
+            cmd := pg_catalog.format('UPDATE revrec._trigger_state SET state = ''D'' WHERE relname = %L AND tgname = %L', t, r.tgname);
+            EXECUTE cmd;
+            FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
+                IF NOT w.success THEN
+                    RAISE EXCEPTION USING ERRCODE = 'RV060',
+                        MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+                END IF;
+            END LOOP;
+            EXECUTE pg_catalog.format('ALTER TABLE revrec.%I DISABLE TRIGGER %I', t, r.tgname);
+        END LOOP;
+        IF t <> 'credit_grant' THEN
+            EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_ins AFTER INSERT ON revrec.%I
+                                           REFERENCING NEW TABLE AS new_rows
+                                           FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_capture()', t);
+            EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_upd AFTER UPDATE ON revrec.%I
+                                           REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                                           FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_capture()', t);
+        END IF;
+    END LOOP;
+END $$;
+
+-- Fires on a shard (revrec.invoice_102040, on a worker): the keys of what
+-- the statement wrote, into the co-located shard of revrec.citus_queue
+-- (plain PostgreSQL on the worker: only shard tables and transition tables).
+-- What is queued is what a single node queues (60_document_triggers.sql,
+-- 55_credit_notes.sql, 62_queue_changes.sql), before the checks that need
+-- other tables: revrec._citus_pull() makes them on the coordinator.
+CREATE OR REPLACE FUNCTION revrec._citus_capture() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    q   text;
+    t   text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '');
+    sel text;
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    SELECT pg_catalog.format('revrec.%I', 'citus_queue_' || c.shardid) INTO q
+      FROM pg_catalog.pg_dist_shard s
+      JOIN pg_catalog.pg_dist_shard c ON c.logicalrelid = 'revrec.citus_queue'::pg_catalog.regclass
+                                     AND c.shardminvalue = s.shardminvalue
+     WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_([0-9]+)$')::bigint;
+    IF q IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV062',
+            MESSAGE = pg_catalog.format('revrec: no queue shard for %s.%s', TG_TABLE_SCHEMA, TG_TABLE_NAME),
+            HINT = 'On a distributed revrec, write documents through the coordinator (docs/CITUS.md).';
+    END IF;
+    sel := CASE t
+        WHEN 'invoice' THEN
+            'SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date FROM new_rows n WHERE n.status IN (''issued'', ''void'')'
+        WHEN 'invoice_line' THEN
+            'SELECT DISTINCT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date FROM new_rows n'
+        WHEN 'usage' THEN
+            CASE WHEN TG_OP = 'INSERT' THEN
+            'SELECT n.customer_id, ''usage'', n.usage_id::text, NULL::date, NULL::date FROM new_rows n' END
+        WHEN 'milestone' THEN
+            CASE WHEN TG_OP = 'UPDATE' THEN
+            'SELECT n.customer_id, ''milestone'', n.milestone_id, o.completed_on, n.completed_on
+               FROM new_rows n JOIN old_rows o ON o.customer_id = n.customer_id AND o.milestone_id = n.milestone_id
+              WHERE n.completed_on IS DISTINCT FROM o.completed_on' END
+        WHEN 'credit_note' THEN
+            'SELECT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date FROM new_rows n WHERE n.status IN (''issued'', ''void'')'
+        WHEN 'credit_note_line' THEN
+            'SELECT DISTINCT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date FROM new_rows n'
+        WHEN 'billing_schedule_line' THEN
+            CASE WHEN TG_OP = 'INSERT' THEN
+            'SELECT n.customer_id, ''billing_schedule'', n.schedule_line_id, NULL::date, NULL::date FROM new_rows n' END
+        END;
+    IF sel IS NOT NULL THEN
+        EXECUTE pg_catalog.format('INSERT INTO %s (customer_id, doc_kind, doc_id, old_date, new_date, seq)
+                                   SELECT x.*, (pg_catalog.date_part(''epoch'', pg_catalog.clock_timestamp()) * 1000000)::bigint FROM (%s) x', q, sel);
+    END IF;
+    RETURN NULL;
+END $$;
+-- At commit, on the coordinator (src/flush.c, before revrec.flush()): the
+-- keys this transaction's shards queued (other transactions' rows are not
+-- visible: each one empties its own before it commits) move into
+-- revrec.pending, as a single node's triggers would have queued them.
+-- Usage is queued only for invoices already posted (the others read their
+-- usage when they post), credit notes only while issued or void.
+CREATE OR REPLACE FUNCTION revrec._citus_pull() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c text[];
+    k text[];
+    d text[];
+    o date[];
+    n date[];
+BEGIN
+    SELECT array_agg(q.customer_id ORDER BY q.seq), array_agg(q.doc_kind ORDER BY q.seq), array_agg(q.doc_id ORDER BY q.seq),
+           array_agg(q.old_date ORDER BY q.seq), array_agg(q.new_date ORDER BY q.seq)
+      INTO c, k, d, o, n
+      FROM revrec.citus_queue q;
+    IF c IS NULL THEN
+        RETURN;
+    END IF;
+    DELETE FROM revrec.citus_queue;
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
+    SELECT x.c, x.k, x.d, x.o, x.n FROM unnest(c, k, d, o, n) AS x(c, k, d, o, n)
+     WHERE x.k NOT IN ('usage', 'credit_note');
+    IF 'usage' = ANY (k) THEN
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        SELECT u.customer_id, 'usage', u.usage_id::text
+          FROM revrec.usage u
+          JOIN revrec.invoice_line l ON l.customer_id = u.customer_id AND l.line_id = u.line_id
+          JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
+         WHERE (u.customer_id, u.usage_id::text) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'usage')
+           AND i.status = 'issued'
+           AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                          AND p.source_id = i.invoice_id AND p.reason = 'issue');
+    END IF;
+    IF 'credit_note' = ANY (k) THEN
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        SELECT DISTINCT cn.customer_id, 'credit_note', cn.credit_note_id
+          FROM revrec.credit_note cn
+         WHERE (cn.customer_id, cn.credit_note_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note')
+           AND cn.status IN ('issued', 'void');
+    END IF;
 END $$;
 
 -- On a distributed revrec, documents are refused (RV061) before anything is

@@ -1,0 +1,155 @@
+/*
+ * citus.c — posting through a Citus coordinator (docs/CITUS.md).
+ *
+ * On a distributed revrec (revrec.distribute() made the table
+ * revrec.citus_queue), a document written through the coordinator does not
+ * fire the coordinator's triggers: Citus sends the rows to the shards, and
+ * the only trigger there (revrec._citus_capture) records the documents' keys
+ * in the co-located shard of revrec.citus_queue, in the same distributed
+ * transaction.  The coordinator must still post at commit.  Its executor and
+ * COPY hooks notice a write into one of revrec's document tables and arm the
+ * commit as a single node does (a row in revrec.pending_flush, whose deferred
+ * constraint trigger runs at commit); the flush trigger (src/flush.c) first
+ * moves this transaction's queued keys into revrec.pending
+ * (revrec._citus_pull()), then runs the same revrec.flush() as a single node,
+ * whose queries Citus routes by customer_id.
+ *
+ * On a single node revrec.citus_queue does not exist: nothing here does
+ * anything but look that up (once per statement that writes).
+ */
+#include "revrec.h"
+#include "citus.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+
+static ExecutorFinish_hook_type prev_executor_finish = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+static bool armed = false;		/* this transaction's flush is armed */
+
+bool
+rr_citus_active(void)
+{
+	Oid			ns = get_namespace_oid("revrec", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
+}
+
+/* one of revrec's document tables (on a worker, shards have other names) */
+static bool
+is_document_table(Oid relid)
+{
+	static const char *const docs[] = {"invoice", "invoice_line", "usage", "milestone", "credit_note",
+	"credit_note_line", "billing_schedule_line", "credit_grant"};
+	char	   *name;
+	Oid			ns = get_namespace_oid("revrec", true);
+	int			i;
+
+	if (!OidIsValid(ns) || get_rel_namespace(relid) != ns)
+		return false;
+	name = get_rel_name(relid);
+	if (name == NULL)
+		return false;
+	for (i = 0; i < (int) lengthof(docs); i++)
+		if (strcmp(name, docs[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+arm_flush(void)
+{
+	if (armed || !rr_citus_active() || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return;
+	armed = true;
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	if (SPI_execute("SELECT revrec._enqueue()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: arming the flush failed");
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
+static void
+rr_executor_finish(QueryDesc *qd)
+{
+	if (prev_executor_finish)
+		prev_executor_finish(qd);
+	else
+		standard_ExecutorFinish(qd);
+	if (qd->operation != CMD_SELECT && !armed && qd->plannedstmt != NULL && rr_citus_active())
+	{
+		ListCell   *lc;
+		bool		doc = false;
+
+		foreach(lc, qd->plannedstmt->relationOids)
+			if (is_document_table(lfirst_oid(lc)))
+				doc = true;
+		foreach(lc, qd->plannedstmt->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION && is_document_table(rte->relid))
+				doc = true;
+		}
+		if (doc)
+			arm_flush();
+	}
+}
+
+static void
+rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				   ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
+				   DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	if (!armed && IsA(pstmt->utilityStmt, CopyStmt))
+	{
+		CopyStmt   *c = (CopyStmt *) pstmt->utilityStmt;
+
+		if (c->is_from && c->relation != NULL && IsTransactionState() && rr_citus_active())
+		{
+			Oid			relid = RangeVarGetRelid(c->relation, NoLock, true);
+
+			if (OidIsValid(relid) && is_document_table(relid))
+				arm_flush();
+		}
+	}
+}
+
+static void
+rr_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE
+		|| event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		armed = false;
+}
+
+static void
+rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		armed = false;			/* the row in pending_flush may be gone: arm again */
+}
+
+void
+revrec_citus_init(void)
+{
+	prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = rr_executor_finish;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = rr_process_utility;
+	RegisterXactCallback(rr_xact_callback, NULL);
+	RegisterSubXactCallback(rr_subxact_callback, NULL);
+}

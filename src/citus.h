@@ -1,0 +1,10 @@
+/*
+ * citus.h — posting on a distributed revrec (docs/CITUS.md, src/citus.c).
+ */
+#ifndef REVREC_CITUS_H
+#define REVREC_CITUS_H
+
+extern bool rr_citus_active(void);
+extern void revrec_citus_init(void);
+
+#endif
