@@ -609,6 +609,65 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM r)
      ORDER BY 1, 9, 10;
 END $f$
+$ov$,
+$ov$
+CREATE OR REPLACE FUNCTION revrec._check_issues(issue_ids text[]) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE
+    bad    record;
+    gr     record;
+    locked boolean := false;
+BEGIN
+    -- prepaid credit drawdowns: serialize on the grants, in grant order as
+    -- on a single node, one statement per grant (Citus locks rows only in
+    -- a statement routed to one shard), then check them
+    FOR gr IN SELECT DISTINCT l.customer_id, l.grant_id FROM revrec.invoice_line l
+              WHERE l.invoice_id = ANY (issue_ids) AND l.grant_id IS NOT NULL
+              ORDER BY l.grant_id, l.customer_id LOOP
+        PERFORM 1 FROM revrec.credit_grant x WHERE x.customer_id = gr.customer_id AND x.grant_id = gr.grant_id
+            FOR NO KEY UPDATE;
+        locked := locked OR FOUND;
+    END LOOP;
+    IF NOT locked THEN
+        RETURN;   -- no drawdown among these invoices
+    END IF;
+    -- (a line's grant is its own customer's: the foreign key is (customer_id, grant_id) on Citus)
+    SELECT l.line_id, l.invoice_id, g.grant_id, i.accounting_date, g.effective_date, g.expires_on,
+           g.currency AS gcur, i.currency AS icur, g.customer_id AS gcust, i.customer_id AS icust
+      INTO bad
+      FROM revrec.invoice_line l JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
+      JOIN revrec.credit_grant g ON g.customer_id = l.customer_id AND g.grant_id = l.grant_id
+     WHERE l.invoice_id = ANY (issue_ids) AND l.kind = 'credit_usage'
+       AND (i.accounting_date < g.effective_date OR i.accounting_date > g.expires_on
+            OR g.currency <> i.currency OR g.customer_id <> i.customer_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV021',
+            MESSAGE = format('invoice %s line %s cannot draw on credit grant %s', bad.invoice_id, bad.line_id, bad.grant_id),
+            DETAIL = CASE WHEN bad.gcur <> bad.icur THEN format('The grant is in %s, the invoice in %s.', bad.gcur, bad.icur)
+                          WHEN bad.gcust <> bad.icust THEN format('The grant belongs to customer %s, the invoice to %s.', bad.gcust, bad.icust)
+                          WHEN bad.accounting_date < bad.effective_date THEN format('The invoice is dated %s, before the grant takes effect on %s.', bad.accounting_date, bad.effective_date)
+                          ELSE format('The invoice is dated %s, after the grant expired on %s.', bad.accounting_date, bad.expires_on) END;
+    END IF;
+    SELECT g.grant_id, g.amount, sum(-l.amount) AS drawn INTO bad
+      FROM revrec.credit_grant g
+      JOIN revrec.invoice_line l ON l.customer_id = g.customer_id AND l.grant_id = g.grant_id AND l.kind = 'credit_usage'
+      JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
+     WHERE (g.customer_id, g.grant_id) IN (SELECT l2.customer_id, l2.grant_id FROM revrec.invoice_line l2
+                                            WHERE l2.invoice_id = ANY (issue_ids) AND l2.grant_id IS NOT NULL)
+       AND (i.invoice_id = ANY (issue_ids)
+            OR (i.status = 'issued' AND EXISTS (SELECT 1 FROM revrec.posting p
+                                                 WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                                   AND p.source_id = i.invoice_id AND p.reason = 'issue')))
+     GROUP BY g.customer_id, g.grant_id, g.amount
+    HAVING sum(-l.amount) > g.amount
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV021',
+            MESSAGE = format('credit grant %s is overdrawn: %s drawn of %s', bad.grant_id, bad.drawn, bad.amount),
+            HINT = 'A credit_usage line may draw at most the grant''s remaining balance.';
+    END IF;
+END $f$
 $ov$
     ] LOOP
         EXECUTE stmt;
