@@ -1,0 +1,48 @@
+-- make citus-test: what happens after the company is loaded, the same on the
+-- single node and through the Citus coordinator.  One step per line group,
+-- separated by lines "-- step: NAME"; each step is one transaction.
+-- step: credit_note
+BEGIN;
+INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, invoice_id, currency, credit_date)
+VALUES ('CN-T1', 'CN-T1', 'C000001', 'INV000001-2512', 'USD', '2026-01-05');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, line_id, amount)
+VALUES ('CN-T1-1', 'CN-T1', 'C000001', 'INV000001-2512-1', 1000.00);
+COMMIT;
+-- step: standalone_credit_note
+BEGIN;
+INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, currency, credit_date)
+VALUES ('CN-T2', 'CN-T2', 'C000002', 'JPY', '2026-02-10');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, product_id, amount)
+VALUES ('CN-T2-1', 'CN-T2', 'C000002', 'SUB-ENTERPRISE', 5000);
+COMMIT;
+-- step: usage_after_posting
+INSERT INTO revrec.usage (usage_id, line_id, customer_id, usage_date, amount)
+VALUES (900001, 'INV000010-2507-4', 'C000010', '2025-07-20', 10.00);
+-- step: milestone_moved
+UPDATE revrec.milestone SET completed_on = '2025-12-20' WHERE customer_id = 'C000010' AND milestone_id = 'INV000010-2507-8-M5';
+-- step: draft_then_issued
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T3', 'INV-T3', 'C000003', 'GBP', '2026-03-01', 'draft');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end, description)
+VALUES ('INV-T3-1', 'INV-T3', 'C000003', 1200.00, '2026-03-01', '2027-02-28', 'annual');
+COMMIT;
+UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000003' AND invoice_id = 'INV-T3';
+-- step: invoice_void
+UPDATE revrec.invoice SET status = 'void', void_date = '2026-02-01' WHERE customer_id = 'C000001' AND invoice_id = 'INV000001-2601';
+-- step: credit_note_void
+UPDATE revrec.credit_note SET status = 'void', void_date = '2026-01-10' WHERE customer_id = 'C000001' AND credit_note_id = 'CN-T1';
+-- step: manual_journal
+SELECT revrec.post_manual_journal(entry_date => '2026-03-31', narrative => 'Citus test reclass',
+    lines => '[{"account":"recognized","direction":"debit","amount":"100.00"},
+               {"account":"deferred","direction":"credit","amount":"100.00"}]',
+    currency => 'USD', customer_id => 'C000001') IS NOT NULL AS posted;
+-- step: lock_date
+UPDATE revrec.settings SET lock_date = '2025-06-30';
+-- step: posting_before_the_lock_refused
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+VALUES ('INV-T4', 'INV-T4', 'C000004', 'USD', '2025-05-01');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end)
+VALUES ('INV-T4-1', 'INV-T4', 'C000004', 100.00, '2025-05-01', '2025-05-31');
+COMMIT;
