@@ -144,11 +144,14 @@ R="from_date => '2024-11-01', to_date => '2026-10-31'"
 compare posting_rows   "SELECT customer_id, source, source_id, line_id, reason, entries, sched_start, sched_end, sched_amount, sched_months FROM revrec.posting" sorted
 # (recorded_at and posting_id are the node's own: the time and the sequence of the posting)
 J="journal_number, entry_date, source, source_id, customer_id, product_id, invoice_id, invoice_number, credit_note_id,
-   line_id, account, direction, amount, currency, method, narrative, journal_type, reason"
+   line_id, account, direction, amount, currency, method, narrative, journal_type, posting_id, reason"
 compare journal        "SELECT $J FROM revrec.journal_entry" sorted
 compare activity       "SELECT action, source, document_id, customer_id, entries, amount, currency, detail FROM revrec.activity" sorted
-compare journal_report "SELECT * FROM revrec.journal_report($R, currency => 'USD', granularity => 'month')"
-ties=2,1,11,12 compare journal_report_day "SELECT * FROM revrec.journal_report(from_date => '2026-09-01', to_date => '2026-09-30', currency => 'USD', granularity => 'day')"
+# (recorded_at left out: the time of the posting, the node's own)
+JR="journal_number, entry_date, source, source_id, customer_id, product_id, invoice_id, invoice_number, credit_note_id,
+    line_id, account, direction, amount, currency, method, narrative, journal_type, customer_name, product_name"
+compare journal_report "SELECT $JR FROM revrec.journal_report($R, currency => 'USD', granularity => 'month')"
+ties=2,1,11,12 compare journal_report_day "SELECT $JR FROM revrec.journal_report(from_date => '2026-09-01', to_date => '2026-09-30', currency => 'USD', granularity => 'day')"
 compare deferred_revenue "SELECT * FROM revrec.deferred_revenue(as_of => '2026-09-30', currency => 'USD')"
 compare waterfall      "SELECT * FROM revrec.waterfall(as_of => '2026-09-30', currency => 'USD')"
 compare trial_balance  "SELECT * FROM revrec.trial_balance(as_of => '2026-09-30')"

@@ -25,6 +25,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "catalog/pg_type.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/lsyscache.h"
@@ -141,6 +142,37 @@ rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransaction
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 		armed = false;			/* the row in pending_flush may be gone: arm again */
+}
+
+/*
+ * On Citus, the invoice lines an engine locks FOR NO KEY UPDATE: Citus locks
+ * rows only in a statement routed to one shard, so each line is locked by
+ * its own statement, in the order keys_sql returns them (customer_id,
+ * line_id), the order a single node's one statement locks them in.
+ */
+void
+rr_citus_lock_lines(const char *keys_sql, int nargs, Oid *types, Datum *args, const char *nulls)
+{
+	SPITupleTable *keys;
+	uint64		n,
+				i;
+	Oid			ltypes[2] = {TEXTOID, TEXTOID};
+
+	if (SPI_execute_with_args(keys_sql, nargs, types, args, nulls, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the lines to lock failed");
+	keys = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		largs[2];
+
+		largs[0] = SPI_getbinval(keys->vals[i], keys->tupdesc, 1, &isnull);
+		largs[1] = SPI_getbinval(keys->vals[i], keys->tupdesc, 2, &isnull);
+		if (SPI_execute_with_args("SELECT 1 FROM revrec.invoice_line l WHERE l.customer_id = $1 AND l.line_id = $2"
+								  " FOR NO KEY UPDATE OF l", 2, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: locking a line failed");
+	}
 }
 
 void

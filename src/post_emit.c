@@ -175,7 +175,9 @@ rr_sink_begin(void)
 	 * Citus reads on the coordinator and routes by customer_id.
 	 */
 	if (s->citus)
-		s->insert_sql = psprintf("INSERT INTO pg_temp.revrec_citus_postings (%s) SELECT %s FROM " ENR_NAME, cols.data, cols.data);
+		s->insert_sql = psprintf("INSERT INTO pg_temp.revrec_citus_postings (posting_id, %s)"
+								 " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq'), %s FROM " ENR_NAME,
+								 cols.data, cols.data);
 	else
 		s->insert_sql = psprintf("INSERT INTO revrec.posting (%s) SELECT %s FROM " ENR_NAME, cols.data, cols.data);
 	s->values = palloc(sizeof(Datum) * s->td->natts);
@@ -318,7 +320,8 @@ rr_sink_flush(RrPostingSink *s)
 			elog(ERROR, "revrec: looking for the temporary postings failed");
 		if (SPI_processed == 0)
 		{
-			rc = SPI_execute(psprintf("CREATE TEMPORARY TABLE revrec_citus_postings ON COMMIT DROP AS SELECT %s FROM " ENR_NAME,
+			rc = SPI_execute(psprintf("CREATE TEMPORARY TABLE revrec_citus_postings ON COMMIT DROP AS"
+									  " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq') AS posting_id, %s FROM " ENR_NAME,
 									  s->cols), false, 0);
 			if (rc < 0)
 				elog(ERROR, "revrec: creating the temporary postings failed: %s", SPI_result_code_string(rc));
@@ -335,7 +338,9 @@ rr_sink_flush(RrPostingSink *s)
 		elog(ERROR, "revrec: could not unregister the new postings");
 	if (s->citus)
 	{
-		rc = rr_spi_execute_user_error(psprintf("INSERT INTO revrec.posting (%s) SELECT %s FROM pg_temp.revrec_citus_postings",
+		/* posting_id taken in the engines' order, as a single node's INSERT takes it */
+		rc = rr_spi_execute_user_error(psprintf("INSERT INTO revrec.posting (posting_id, %s) OVERRIDING SYSTEM VALUE"
+												" SELECT posting_id, %s FROM pg_temp.revrec_citus_postings",
 												s->cols, s->cols), false);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "revrec: inserting postings failed: %s", SPI_result_code_string(rc));

@@ -668,6 +668,37 @@ BEGIN
             HINT = 'A credit_usage line may draw at most the grant''s remaining balance.';
     END IF;
 END $f$
+$ov$,
+$ov$
+CREATE OR REPLACE FUNCTION revrec._void_invoices(void_ids text[], fl date) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
+BEGIN
+    -- as on a single node (50_posting.sql), with the latest floor of each
+    -- invoice's postings joined by customer instead of a LATERAL subquery,
+    -- and credit notes joined to their invoice by (customer_id, invoice_id),
+    -- their foreign key on a distributed revrec
+    PERFORM revrec._post_voids('invoice', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs,
+                    array_agg(greatest(i.void_date, v.floor_date)) AS days,
+                    array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
+               FROM revrec.invoice i
+               LEFT JOIN (SELECT p.customer_id, p.invoice_id, max(p.floor_date) AS floor_date FROM revrec.posting p
+                           WHERE p.invoice_id = ANY (void_ids) GROUP BY p.customer_id, p.invoice_id) v
+                      ON v.customer_id = i.customer_id AND v.invoice_id = i.invoice_id
+              WHERE i.invoice_id = ANY (void_ids)) d;
+    PERFORM revrec._post_voids('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs,
+                    array_agg(greatest(i.void_date, v.floor_date)) AS days,
+                    array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id) || ' with invoice '
+                              || coalesce(i.invoice_number, i.invoice_id)) AS labels
+               FROM revrec.credit_note c
+               JOIN revrec.invoice i ON i.customer_id = c.customer_id AND i.invoice_id = c.invoice_id
+               LEFT JOIN (SELECT p.customer_id, p.invoice_id, max(p.floor_date) AS floor_date FROM revrec.posting p
+                           WHERE p.invoice_id = ANY (void_ids) GROUP BY p.customer_id, p.invoice_id) v
+                      ON v.customer_id = i.customer_id AND v.invoice_id = i.invoice_id
+              WHERE i.invoice_id = ANY (void_ids)) d
+      WHERE d.docs IS NOT NULL;
+END $f$
 $ov$
     ] LOOP
         EXECUTE stmt;

@@ -39,7 +39,7 @@ SELECT revrec.post_manual_journal(entry_date => '2026-03-31', narrative => 'Citu
     currency => 'USD', customer_id => 'C000001') IS NOT NULL AS posted;
 -- step: lock_date
 UPDATE revrec.settings SET lock_date = '2025-06-30';
--- step: posting_before_the_lock_refused
+-- step: invoice_dated_before_the_lock
 BEGIN;
 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
 VALUES ('INV-T4', 'INV-T4', 'C000004', 'USD', '2025-05-01');
