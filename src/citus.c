@@ -28,9 +28,11 @@
 #include "catalog/pg_type.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "fmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
+static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static bool armed = false;		/* this transaction's flush is armed */
@@ -79,6 +81,56 @@ arm_flush(void)
 	PopActiveSnapshot();
 }
 
+/* a statement writing one of revrec's document tables */
+static bool
+writes_documents(QueryDesc *qd)
+{
+	ListCell   *lc;
+
+	if (qd->operation == CMD_SELECT || qd->plannedstmt == NULL)
+		return false;
+	foreach(lc, qd->plannedstmt->relationOids)
+		if (is_document_table(lfirst_oid(lc)))
+			return true;
+	foreach(lc, qd->plannedstmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && is_document_table(rte->relid))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A single-shard write outside a transaction block is sent by Citus without
+ * one: the worker would commit the document before the coordinator posts
+ * it.  Citus's own UseCoordinatedTransaction() makes the statement's remote
+ * transaction part of the coordinator's, committed with the posting (two
+ * phases when it spans workers).
+ */
+static void
+use_coordinated_transaction(void)
+{
+	static void (*fn) (void) = NULL;
+
+	if (fn == NULL)
+		fn = (void (*) (void)) load_external_function("citus", "UseCoordinatedTransaction", true, NULL);
+	fn();
+}
+
+static void
+rr_executor_start(QueryDesc *qd, int eflags)
+{
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation != CMD_SELECT && rr_citus_active()
+		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
+		use_coordinated_transaction();
+	if (prev_executor_start)
+		prev_executor_start(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+}
+
 static void
 rr_executor_finish(QueryDesc *qd)
 {
@@ -86,24 +138,8 @@ rr_executor_finish(QueryDesc *qd)
 		prev_executor_finish(qd);
 	else
 		standard_ExecutorFinish(qd);
-	if (qd->operation != CMD_SELECT && !armed && qd->plannedstmt != NULL && rr_citus_active())
-	{
-		ListCell   *lc;
-		bool		doc = false;
-
-		foreach(lc, qd->plannedstmt->relationOids)
-			if (is_document_table(lfirst_oid(lc)))
-				doc = true;
-		foreach(lc, qd->plannedstmt->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-
-			if (rte->rtekind == RTE_RELATION && is_document_table(rte->relid))
-				doc = true;
-		}
-		if (doc)
-			arm_flush();
-	}
+	if (qd->operation != CMD_SELECT && !armed && rr_citus_active() && writes_documents(qd))
+		arm_flush();
 }
 
 static void
@@ -111,6 +147,15 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 				   ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
 				   DestReceiver *dest, QueryCompletion *qc)
 {
+	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from
+		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && rr_citus_active()
+		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA)
+	{
+		Oid			relid = RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true);
+
+		if (OidIsValid(relid) && is_document_table(relid))
+			use_coordinated_transaction();
+	}
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else
@@ -178,6 +223,8 @@ rr_citus_lock_lines(const char *keys_sql, int nargs, Oid *types, Datum *args, co
 void
 revrec_citus_init(void)
 {
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = rr_executor_start;
 	prev_executor_finish = ExecutorFinish_hook;
 	ExecutorFinish_hook = rr_executor_finish;
 	prev_process_utility = ProcessUtility_hook;
