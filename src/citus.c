@@ -37,6 +37,11 @@ static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static bool armed = false;		/* this transaction's flush is armed */
 
+/* an UPDATE of revrec.settings under way: the lock before it */
+static QueryDesc *settings_qd = NULL;
+static Datum settings_old[2];
+static bool settings_old_null[2];
+
 bool
 rr_citus_active(void)
 {
@@ -77,6 +82,47 @@ arm_flush(void)
 		elog(ERROR, "revrec: SPI_connect failed");
 	if (SPI_execute("SELECT revrec._enqueue()", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: arming the flush failed");
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
+/* a statement updating revrec.settings */
+static bool
+updates_settings(QueryDesc *qd)
+{
+	ListCell   *lc;
+	Oid			ns = get_namespace_oid("revrec", true);
+	Oid			settings = OidIsValid(ns) ? get_relname_relid("settings", ns) : InvalidOid;
+
+	if (qd->operation != CMD_UPDATE || qd->plannedstmt == NULL || !OidIsValid(settings))
+		return false;
+	foreach(lc, qd->plannedstmt->relationOids)
+		if (lfirst_oid(lc) == settings)
+			return true;
+	foreach(lc, qd->plannedstmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relid == settings)
+			return true;
+	}
+	return false;
+}
+
+/* the lock now: lock_date, lock_to_accounting_date */
+static void
+read_lock(Datum *v, bool *isnull)
+{
+	int			k;
+
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	if (SPI_execute("SELECT lock_date, lock_to_accounting_date FROM revrec.settings", true, 2) != SPI_OK_SELECT
+		|| SPI_processed != 1)
+		elog(ERROR, "revrec.settings must have exactly one row");
+	for (k = 0; k < 2; k++)
+		v[k] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, k + 1, &isnull[k]);
 	SPI_finish();
 	PopActiveSnapshot();
 }
@@ -122,6 +168,12 @@ use_coordinated_transaction(void)
 static void
 rr_executor_start(QueryDesc *qd, int eflags)
 {
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_UPDATE && settings_qd == NULL && rr_citus_active()
+		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && updates_settings(qd))
+	{
+		read_lock(settings_old, settings_old_null);
+		settings_qd = qd;
+	}
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation != CMD_SELECT && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
 		use_coordinated_transaction();
@@ -140,6 +192,33 @@ rr_executor_finish(QueryDesc *qd)
 		standard_ExecutorFinish(qd);
 	if (qd->operation != CMD_SELECT && !armed && rr_citus_active() && writes_documents(qd))
 		arm_flush();
+	if (qd == settings_qd)
+	{
+		Datum		v[2];
+		bool		isnull[2];
+		Oid			types[4] = {DATEOID, BOOLOID, DATEOID, BOOLOID};
+		Datum		args[4];
+		char		nulls[4];
+
+		settings_qd = NULL;
+		read_lock(v, isnull);
+		args[0] = settings_old[0];
+		args[1] = settings_old[1];
+		args[2] = v[0];
+		args[3] = v[1];
+		nulls[0] = settings_old_null[0] ? 'n' : ' ';
+		nulls[1] = settings_old_null[1] ? 'n' : ' ';
+		nulls[2] = isnull[0] ? 'n' : ' ';
+		nulls[3] = isnull[1] ? 'n' : ' ';
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "revrec: SPI_connect failed");
+		if (SPI_execute_with_args("SELECT revrec._citus_settings_change($1, $2, $3, $4)", 4, types, args, nulls,
+								  false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: logging the change of the lock failed");
+		SPI_finish();
+		PopActiveSnapshot();
+	}
 }
 
 static void
@@ -179,14 +258,20 @@ rr_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE
 		|| event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		armed = false;
+		settings_qd = NULL;
+	}
 }
 
 static void
 rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		armed = false;			/* the row in pending_flush may be gone: arm again */
+		settings_qd = NULL;
+	}
 }
 
 /*

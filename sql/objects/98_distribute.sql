@@ -818,6 +818,32 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+-- A change of the lock through the coordinator (src/citus.c, after the
+-- UPDATE of revrec.settings): the settings trigger fires on the reference
+-- table's placements, where it cannot write the activity log; the coordinator
+-- checks and logs the change once, as the trigger does on a single node
+-- (32_settings.sql).  SECURITY DEFINER as that trigger: the role checked is
+-- the caller's.
+CREATE OR REPLACE FUNCTION revrec._citus_settings_change(old_lock date, old_to_accounting boolean, new_lock date,
+                                                         new_to_accounting boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    back boolean := old_lock IS NOT NULL AND (new_lock IS NULL OR new_lock < old_lock);
+BEGIN
+    IF new_lock IS DISTINCT FROM old_lock OR new_to_accounting IS DISTINCT FROM old_to_accounting THEN
+        IF back AND NOT pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER') THEN
+            RAISE EXCEPTION USING ERRCODE = '42501',
+                MESSAGE = format('revrec_admin is required to move the lock date back (from %s)', old_lock),
+                HINT = 'Ask a member of revrec_admin; moving the lock back is recorded in revrec.activity_log.';
+        END IF;
+        INSERT INTO revrec.activity (action, detail)
+        VALUES (CASE WHEN back THEN 'lock moved back' ELSE 'lock' END,
+                format('lock_date %s -> %s, lock_to_accounting_date %s -> %s',
+                       coalesce(old_lock::text, 'none'), coalesce(new_lock::text, 'none'),
+                       old_to_accounting, new_to_accounting));
+    END IF;
+END $$;
+
 -- At commit, on the coordinator (src/flush.c, before revrec.flush()): the
 -- keys this transaction's shards queued (other transactions' rows are not
 -- visible: each one empties its own before it commits) move into

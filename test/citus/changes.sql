@@ -46,3 +46,5 @@ VALUES ('INV-T4', 'INV-T4', 'C000004', 'USD', '2025-05-01');
 INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end)
 VALUES ('INV-T4-1', 'INV-T4', 'C000004', 100.00, '2025-05-01', '2025-05-31');
 COMMIT;
+-- step: lock_moved_back
+UPDATE revrec.settings SET lock_date = '2025-03-31';

@@ -159,6 +159,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._citus_capture()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_pull()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_triggers()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._citus_settings_change(date,boolean,date,boolean)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._void_invoices(text[],date)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_posted(text,text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_upd()', '-', '-', '-', '-', '-'),
