@@ -16,8 +16,8 @@
 -- (customer_id, id), and the foreign keys between documents gain
 -- customer_id (so a child row must name its parent's customer).  The data
 -- distributed is unique across customers (the single-node keys held it so);
--- afterwards Citus enforces uniqueness per customer only, and documents
--- cannot be written (RV061, below) (docs/CITUS.md, "Uniqueness").
+-- afterwards Citus enforces uniqueness per customer only
+-- (docs/CITUS.md, "Uniqueness").
 --
 -- activity is a reference table, not distributed: rows written by settings
 -- changes and close_period have no customer, and Citus refuses NULL in a
@@ -738,7 +738,6 @@ BEGIN
         END IF;
     END LOOP;
     FOREACH t IN ARRAY docs LOOP
-        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS citus_refuse ON revrec.%I', t);
         -- one trigger at a time, its meant state first on every node: the
         -- guard checks every trigger after each ALTER TABLE (Citus refuses
         -- several ENABLE/DISABLE TRIGGER subcommands in one)
@@ -866,6 +865,21 @@ BEGIN
     IF c IS NULL THEN
         RETURN;
     END IF;
+    -- a void's day, as a single node's BEFORE trigger gives it (40_documents.sql):
+    -- the void day when left out, and never before the document's date
+    -- (their capture queues them again: deleted below with the rest)
+    IF 'invoice' = ANY (k) THEN
+        UPDATE revrec.invoice i
+           SET void_date = revrec._void_day('invoice', i.invoice_id, i.void_date, i.accounting_date, 'accounting date')
+         WHERE (i.customer_id, i.invoice_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'invoice')
+           AND i.status = 'void' AND (i.void_date IS NULL OR i.void_date < i.accounting_date);
+    END IF;
+    IF 'credit_note' = ANY (k) THEN
+        UPDATE revrec.credit_note cn
+           SET void_date = revrec._void_day('credit note', cn.credit_note_id, cn.void_date, cn.credit_date, 'credit date')
+         WHERE (cn.customer_id, cn.credit_note_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note')
+           AND cn.status = 'void' AND (cn.void_date IS NULL OR cn.void_date < cn.credit_date);
+    END IF;
     DELETE FROM revrec.citus_queue;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
     SELECT x.c, x.k, x.d, x.o, x.n FROM unnest(c, k, d, o, n) AS x(c, k, d, o, n)
@@ -888,21 +902,4 @@ BEGIN
          WHERE (cn.customer_id, cn.credit_note_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note')
            AND cn.status IN ('issued', 'void');
     END IF;
-END $$;
-
--- On a distributed revrec, documents are refused (RV061) before anything is
--- written: revrec posts them in triggers and at commit, with queries Citus
--- cannot run on the shards (transition tables, queries across shards from a
--- shard), so without this a write failed with Citus's "unrecognized RTE kind".
--- Statement-level BEFORE triggers created by revrec.distribute() only (ORIGIN:
--- a restore or a copy in replica mode loads documents and postings as they are).
-CREATE OR REPLACE FUNCTION revrec._citus_refuse() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
-    RAISE EXCEPTION USING ERRCODE = 'RV061',
-        MESSAGE = pg_catalog.format('revrec cannot post on Citus yet: %s on revrec.%s refused',
-                                    TG_OP, pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '')),
-        DETAIL = 'revrec posts documents in triggers and at commit with queries Citus cannot run on the shards; nothing was written.',
-        HINT = 'Post documents on a single-node revrec; a distributed revrec holds the ledger for reports and exports (docs/CITUS.md).';
 END $$;

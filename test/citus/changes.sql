@@ -48,3 +48,10 @@ VALUES ('INV-T4-1', 'INV-T4', 'C000004', 100.00, '2025-05-01', '2025-05-31');
 COMMIT;
 -- step: lock_moved_back
 UPDATE revrec.settings SET lock_date = '2025-03-31';
+-- step: invoice_void_without_its_day
+UPDATE revrec.invoice SET status = 'void' WHERE customer_id = 'C000004' AND invoice_id = 'INV-T4';
+-- step: credit_note_voided_before_its_date
+UPDATE revrec.credit_note SET status = 'void', void_date = '2026-01-01' WHERE customer_id = 'C000002' AND credit_note_id = 'CN-T2';
+-- step: invoice_issued_without_lines
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+VALUES ('INV-T5', 'INV-T5', 'C000005', 'USD', '2026-04-01');

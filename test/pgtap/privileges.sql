@@ -155,7 +155,6 @@ INSERT INTO expected VALUES
     ('function', 'revrec._credit_note_ins()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_line_change()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._credit_note_line_ins()', '-', '-', '-', '-', '-'),
-    ('function', 'revrec._citus_refuse()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_capture()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_pull()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_triggers()', '-', '-', '-', '-', '-'),
