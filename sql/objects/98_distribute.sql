@@ -857,6 +857,7 @@ DECLARE
     d text[];
     o date[];
     n date[];
+    r record;
 BEGIN
     SELECT array_agg(q.customer_id ORDER BY q.seq), array_agg(q.doc_kind ORDER BY q.seq), array_agg(q.doc_id ORDER BY q.seq),
            array_agg(q.old_date ORDER BY q.seq), array_agg(q.new_date ORDER BY q.seq)
@@ -868,17 +869,25 @@ BEGIN
     -- a void's day, as a single node's BEFORE trigger gives it (40_documents.sql):
     -- the void day when left out, and never before the document's date
     -- (their capture queues them again: deleted below with the rest)
+    -- (one UPDATE per document, by its key and with the day computed here:
+    -- Citus does not push a function over columns into an UPDATE)
     IF 'invoice' = ANY (k) THEN
-        UPDATE revrec.invoice i
-           SET void_date = revrec._void_day('invoice', i.invoice_id, i.void_date, i.accounting_date, 'accounting date')
-         WHERE (i.customer_id, i.invoice_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'invoice')
-           AND i.status = 'void' AND (i.void_date IS NULL OR i.void_date < i.accounting_date);
+        FOR r IN SELECT i.customer_id, i.invoice_id, i.void_date, i.accounting_date FROM revrec.invoice i
+                  WHERE (i.customer_id, i.invoice_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'invoice')
+                    AND i.status = 'void' AND (i.void_date IS NULL OR i.void_date < i.accounting_date)
+                  ORDER BY i.invoice_id LOOP
+            UPDATE revrec.invoice SET void_date = revrec._void_day('invoice', r.invoice_id, r.void_date, r.accounting_date, 'accounting date')
+             WHERE customer_id = r.customer_id AND invoice_id = r.invoice_id;
+        END LOOP;
     END IF;
     IF 'credit_note' = ANY (k) THEN
-        UPDATE revrec.credit_note cn
-           SET void_date = revrec._void_day('credit note', cn.credit_note_id, cn.void_date, cn.credit_date, 'credit date')
-         WHERE (cn.customer_id, cn.credit_note_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note')
-           AND cn.status = 'void' AND (cn.void_date IS NULL OR cn.void_date < cn.credit_date);
+        FOR r IN SELECT cn.customer_id, cn.credit_note_id, cn.void_date, cn.credit_date FROM revrec.credit_note cn
+                  WHERE (cn.customer_id, cn.credit_note_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note')
+                    AND cn.status = 'void' AND (cn.void_date IS NULL OR cn.void_date < cn.credit_date)
+                  ORDER BY cn.credit_note_id LOOP
+            UPDATE revrec.credit_note SET void_date = revrec._void_day('credit note', r.credit_note_id, r.void_date, r.credit_date, 'credit date')
+             WHERE customer_id = r.customer_id AND credit_note_id = r.credit_note_id;
+        END LOOP;
     END IF;
     DELETE FROM revrec.citus_queue;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
