@@ -6,10 +6,10 @@
 # SIZE (default 20000) generated company lines, SEED (42).  For each worker
 # count it starts a coordinator (CITUS_PORT_BASE, default 5531) and the workers (5532, 5533),
 # distributes revrec and loads the company with bench/gen/load.sh (COPY in one
-# transaction, posted at COMMIT).  When posting fails on Citus the error is
-# printed, and the same COPY is timed with revrec's triggers off on the
-# workers (session_replication_role = replica there): what storing the
-# documents alone costs on Citus, not posting.
+# transaction, posted at COMMIT by the coordinator), then the same COPY into a
+# fresh cluster with revrec's triggers off on the workers
+# (session_replication_role = replica there): what storing the documents
+# alone costs on Citus.  Prints lines/s and the 2-worker/1-worker ratios.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/citus-lib.sh"
@@ -45,6 +45,11 @@ for n in 1 2; do
     r=$(load $C)
     echo "workers=$n posting: $r"
     POST[$n]=$(rate "$r")
+    # the same COPY into a fresh cluster, without posting
+    citus_stop_all
+    citus_cluster $C "${workers[@]}" >/dev/null
+    cpsql $C -d revrec -c "CREATE EXTENSION revrec" -c "ALTER DATABASE revrec SET citus.multi_shard_modify_mode = 'sequential'"
+    cpsql $C -d revrec -c "SELECT revrec.distribute()" >/dev/null 2>&1 || echo "distribute() failed"
     for w in "${workers[@]}"; do cpsql $w -d postgres -c "ALTER DATABASE revrec SET session_replication_role = replica"; done
     r=$(load $C)
     echo "workers=$n documents only (triggers off on the workers): $r"
