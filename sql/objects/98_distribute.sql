@@ -158,7 +158,9 @@ BEGIN
         doc_id      text NOT NULL,
         old_date    date,
         new_date    date,
-        seq         bigint NOT NULL
+        seq         bigint NOT NULL,
+        ref         text,       -- a write to check at commit: the line (or invoice) named in the error
+        op          text        -- ... and what was done: 'invoice_line INSERT', 'invoice DELETE', ...
     );
     PERFORM pg_catalog.create_distributed_table('revrec.citus_queue', 'customer_id', colocate_with => 'revrec.customer');
     PERFORM revrec._citus_triggers();
@@ -727,8 +729,8 @@ DECLARE
     -- every node: the document triggers disabled, the capture triggers on
     st  text := pg_catalog.format($s$
         INSERT INTO revrec._trigger_state (relname, tgname, state)
-        SELECT t, g, 'O' FROM unnest(%1$L::text[]) t, unnest(ARRAY['citus_capture_ins', 'citus_capture_upd']) g
-         WHERE t <> 'credit_grant' AND NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = g)$s$, docs);
+        SELECT t, g, 'O' FROM unnest(%1$L::text[]) t, unnest(ARRAY['citus_capture_ins', 'citus_capture_upd', 'citus_capture_del']) g
+         WHERE t <> 'credit_grant' AND (g <> 'citus_capture_del' OR t IN ('invoice', 'invoice_line')) AND NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = g)$s$, docs);
 BEGIN
     EXECUTE st;
     FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(st) LOOP
@@ -763,6 +765,11 @@ BEGIN
                                            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
                                            FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_capture()', t);
         END IF;
+        IF t IN ('invoice', 'invoice_line') THEN
+            EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_del AFTER DELETE ON revrec.%I
+                                           REFERENCING OLD TABLE AS old_rows
+                                           FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_capture()', t);
+        END IF;
     END LOOP;
 END $$;
 
@@ -790,30 +797,62 @@ BEGIN
             MESSAGE = pg_catalog.format('revrec: no queue shard for %s.%s', TG_TABLE_SCHEMA, TG_TABLE_NAME),
             HINT = 'On a distributed revrec, write documents through the coordinator (docs/CITUS.md).';
     END IF;
+    -- (ref, op: a write a single node refuses on a posted invoice, RV013,
+    -- checked by revrec._citus_pull() at commit)
     sel := CASE t
         WHEN 'invoice' THEN
-            'SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date FROM new_rows n WHERE n.status IN (''issued'', ''void'')'
+            CASE TG_OP
+            WHEN 'INSERT' THEN
+            'SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n
+              WHERE n.status IN (''issued'', ''void'')'
+            WHEN 'UPDATE' THEN
+            'SELECT x.* FROM (
+             SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date, n.invoice_id,
+                    CASE WHEN (n.invoice_id, n.invoice_number, n.currency, n.accounting_date)
+                              IS DISTINCT FROM (o.invoice_id, o.invoice_number, o.currency, o.accounting_date)
+                              OR n.status = ''draft'' THEN ''invoice UPDATE'' END AS op, n.status
+               FROM new_rows n LEFT JOIN old_rows o ON o.customer_id = n.customer_id AND o.invoice_id = n.invoice_id) x
+              WHERE x.status IN (''issued'', ''void'') OR x.op IS NOT NULL'
+            ELSE
+            'SELECT o.customer_id, ''posted_check'', o.invoice_id, NULL::date, NULL::date, o.invoice_id, ''invoice DELETE''
+               FROM old_rows o'
+            END
         WHEN 'invoice_line' THEN
-            'SELECT DISTINCT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date FROM new_rows n'
+            CASE TG_OP
+            WHEN 'INSERT' THEN
+            'SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date, min(n.line_id), ''invoice_line INSERT''
+               FROM new_rows n GROUP BY n.customer_id, n.invoice_id'
+            WHEN 'UPDATE' THEN
+            'SELECT x.customer_id, ''invoice'', x.invoice_id, NULL::date, NULL::date, min(x.line_id), ''invoice_line UPDATE''
+               FROM (SELECT o.customer_id, o.invoice_id, o.line_id FROM old_rows o
+                     UNION ALL SELECT n.customer_id, n.invoice_id, n.line_id FROM new_rows n) x
+              GROUP BY x.customer_id, x.invoice_id'
+            ELSE
+            'SELECT o.customer_id, ''posted_check'', o.invoice_id, NULL::date, NULL::date, min(o.line_id), ''invoice_line DELETE''
+               FROM old_rows o GROUP BY o.customer_id, o.invoice_id'
+            END
         WHEN 'usage' THEN
             CASE WHEN TG_OP = 'INSERT' THEN
-            'SELECT n.customer_id, ''usage'', n.usage_id::text, NULL::date, NULL::date FROM new_rows n' END
+            'SELECT n.customer_id, ''usage'', n.usage_id::text, NULL::date, NULL::date, NULL, NULL FROM new_rows n' END
         WHEN 'milestone' THEN
             CASE WHEN TG_OP = 'UPDATE' THEN
-            'SELECT n.customer_id, ''milestone'', n.milestone_id, o.completed_on, n.completed_on
+            'SELECT n.customer_id, ''milestone'', n.milestone_id, o.completed_on, n.completed_on, NULL, NULL
                FROM new_rows n JOIN old_rows o ON o.customer_id = n.customer_id AND o.milestone_id = n.milestone_id
               WHERE n.completed_on IS DISTINCT FROM o.completed_on' END
         WHEN 'credit_note' THEN
-            'SELECT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date FROM new_rows n WHERE n.status IN (''issued'', ''void'')'
+            'SELECT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n
+              WHERE n.status IN (''issued'', ''void'')'
         WHEN 'credit_note_line' THEN
-            'SELECT DISTINCT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date FROM new_rows n'
+            'SELECT DISTINCT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n'
         WHEN 'billing_schedule_line' THEN
             CASE WHEN TG_OP = 'INSERT' THEN
-            'SELECT n.customer_id, ''billing_schedule'', n.schedule_line_id, NULL::date, NULL::date FROM new_rows n' END
+            'SELECT n.customer_id, ''billing_schedule'', n.schedule_line_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n' END
         END;
     IF sel IS NOT NULL THEN
-        EXECUTE pg_catalog.format('INSERT INTO %s (customer_id, doc_kind, doc_id, old_date, new_date, seq)
-                                   SELECT x.*, (pg_catalog.date_part(''epoch'', pg_catalog.clock_timestamp()) * 1000000)::bigint FROM (%s) x', q, sel);
+        EXECUTE pg_catalog.format('INSERT INTO %s (customer_id, doc_kind, doc_id, old_date, new_date, ref, op, seq)
+                                   SELECT x.customer_id, x.k, x.d, x.o, x.n, x.ref, x.op,
+                                          (pg_catalog.date_part(''epoch'', pg_catalog.clock_timestamp()) * 1000000)::bigint
+                                     FROM (%s) x(customer_id, k, d, o, n, ref, op)', q, sel);
     END IF;
     RETURN NULL;
 END $$;
@@ -857,15 +896,50 @@ DECLARE
     d text[];
     o date[];
     n date[];
+    refs text[];
+    ops text[];
     r record;
 BEGIN
     SELECT array_agg(q.customer_id ORDER BY q.seq), array_agg(q.doc_kind ORDER BY q.seq), array_agg(q.doc_id ORDER BY q.seq),
-           array_agg(q.old_date ORDER BY q.seq), array_agg(q.new_date ORDER BY q.seq)
-      INTO c, k, d, o, n
+           array_agg(q.old_date ORDER BY q.seq), array_agg(q.new_date ORDER BY q.seq),
+           array_agg(q.ref ORDER BY q.seq), array_agg(q.op ORDER BY q.seq)
+      INTO c, k, d, o, n, refs, ops
       FROM revrec.citus_queue q;
     IF c IS NULL THEN
         RETURN;
     END IF;
+    -- what a single node refuses on a posted invoice (60_document_triggers.sql,
+    -- RV013): lines added, changed or deleted; its number, currency or date
+    -- changed, or back to draft; the invoice deleted.  Posted by an earlier
+    -- transaction: this one's postings are written after this.
+    IF EXISTS (SELECT 1 FROM unnest(ops) x WHERE x IS NOT NULL) THEN
+        SELECT x.d AS invoice_id, x.ref, x.op INTO r
+          FROM unnest(c, d, refs, ops) AS x(c, d, ref, op)
+          JOIN revrec.posting p ON p.customer_id = x.c AND p.source = 'invoice' AND p.source_id = x.d AND p.reason = 'issue'
+         WHERE x.op IS NOT NULL
+         ORDER BY x.d, x.op
+         LIMIT 1;
+        IF FOUND THEN
+            IF r.op = 'invoice_line INSERT' THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('invoice %s is posted: line %s cannot be added', r.invoice_id, r.ref),
+                    HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+            ELSIF r.op = 'invoice UPDATE' THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('invoice %s is posted: its amounts, dates and lines cannot change', r.invoice_id),
+                    HINT = 'Correct it with a credit note, a void (status = ''void'') or a manual journal.';
+            ELSIF r.op = 'invoice DELETE' THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('invoice %s is posted and cannot be deleted', r.invoice_id),
+                    HINT = 'Void it instead: UPDATE revrec.invoice SET status = ''void''.';
+            ELSE
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('%s of invoice_line on posted invoice %s is not allowed', split_part(r.op, ' ', 2), r.invoice_id),
+                    HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+            END IF;
+        END IF;
+    END IF;
+
     -- a void's day, as a single node's BEFORE trigger gives it (40_documents.sql):
     -- the void day when left out, and never before the document's date
     -- (their capture queues them again: deleted below with the rest)
@@ -892,7 +966,7 @@ BEGIN
     DELETE FROM revrec.citus_queue;
     INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
     SELECT x.c, x.k, x.d, x.o, x.n FROM unnest(c, k, d, o, n) AS x(c, k, d, o, n)
-     WHERE x.k NOT IN ('usage', 'credit_note');
+     WHERE x.k NOT IN ('usage', 'credit_note', 'posted_check');
     IF 'usage' = ANY (k) THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
         SELECT u.customer_id, 'usage', u.usage_id::text

@@ -55,3 +55,14 @@ UPDATE revrec.credit_note SET status = 'void', void_date = '2026-01-01' WHERE cu
 -- step: invoice_issued_without_lines
 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
 VALUES ('INV-T5', 'INV-T5', 'C000005', 'USD', '2026-04-01');
+-- step: line_added_to_a_posted_invoice
+INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end)
+VALUES ('INV000001-2512-X', 'INV000001-2512', 'C000001', 10.00, '2025-12-22', '2026-01-21');
+-- step: line_of_a_posted_invoice_changed
+UPDATE revrec.invoice_line SET amount = amount + 1 WHERE customer_id = 'C000001' AND line_id = 'INV000001-2512-1';
+-- step: line_of_a_posted_invoice_deleted
+DELETE FROM revrec.invoice_line WHERE customer_id = 'C000001' AND line_id = 'INV000001-2602-1';
+-- step: posted_invoice_redated
+UPDATE revrec.invoice SET accounting_date = accounting_date + 1 WHERE customer_id = 'C000001' AND invoice_id = 'INV000001-2512';
+-- step: posted_invoice_deleted
+DELETE FROM revrec.invoice WHERE customer_id = 'C000001' AND invoice_id = 'INV000001-2603';
