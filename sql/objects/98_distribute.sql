@@ -898,6 +898,9 @@ DECLARE
     n date[];
     refs text[];
     ops text[];
+    sc text[];
+    sd text[];
+    su bigint[];
     r record;
 BEGIN
     SELECT array_agg(q.customer_id ORDER BY q.seq), array_agg(q.doc_kind ORDER BY q.seq), array_agg(q.doc_id ORDER BY q.seq),
@@ -913,9 +916,15 @@ BEGIN
     -- changed, or back to draft; the invoice deleted.  Posted by an earlier
     -- transaction: this one's postings are written after this.
     IF EXISTS (SELECT 1 FROM unnest(ops) x WHERE x IS NOT NULL) THEN
+        -- (the postings read with arrays Citus prunes shards by, then matched
+        -- here: a join with the unnest would ship it to every shard)
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d) INTO sc, sd
+          FROM unnest(c, d, ops) AS x(c, d, op) WHERE x.op IS NOT NULL;
         SELECT x.d AS invoice_id, x.ref, x.op INTO r
           FROM unnest(c, d, refs, ops) AS x(c, d, ref, op)
-          JOIN revrec.posting p ON p.customer_id = x.c AND p.source = 'invoice' AND p.source_id = x.d AND p.reason = 'issue'
+          JOIN (SELECT p.customer_id, p.source_id FROM revrec.posting p
+                 WHERE p.customer_id = ANY (sc) AND p.source = 'invoice' AND p.source_id = ANY (sd) AND p.reason = 'issue'
+                 OFFSET 0) p ON p.customer_id = x.c AND p.source_id = x.d
          WHERE x.op IS NOT NULL
          ORDER BY x.d, x.op
          LIMIT 1;
@@ -945,20 +954,27 @@ BEGIN
     -- (their capture queues them again: deleted below with the rest)
     -- (one UPDATE per document, by its key and with the day computed here:
     -- Citus does not push a function over columns into an UPDATE)
+    -- (read with arrays Citus prunes shards by; the few found matched here)
     IF 'invoice' = ANY (k) THEN
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d) INTO sc, sd FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'invoice';
         FOR r IN SELECT i.customer_id, i.invoice_id, i.void_date, i.accounting_date FROM revrec.invoice i
-                  WHERE (i.customer_id, i.invoice_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'invoice')
+                  WHERE i.customer_id = ANY (sc) AND i.invoice_id = ANY (sd)
                     AND i.status = 'void' AND (i.void_date IS NULL OR i.void_date < i.accounting_date)
                   ORDER BY i.invoice_id LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT 1 FROM unnest(c, k, d) AS x(c, k, d)
+                                       WHERE x.k = 'invoice' AND x.c = r.customer_id AND x.d = r.invoice_id);
             UPDATE revrec.invoice SET void_date = revrec._void_day('invoice', r.invoice_id, r.void_date, r.accounting_date, 'accounting date')
              WHERE customer_id = r.customer_id AND invoice_id = r.invoice_id;
         END LOOP;
     END IF;
     IF 'credit_note' = ANY (k) THEN
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d) INTO sc, sd FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note';
         FOR r IN SELECT cn.customer_id, cn.credit_note_id, cn.void_date, cn.credit_date FROM revrec.credit_note cn
-                  WHERE (cn.customer_id, cn.credit_note_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note')
+                  WHERE cn.customer_id = ANY (sc) AND cn.credit_note_id = ANY (sd)
                     AND cn.status = 'void' AND (cn.void_date IS NULL OR cn.void_date < cn.credit_date)
                   ORDER BY cn.credit_note_id LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT 1 FROM unnest(c, k, d) AS x(c, k, d)
+                                       WHERE x.k = 'credit_note' AND x.c = r.customer_id AND x.d = r.credit_note_id);
             UPDATE revrec.credit_note SET void_date = revrec._void_day('credit note', r.credit_note_id, r.void_date, r.credit_date, 'credit date')
              WHERE customer_id = r.customer_id AND credit_note_id = r.credit_note_id;
         END LOOP;
@@ -968,15 +984,21 @@ BEGIN
     SELECT x.c, x.k, x.d, x.o, x.n FROM unnest(c, k, d, o, n) AS x(c, k, d, o, n)
      WHERE x.k NOT IN ('usage', 'credit_note', 'posted_check');
     IF 'usage' = ANY (k) THEN
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d::bigint) INTO sc, su
+          FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'usage';
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
-        SELECT u.customer_id, 'usage', u.usage_id::text
-          FROM revrec.usage u
-          JOIN revrec.invoice_line l ON l.customer_id = u.customer_id AND l.line_id = u.line_id
-          JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
-         WHERE (u.customer_id, u.usage_id::text) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'usage')
-           AND i.status = 'issued'
-           AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                          AND p.source_id = i.invoice_id AND p.reason = 'issue');
+        SELECT z.customer_id, 'usage', z.usage_id
+          FROM unnest(c, k, d) AS x(c, k, d)
+          JOIN (SELECT u.customer_id, u.usage_id::text AS usage_id
+                  FROM revrec.usage u
+                  JOIN revrec.invoice_line l ON l.customer_id = u.customer_id AND l.line_id = u.line_id
+                  JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
+                 WHERE u.customer_id = ANY (sc) AND u.usage_id = ANY (su)
+                   AND i.status = 'issued'
+                   AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                  AND p.source_id = i.invoice_id AND p.reason = 'issue')
+                OFFSET 0) z ON z.customer_id = x.c AND z.usage_id = x.d
+         WHERE x.k = 'usage';
     END IF;
     IF 'credit_note' = ANY (k) THEN
         INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
