@@ -1,22 +1,25 @@
 # Shared set-up for `make citus-test` and bench/citus/posting.sh (sourced, not run):
 # a Citus coordinator and workers, and a plain single node, on loopback ports
-# 5521-5529 with their sockets and data under /tmp/citus-*.  Root only (the
+# ports chosen by the callers (CITUS_PORT_BASE, default 5531) with their
+# sockets and data under $CITUS_TMP-* (default /tmp/citus2).  Root only (the
 # clusters run as postgres).  Every cluster started here is stopped by
 # citus_stop_all (the callers' EXIT trap).
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 CITUS_NODES=()          # data dirs of the clusters started, for citus_stop_all
+CITUS_TMP=${CITUS_TMP:-/tmp/citus2}
+CITUS_PORT_BASE=${CITUS_PORT_BASE:-5531}
 
 # citus_available: Citus's library and extension script are installed.
 citus_available() {
     [ -f "$($PG_CONFIG --pkglibdir)/citus.so" ] && [ -f "$($PG_CONFIG --sharedir)/extension/citus.control" ]
 }
 
-# citus_start NAME PORT PRELOAD: initdb and start a cluster in /tmp/citus-NAME
+# citus_start NAME PORT PRELOAD: initdb and start a cluster in $CITUS_TMP-NAME
 # listening on 127.0.0.1:PORT (and a socket in the same directory).
 citus_start() {
-    local name=$1 port=$2 preload=$3 dir=/tmp/citus-$1
+    local name=$1 port=$2 preload=$3 dir=$CITUS_TMP-$1
     if [ -f "$dir/data/postmaster.pid" ]; then
         as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi

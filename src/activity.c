@@ -108,8 +108,8 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 	StringInfoData key;
 	SPIPlanPtr	plan;
 	Portal		portal;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
+	Oid			argtypes[2] = {INT8OID, XID8OID};
+	Datum		args[2];
 	RrPostingCols cols;
 	int			att_reason = -1,
 				att_customer = -1,
@@ -132,9 +132,20 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 
 	SPI_connect();
+	/*
+	 * This transaction's id, as a parameter: on Citus a function in the
+	 * query would be evaluated on the workers, in their own transactions.
+	 */
+	if (SPI_execute("SELECT pg_catalog.pg_current_xact_id()", false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "revrec: reading the transaction id failed");
+	{
+		bool		isnull;
+
+		args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	}
 	plan = SPI_prepare("SELECT * FROM revrec.posting"
-					   " WHERE posting_id > $1 AND recorded_xid = pg_catalog.pg_current_xact_id()",
-					   1, argtypes);
+					   " WHERE posting_id > $1 AND recorded_xid = $2",
+					   2, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "revrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	args[0] = Int64GetDatum(from);

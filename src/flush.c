@@ -12,6 +12,7 @@
  */
 #include "revrec.h"
 #include "post_emit.h"
+#include "citus.h"
 
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
@@ -34,6 +35,9 @@ revrec_flush_trigger(PG_FUNCTION_ARGS)
 						errmsg("revrec's trigger functions fire only on revrec's own tables")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "revrec: SPI_connect failed");
+	/* on a distributed revrec: the keys the shards queued (src/citus.c) */
+	if (rr_citus_active() && rr_spi_execute_user_error("SELECT revrec._citus_pull()", false) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the Citus queue failed");
 	if (rr_spi_execute_user_error("SELECT revrec.flush()", false) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: the flush failed");
 	SPI_finish();

@@ -9,6 +9,7 @@
  * the names below, so neither C nor SQL depends on column positions.
  */
 #include "revrec.h"
+#include "citus.h"
 #include "post_emit.h"
 #include "ledger.h"
 #include "money.h"
@@ -130,6 +131,8 @@ struct RrPostingSink
 	Tuplestorestate *rows;
 	uint64		nrows;
 	char	   *insert_sql;
+	bool		citus;			/* a distributed revrec: through a temporary table */
+	char	   *cols;
 };
 
 RrPostingSink *
@@ -164,7 +167,19 @@ rr_sink_begin(void)
 			elog(ERROR, "revrec: revrec.posting has no column %s", col_names[i]);
 		appendStringInfo(&cols, "%s%s", i ? ", " : "", quote_identifier(col_names[i]));
 	}
-	s->insert_sql = psprintf("INSERT INTO revrec.posting (%s) SELECT %s FROM " ENR_NAME, cols.data, cols.data);
+	s->cols = cols.data;
+	s->citus = rr_citus_active();
+	/*
+	 * Citus cannot plan a query over an ephemeral relation together with a
+	 * distributed table: there the rows go through a temporary table, which
+	 * Citus reads on the coordinator and routes by customer_id.
+	 */
+	if (s->citus)
+		s->insert_sql = psprintf("INSERT INTO pg_temp.revrec_citus_postings (posting_id, %s)"
+								 " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq'), %s FROM " ENR_NAME,
+								 cols.data, cols.data);
+	else
+		s->insert_sql = psprintf("INSERT INTO revrec.posting (%s) SELECT %s FROM " ENR_NAME, cols.data, cols.data);
 	s->values = palloc(sizeof(Datum) * s->td->natts);
 	s->nulls = palloc(sizeof(bool) * s->td->natts);
 	s->rows = tuplestore_begin_heap(true, false, work_mem);
@@ -297,11 +312,41 @@ rr_sink_flush(RrPostingSink *s)
 	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
 		elog(ERROR, "revrec: could not register the new postings");
 	/* a posting the ledger refuses (a locked period, say): the ledger's own error */
-	rc = rr_spi_execute_user_error(s->insert_sql, false);
+	if (s->citus)
+	{
+		/* the temporary table: made from the first rows, then reused */
+		if (SPI_execute("SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'revrec_citus_postings'"
+						" AND relnamespace = pg_catalog.pg_my_temp_schema()", true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: looking for the temporary postings failed");
+		if (SPI_processed == 0)
+		{
+			rc = SPI_execute(psprintf("CREATE TEMPORARY TABLE revrec_citus_postings ON COMMIT DROP AS"
+									  " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq') AS posting_id, %s FROM " ENR_NAME,
+									  s->cols), false, 0);
+			if (rc < 0)
+				elog(ERROR, "revrec: creating the temporary postings failed: %s", SPI_result_code_string(rc));
+			rc = SPI_OK_INSERT;
+		}
+		else
+			rc = SPI_execute(s->insert_sql, false, 0);
+	}
+	else
+		rc = rr_spi_execute_user_error(s->insert_sql, false);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "revrec: inserting postings failed: %s", SPI_result_code_string(rc));
 	if (SPI_unregister_relation(ENR_NAME) != SPI_OK_REL_UNREGISTER)
 		elog(ERROR, "revrec: could not unregister the new postings");
+	if (s->citus)
+	{
+		/* posting_id taken in the engines' order, as a single node's INSERT takes it */
+		rc = rr_spi_execute_user_error(psprintf("INSERT INTO revrec.posting (posting_id, %s) OVERRIDING SYSTEM VALUE"
+												" SELECT posting_id, %s FROM pg_temp.revrec_citus_postings",
+												s->cols, s->cols), false);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "revrec: inserting postings failed: %s", SPI_result_code_string(rc));
+		if (SPI_execute("DELETE FROM pg_temp.revrec_citus_postings", false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "revrec: emptying the temporary postings failed");
+	}
 	tuplestore_clear(s->rows);
 	s->nrows = 0;
 	return n;

@@ -21,6 +21,7 @@
 #include "money.h"
 #include "posting.h"
 #include "post_emit.h"
+#include "citus.h"
 #include "schedule.h"
 
 #include "catalog/pg_type.h"
@@ -579,13 +580,13 @@ static const char *const line_query =
 "       l.recognize_on, l.schedule_line_id, l.ssp,"
 "       CASE WHEN coalesce(l.recognition_method, p.recognition_method) = 'usage' THEN"
 "         (SELECT array_agg(ARRAY[(x.usage_date - date '2000-01-01')::numeric, x.amount] ORDER BY x.usage_date, x.usage_id)"
-"            FROM revrec.usage x WHERE x.line_id = l.line_id) END,"
+"            FROM revrec.usage x WHERE x.customer_id = l.customer_id AND x.line_id = l.line_id) END,"
 "       CASE WHEN coalesce(l.recognition_method, p.recognition_method) = 'milestone' THEN"
-"         (SELECT array_agg(x.amount ORDER BY x.milestone_id) FROM revrec.milestone x WHERE x.line_id = l.line_id) END,"
+"         (SELECT array_agg(x.amount ORDER BY x.milestone_id) FROM revrec.milestone x WHERE x.customer_id = l.customer_id AND x.line_id = l.line_id) END,"
 "       CASE WHEN coalesce(l.recognition_method, p.recognition_method) = 'milestone' THEN"
-"         (SELECT array_agg(x.completed_on ORDER BY x.milestone_id) FROM revrec.milestone x WHERE x.line_id = l.line_id) END,"
+"         (SELECT array_agg(x.completed_on ORDER BY x.milestone_id) FROM revrec.milestone x WHERE x.customer_id = l.customer_id AND x.line_id = l.line_id) END,"
 "       CASE WHEN l.schedule_line_id IS NOT NULL THEN"
-"         (SELECT sum(revrec._posting_sum(ps, coalesce(l.service_start, '-infinity'),"
+"         (SELECT sum(revrec._posting_sum(ROW(ps.*)::revrec.posting, coalesce(l.service_start, '-infinity'),"
 "                                         coalesce(l.service_end, 'infinity')))::bigint"
 "            FROM revrec.posting ps"
 "           WHERE ps.customer_id = i.customer_id AND ps.source = 'billing_schedule'"
@@ -593,7 +594,7 @@ static const char *const line_query =
 "       END,"
 "       %s"
 "  FROM revrec.invoice i"
-"  JOIN revrec.invoice_line l ON l.invoice_id = i.invoice_id"
+"  JOIN revrec.invoice_line l ON l.customer_id = i.customer_id AND l.invoice_id = i.invoice_id"
 "  LEFT JOIN revrec.product p ON p.product_id = l.product_id"
 " WHERE i.invoice_id = ANY($1)"
 " ORDER BY i.invoice_id, group_key, l.line_id";
@@ -711,7 +712,12 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 	 */
 	if (ninvoices < ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(args[0])), ARR_DIMS(DatumGetArrayTypeP(args[0]))))
 	{
-		if (SPI_execute_with_args("SELECT x.id FROM unnest($1) AS x(id)"
+		/* (on Citus without the correlated subquery Citus cannot plan) */
+		if (SPI_execute_with_args(rr_citus_active()
+								  ? "SELECT x.id FROM unnest($1) AS x(id)"
+								  " WHERE x.id NOT IN (SELECT l.invoice_id FROM revrec.invoice_line l WHERE l.invoice_id = ANY ($1))"
+								  " ORDER BY x.id LIMIT 1"
+								  : "SELECT x.id FROM unnest($1) AS x(id)"
 								  " WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.invoice_id = x.id)"
 								  " ORDER BY x.id LIMIT 1", 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "revrec: looking for invoices without lines failed");

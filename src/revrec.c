@@ -4,6 +4,7 @@
  */
 #include "revrec.h"
 #include "export_worker.h"
+#include "citus.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -16,6 +17,7 @@ void
 _PG_init(void)
 {
 	revrec_export_init();
+	revrec_citus_init();
 }
 
 PG_FUNCTION_INFO_V1(revrec_version);

@@ -4,12 +4,12 @@
 # as root, after installing Citus:
 #   bash scripts/private.sh bash bench/citus/posting.sh
 # SIZE (default 20000) generated company lines, SEED (42).  For each worker
-# count it starts a coordinator (5521) and the workers (5522, 5523),
+# count it starts a coordinator (CITUS_PORT_BASE, default 5531) and the workers (5532, 5533),
 # distributes revrec and loads the company with bench/gen/load.sh (COPY in one
-# transaction, posted at COMMIT).  When posting fails on Citus the error is
-# printed, and the same COPY is timed with revrec's triggers off on the
-# workers (session_replication_role = replica there): what storing the
-# documents alone costs on Citus, not posting.
+# transaction, posted at COMMIT by the coordinator), then the same COPY into a
+# fresh cluster with revrec's triggers off on the workers
+# (session_replication_role = replica there): what storing the documents
+# alone costs on Citus.  Prints lines/s and the 2-worker/1-worker ratios.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/citus-lib.sh"
@@ -18,9 +18,10 @@ if ! citus_available; then
     echo "bench/citus/posting.sh: skipped: Citus is not installed"; exit 0
 fi
 SEED=${SEED:-42} SIZE=${SIZE:-20000}
-CSV=/tmp/citus-csv-$SEED-$SIZE; mkdir -p "$CSV"; chown "$PG_OS_USER" "$CSV"
+CSV=$CITUS_TMP-csv-$SEED-$SIZE; mkdir -p "$CSV"; chown "$PG_OS_USER" "$CSV"
 trap 'citus_stop_all' EXIT
 trap 'exit 130' INT TERM
+C=$CITUS_PORT_BASE W1=$((CITUS_PORT_BASE + 1)) W2=$((CITUS_PORT_BASE + 2)) S=$((CITUS_PORT_BASE + 3))
 set -e
 build_install
 set +e
@@ -29,23 +30,28 @@ rate() { sed -n 's/.*lines=\([0-9]*\).*total_s=\([0-9.]*\).*/\1 \2/p' <<<"$1" | 
 
 # the CSV files once, on a single node (generation is not timed)
 if [ "$(cat "$CSV/meta" 2>/dev/null)" != "seed=$SEED size=$SIZE" ]; then
-    citus_start single 5524 revrec
-    cpsql 5524 -d postgres -c "CREATE DATABASE revrec"; cpsql 5524 -d revrec -c "CREATE EXTENSION revrec"
-    echo "single node: $(load 5524)"
+    citus_start single $S revrec
+    cpsql $S -d postgres -c "CREATE DATABASE revrec"; cpsql $S -d revrec -c "CREATE EXTENSION revrec"
+    echo "single node: $(load $S)"
     citus_stop_all
 fi
 
 declare -A POST STORE
 for n in 1 2; do
-    workers=(5522); [ $n = 2 ] && workers=(5522 5523)
-    citus_cluster 5521 "${workers[@]}" >/dev/null
-    cpsql 5521 -d revrec -c "CREATE EXTENSION revrec" -c "ALTER DATABASE revrec SET citus.multi_shard_modify_mode = 'sequential'"
-    cpsql 5521 -d revrec -c "SELECT revrec.distribute()" >/dev/null 2>&1 || echo "distribute() failed"
-    r=$(load 5521)
+    workers=($W1); [ $n = 2 ] && workers=($W1 $W2)
+    citus_cluster $C "${workers[@]}" >/dev/null
+    cpsql $C -d revrec -c "CREATE EXTENSION revrec" -c "ALTER DATABASE revrec SET citus.multi_shard_modify_mode = 'sequential'"
+    cpsql $C -d revrec -c "SELECT revrec.distribute()" >/dev/null 2>&1 || echo "distribute() failed"
+    r=$(load $C)
     echo "workers=$n posting: $r"
     POST[$n]=$(rate "$r")
+    # the same COPY into a fresh cluster, without posting
+    citus_stop_all
+    citus_cluster $C "${workers[@]}" >/dev/null
+    cpsql $C -d revrec -c "CREATE EXTENSION revrec" -c "ALTER DATABASE revrec SET citus.multi_shard_modify_mode = 'sequential'"
+    cpsql $C -d revrec -c "SELECT revrec.distribute()" >/dev/null 2>&1 || echo "distribute() failed"
     for w in "${workers[@]}"; do cpsql $w -d postgres -c "ALTER DATABASE revrec SET session_replication_role = replica"; done
-    r=$(load 5521)
+    r=$(load $C)
     echo "workers=$n documents only (triggers off on the workers): $r"
     STORE[$n]=$(rate "$r")
     citus_stop_all

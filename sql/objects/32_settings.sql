@@ -63,7 +63,11 @@ BEGIN
     IF current_setting('session_replication_role') = 'replica' THEN
         RETURN NEW;
     END IF;
-    IF NEW.lock_date IS DISTINCT FROM OLD.lock_date OR NEW.lock_to_accounting_date IS DISTINCT FROM OLD.lock_to_accounting_date THEN
+    -- (on a distributed revrec this fires on the reference table's
+    -- placements, settings_102008 on every node: the coordinator checks and
+    -- logs the change once, revrec._citus_settings_change, src/citus.c)
+    IF TG_TABLE_NAME = 'settings'
+       AND (NEW.lock_date IS DISTINCT FROM OLD.lock_date OR NEW.lock_to_accounting_date IS DISTINCT FROM OLD.lock_to_accounting_date) THEN
         IF back AND NOT pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER') THEN
             RAISE EXCEPTION USING ERRCODE = '42501',
                 MESSAGE = format('revrec_admin is required to move the lock date back (from %s)', OLD.lock_date),

@@ -127,6 +127,39 @@ BEGIN
     END IF;
 END $$;
 
+-- The invoices voided (flush): what they and their credit notes posted,
+-- reversed.  (revrec.distribute() replaces it with the same statements in a
+-- form Citus plans: 98_distribute.sql.)
+CREATE OR REPLACE FUNCTION revrec._void_invoices(void_ids text[], fl date) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- reverse everything the invoice posted: what was dated before the
+    -- void day is reversed on it, later days on their own dates
+    -- (never before the floor of a posting of the invoice or of its
+    -- credit notes: a credit note voided earlier on a later day must
+    -- not stay in force after the invoice is reversed)
+    PERFORM revrec._post_voids('invoice', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs, array_agg(v.day) AS days,
+                    array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
+               FROM revrec.invoice i,
+                    LATERAL (SELECT greatest(i.void_date, max(p.floor_date)) AS day FROM revrec.posting p
+                              WHERE p.customer_id = i.customer_id AND p.invoice_id = i.invoice_id) v
+              WHERE i.invoice_id = ANY (void_ids)) d;
+    -- and what its credit notes posted, on the same day: the invoice and
+    -- its credit notes then net to zero on every account (a credit note
+    -- voided later finds nothing left to reverse)
+    PERFORM revrec._post_voids('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs,
+                    array_agg(v.day) AS days,
+                    array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id) || ' with invoice '
+                              || coalesce(i.invoice_number, i.invoice_id)) AS labels
+               FROM revrec.credit_note c JOIN revrec.invoice i ON i.invoice_id = c.invoice_id,
+                    LATERAL (SELECT greatest(i.void_date, max(p.floor_date)) AS day FROM revrec.posting p
+                              WHERE p.customer_id = i.customer_id AND p.invoice_id = i.invoice_id) v
+              WHERE i.invoice_id = ANY (void_ids)) d
+      WHERE d.docs IS NOT NULL;
+END $$;
+
 -- jit off: the flush's queries are many and short, and their row estimates
 -- (transition tables, a just-filled queue) make JIT compile for nothing.
 CREATE OR REPLACE FUNCTION revrec.flush() RETURNS void
@@ -159,16 +192,17 @@ BEGIN
     WITH q AS (DELETE FROM revrec.pending WHERE doc_kind = 'invoice' RETURNING doc_id)
     SELECT array_agg(DISTINCT doc_id) INTO ids FROM q;
     IF ids IS NOT NULL THEN
-        SELECT array_agg(i.invoice_id) FILTER (WHERE i.status = 'issued' AND NOT posted),
-               array_agg(i.invoice_id) FILTER (WHERE i.status = 'void' AND posted AND NOT voided)
+        -- (correlated on customer_id, without a LATERAL subquery: Citus plans it too)
+        SELECT array_agg(i.invoice_id) FILTER (WHERE i.status = 'issued' AND NOT EXISTS (
+                   SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'issue')),
+               array_agg(i.invoice_id) FILTER (WHERE i.status = 'void' AND EXISTS (
+                   SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'issue') AND NOT EXISTS (
+                   SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                      AND p.source_id = i.invoice_id AND p.reason = 'void'))
           INTO issue_ids, void_ids
-          FROM revrec.invoice i,
-               LATERAL (SELECT EXISTS (SELECT 1 FROM revrec.posting p
-                                        WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                                          AND p.source_id = i.invoice_id AND p.reason = 'issue') AS posted,
-                               EXISTS (SELECT 1 FROM revrec.posting p
-                                        WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
-                                          AND p.source_id = i.invoice_id AND p.reason = 'void') AS voided) x
+          FROM revrec.invoice i
          WHERE i.invoice_id = ANY (ids);
     END IF;
 
@@ -178,31 +212,7 @@ BEGIN
     END IF;
 
     IF void_ids IS NOT NULL THEN
-        -- reverse everything the invoice posted: what was dated before the
-        -- void day is reversed on it, later days on their own dates
-        -- (never before the floor of a posting of the invoice or of its
-        -- credit notes: a credit note voided earlier on a later day must
-        -- not stay in force after the invoice is reversed)
-        PERFORM revrec._post_voids('invoice', d.customers, d.docs, d.days, d.labels, fl)
-           FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs, array_agg(v.day) AS days,
-                        array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
-                   FROM revrec.invoice i,
-                        LATERAL (SELECT greatest(i.void_date, max(p.floor_date)) AS day FROM revrec.posting p
-                                  WHERE p.customer_id = i.customer_id AND p.invoice_id = i.invoice_id) v
-                  WHERE i.invoice_id = ANY (void_ids)) d;
-        -- and what its credit notes posted, on the same day: the invoice and
-        -- its credit notes then net to zero on every account (a credit note
-        -- voided later finds nothing left to reverse)
-        PERFORM revrec._post_voids('credit_note', d.customers, d.docs, d.days, d.labels, fl)
-           FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs,
-                        array_agg(v.day) AS days,
-                        array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id) || ' with invoice '
-                                  || coalesce(i.invoice_number, i.invoice_id)) AS labels
-                   FROM revrec.credit_note c JOIN revrec.invoice i ON i.invoice_id = c.invoice_id,
-                        LATERAL (SELECT greatest(i.void_date, max(p.floor_date)) AS day FROM revrec.posting p
-                                  WHERE p.customer_id = i.customer_id AND p.invoice_id = i.invoice_id) v
-                  WHERE i.invoice_id = ANY (void_ids)) d
-          WHERE d.docs IS NOT NULL;
+        PERFORM revrec._void_invoices(void_ids, fl);
     END IF;
 
     -- usage arriving for invoices already posted ----------------------------

@@ -16,8 +16,8 @@
 -- (customer_id, id), and the foreign keys between documents gain
 -- customer_id (so a child row must name its parent's customer).  The data
 -- distributed is unique across customers (the single-node keys held it so);
--- afterwards Citus enforces uniqueness per customer only, and documents
--- cannot be written (RV061, below) (docs/CITUS.md, "Uniqueness").
+-- afterwards Citus enforces uniqueness per customer only
+-- (docs/CITUS.md, "Uniqueness").
 --
 -- activity is a reference table, not distributed: rows written by settings
 -- changes and close_period have no customer, and Citus refuses NULL in a
@@ -76,6 +76,10 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'revrec.invoice'::pg_catalog.regclass) THEN
         -- after ALTER EXTENSION revrec UPDATE: the objects Citus needs in another form
+        PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+        ALTER EVENT TRIGGER revrec_triggers_after DISABLE;
+        PERFORM revrec._citus_triggers();
+        ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
         PERFORM revrec._distribute_overlay();
         RAISE NOTICE 'revrec is already distributed';
         RETURN;
@@ -145,12 +149,21 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TABLE revrec.%I ADD CONSTRAINT %I %s', fks[i][2], fks[i][1], fks[i][3]);
     END LOOP;
 
-    -- documents cannot post on Citus yet: refused before anything is written
-    FOREACH t IN ARRAY ARRAY['billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage', 'milestone',
-                             'credit_note', 'credit_note_line'] LOOP
-        EXECUTE pg_catalog.format('CREATE TRIGGER citus_refuse BEFORE INSERT OR UPDATE OR DELETE ON revrec.%I
-                                       FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_refuse()', t);
-    END LOOP;
+    -- the posting queue: document keys recorded on the shards, read by the
+    -- coordinator at commit (src/citus.c); its existence is what tells
+    -- revrec's C code that it runs on a distributed revrec
+    CREATE TABLE revrec.citus_queue (
+        customer_id text NOT NULL,
+        doc_kind    text NOT NULL,
+        doc_id      text NOT NULL,
+        old_date    date,
+        new_date    date,
+        seq         bigint NOT NULL,
+        ref         text,       -- a write to check at commit: the line (or invoice) named in the error
+        op          text        -- ... and what was done: 'invoice_line INSERT', 'invoice DELETE', ...
+    );
+    PERFORM pg_catalog.create_distributed_table('revrec.citus_queue', 'customer_id', colocate_with => 'revrec.customer');
+    PERFORM revrec._citus_triggers();
 
     PERFORM revrec._distribute_overlay();
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
@@ -598,25 +611,400 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM r)
      ORDER BY 1, 9, 10;
 END $f$
+$ov$,
+$ov$
+CREATE OR REPLACE FUNCTION revrec._check_issues(issue_ids text[]) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE
+    bad    record;
+    gr     record;
+    locked boolean := false;
+BEGIN
+    -- prepaid credit drawdowns: serialize on the grants, in grant order as
+    -- on a single node, one statement per grant (Citus locks rows only in
+    -- a statement routed to one shard), then check them
+    FOR gr IN SELECT DISTINCT l.customer_id, l.grant_id FROM revrec.invoice_line l
+              WHERE l.invoice_id = ANY (issue_ids) AND l.grant_id IS NOT NULL
+              ORDER BY l.grant_id, l.customer_id LOOP
+        PERFORM 1 FROM revrec.credit_grant x WHERE x.customer_id = gr.customer_id AND x.grant_id = gr.grant_id
+            FOR NO KEY UPDATE;
+        locked := locked OR FOUND;
+    END LOOP;
+    IF NOT locked THEN
+        RETURN;   -- no drawdown among these invoices
+    END IF;
+    -- (a line's grant is its own customer's: the foreign key is (customer_id, grant_id) on Citus)
+    SELECT l.line_id, l.invoice_id, g.grant_id, i.accounting_date, g.effective_date, g.expires_on,
+           g.currency AS gcur, i.currency AS icur, g.customer_id AS gcust, i.customer_id AS icust
+      INTO bad
+      FROM revrec.invoice_line l JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
+      JOIN revrec.credit_grant g ON g.customer_id = l.customer_id AND g.grant_id = l.grant_id
+     WHERE l.invoice_id = ANY (issue_ids) AND l.kind = 'credit_usage'
+       AND (i.accounting_date < g.effective_date OR i.accounting_date > g.expires_on
+            OR g.currency <> i.currency OR g.customer_id <> i.customer_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV021',
+            MESSAGE = format('invoice %s line %s cannot draw on credit grant %s', bad.invoice_id, bad.line_id, bad.grant_id),
+            DETAIL = CASE WHEN bad.gcur <> bad.icur THEN format('The grant is in %s, the invoice in %s.', bad.gcur, bad.icur)
+                          WHEN bad.gcust <> bad.icust THEN format('The grant belongs to customer %s, the invoice to %s.', bad.gcust, bad.icust)
+                          WHEN bad.accounting_date < bad.effective_date THEN format('The invoice is dated %s, before the grant takes effect on %s.', bad.accounting_date, bad.effective_date)
+                          ELSE format('The invoice is dated %s, after the grant expired on %s.', bad.accounting_date, bad.expires_on) END;
+    END IF;
+    SELECT g.grant_id, g.amount, sum(-l.amount) AS drawn INTO bad
+      FROM revrec.credit_grant g
+      JOIN revrec.invoice_line l ON l.customer_id = g.customer_id AND l.grant_id = g.grant_id AND l.kind = 'credit_usage'
+      JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
+     WHERE (g.customer_id, g.grant_id) IN (SELECT l2.customer_id, l2.grant_id FROM revrec.invoice_line l2
+                                            WHERE l2.invoice_id = ANY (issue_ids) AND l2.grant_id IS NOT NULL)
+       AND (i.invoice_id = ANY (issue_ids)
+            OR (i.status = 'issued' AND EXISTS (SELECT 1 FROM revrec.posting p
+                                                 WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                                   AND p.source_id = i.invoice_id AND p.reason = 'issue')))
+     GROUP BY g.customer_id, g.grant_id, g.amount
+    HAVING sum(-l.amount) > g.amount
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV021',
+            MESSAGE = format('credit grant %s is overdrawn: %s drawn of %s', bad.grant_id, bad.drawn, bad.amount),
+            HINT = 'A credit_usage line may draw at most the grant''s remaining balance.';
+    END IF;
+END $f$
+$ov$,
+$ov$
+CREATE OR REPLACE FUNCTION revrec._void_invoices(void_ids text[], fl date) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $f$
+BEGIN
+    -- as on a single node (50_posting.sql), with the latest floor of each
+    -- invoice's postings joined by customer instead of a LATERAL subquery,
+    -- and credit notes joined to their invoice by (customer_id, invoice_id),
+    -- their foreign key on a distributed revrec
+    PERFORM revrec._post_voids('invoice', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(i.customer_id) AS customers, array_agg(i.invoice_id) AS docs,
+                    array_agg(greatest(i.void_date, v.floor_date)) AS days,
+                    array_agg('invoice ' || coalesce(i.invoice_number, i.invoice_id)) AS labels
+               FROM revrec.invoice i
+               LEFT JOIN (SELECT p.customer_id, p.invoice_id, max(p.floor_date) AS floor_date FROM revrec.posting p
+                           WHERE p.invoice_id = ANY (void_ids) GROUP BY p.customer_id, p.invoice_id) v
+                      ON v.customer_id = i.customer_id AND v.invoice_id = i.invoice_id
+              WHERE i.invoice_id = ANY (void_ids)) d;
+    PERFORM revrec._post_voids('credit_note', d.customers, d.docs, d.days, d.labels, fl)
+       FROM (SELECT array_agg(c.customer_id) AS customers, array_agg(c.credit_note_id) AS docs,
+                    array_agg(greatest(i.void_date, v.floor_date)) AS days,
+                    array_agg('credit note ' || coalesce(c.credit_note_number, c.credit_note_id) || ' with invoice '
+                              || coalesce(i.invoice_number, i.invoice_id)) AS labels
+               FROM revrec.credit_note c
+               JOIN revrec.invoice i ON i.customer_id = c.customer_id AND i.invoice_id = c.invoice_id
+               LEFT JOIN (SELECT p.customer_id, p.invoice_id, max(p.floor_date) AS floor_date FROM revrec.posting p
+                           WHERE p.invoice_id = ANY (void_ids) GROUP BY p.customer_id, p.invoice_id) v
+                      ON v.customer_id = i.customer_id AND v.invoice_id = i.invoice_id
+              WHERE i.invoice_id = ANY (void_ids)) d
+      WHERE d.docs IS NOT NULL;
+END $f$
 $ov$
     ] LOOP
         EXECUTE stmt;
     END LOOP;
 END $$;
 
--- On a distributed revrec, documents are refused (RV061) before anything is
--- written: revrec posts them in triggers and at commit, with queries Citus
--- cannot run on the shards (transition tables, queries across shards from a
--- shard), so without this a write failed with Citus's "unrecognized RTE kind".
--- Statement-level BEFORE triggers created by revrec.distribute() only (ORIGIN:
--- a restore or a copy in replica mode loads documents and postings as they are).
-CREATE OR REPLACE FUNCTION revrec._citus_refuse() RETURNS trigger
+-- On a distributed revrec, revrec's document triggers fire on the shards,
+-- on the workers, where their queries over whole tables cannot run (Citus
+-- refuses a distributed query from a shard, and cannot plan transition tables
+-- with distributed tables).  revrec._citus_triggers() (run by distribute())
+-- disables them on the document tables and adds the capture triggers below:
+-- statement-level, they record the keys of the documents written in the
+-- co-located shard of revrec.citus_queue, and the coordinator posts them at
+-- commit (src/citus.c, revrec._citus_pull()).  A load in replica mode (a
+-- restore) records nothing.
+CREATE OR REPLACE FUNCTION revrec._citus_triggers() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t   text;
+    r   record;
+    w   record;
+    cmd text;
+    docs text[] := ARRAY['billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage', 'milestone',
+                         'credit_note', 'credit_note_line'];
+    -- the states revrec's guard (36_restore_guard.sql) holds them to, on
+    -- every node: the document triggers disabled, the capture triggers on
+    st  text := pg_catalog.format($s$
+        INSERT INTO revrec._trigger_state (relname, tgname, state)
+        SELECT t, g, 'O' FROM unnest(%1$L::text[]) t, unnest(ARRAY['citus_capture_ins', 'citus_capture_upd', 'citus_capture_del']) g
+         WHERE t <> 'credit_grant' AND (g <> 'citus_capture_del' OR t IN ('invoice', 'invoice_line')) AND NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = g)$s$, docs);
+BEGIN
+    EXECUTE st;
+    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(st) LOOP
+        IF NOT w.success THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV060',
+                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+        END IF;
+    END LOOP;
+    FOREACH t IN ARRAY docs LOOP
+        -- one trigger at a time, its meant state first on every node: the
+        -- guard checks every trigger after each ALTER TABLE (Citus refuses
+        -- several ENABLE/DISABLE TRIGGER subcommands in one)
+        FOR r IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+                  WHERE g.tgrelid = pg_catalog.format('revrec.%I', t)::pg_catalog.regclass AND NOT g.tgisinternal
+                    AND g.tgname NOT LIKE 'citus\_capture\_%' AND g.tgenabled <> 'D'
+                  ORDER BY g.tgname LOOP
+            cmd := pg_catalog.format('UPDATE revrec._trigger_state SET state = ''D'' WHERE relname = %L AND tgname = %L', t, r.tgname);
+            EXECUTE cmd;
+            FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
+                IF NOT w.success THEN
+                    RAISE EXCEPTION USING ERRCODE = 'RV060',
+                        MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+                END IF;
+            END LOOP;
+            EXECUTE pg_catalog.format('ALTER TABLE revrec.%I DISABLE TRIGGER %I', t, r.tgname);
+        END LOOP;
+        IF t <> 'credit_grant' THEN
+            EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_ins AFTER INSERT ON revrec.%I
+                                           REFERENCING NEW TABLE AS new_rows
+                                           FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_capture()', t);
+            EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_upd AFTER UPDATE ON revrec.%I
+                                           REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                                           FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_capture()', t);
+        END IF;
+        IF t IN ('invoice', 'invoice_line') THEN
+            EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_del AFTER DELETE ON revrec.%I
+                                           REFERENCING OLD TABLE AS old_rows
+                                           FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_capture()', t);
+        END IF;
+    END LOOP;
+END $$;
+
+-- Fires on a shard (revrec.invoice_102040, on a worker): the keys of what
+-- the statement wrote, into the co-located shard of revrec.citus_queue
+-- (plain PostgreSQL on the worker: only shard tables and transition tables).
+-- What is queued is what a single node queues (60_document_triggers.sql,
+-- 55_credit_notes.sql, 62_queue_changes.sql), before the checks that need
+-- other tables: revrec._citus_pull() makes them on the coordinator.
+CREATE OR REPLACE FUNCTION revrec._citus_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    q   text;
+    t   text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '');
+    sel text;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
-    RAISE EXCEPTION USING ERRCODE = 'RV061',
-        MESSAGE = pg_catalog.format('revrec cannot post on Citus yet: %s on revrec.%s refused',
-                                    TG_OP, pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '')),
-        DETAIL = 'revrec posts documents in triggers and at commit with queries Citus cannot run on the shards; nothing was written.',
-        HINT = 'Post documents on a single-node revrec; a distributed revrec holds the ledger for reports and exports (docs/CITUS.md).';
+    SELECT pg_catalog.format('revrec.%I', 'citus_queue_' || c.shardid) INTO q
+      FROM pg_catalog.pg_dist_shard s
+      JOIN pg_catalog.pg_dist_shard c ON c.logicalrelid = 'revrec.citus_queue'::pg_catalog.regclass
+                                     AND c.shardminvalue = s.shardminvalue
+     WHERE s.shardid = pg_catalog.substring(TG_TABLE_NAME, '_([0-9]+)$')::bigint;
+    IF q IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV062',
+            MESSAGE = pg_catalog.format('revrec: no queue shard for %s.%s', TG_TABLE_SCHEMA, TG_TABLE_NAME),
+            HINT = 'On a distributed revrec, write documents through the coordinator (docs/CITUS.md).';
+    END IF;
+    -- (ref, op: a write a single node refuses on a posted invoice, RV013,
+    -- checked by revrec._citus_pull() at commit)
+    sel := CASE t
+        WHEN 'invoice' THEN
+            CASE TG_OP
+            WHEN 'INSERT' THEN
+            'SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n
+              WHERE n.status IN (''issued'', ''void'')'
+            WHEN 'UPDATE' THEN
+            'SELECT x.* FROM (
+             SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date, n.invoice_id,
+                    CASE WHEN (n.invoice_id, n.invoice_number, n.currency, n.accounting_date)
+                              IS DISTINCT FROM (o.invoice_id, o.invoice_number, o.currency, o.accounting_date)
+                              OR n.status = ''draft'' THEN ''invoice UPDATE'' END AS op, n.status
+               FROM new_rows n LEFT JOIN old_rows o ON o.customer_id = n.customer_id AND o.invoice_id = n.invoice_id) x
+              WHERE x.status IN (''issued'', ''void'') OR x.op IS NOT NULL'
+            ELSE
+            'SELECT o.customer_id, ''posted_check'', o.invoice_id, NULL::date, NULL::date, o.invoice_id, ''invoice DELETE''
+               FROM old_rows o'
+            END
+        WHEN 'invoice_line' THEN
+            CASE TG_OP
+            WHEN 'INSERT' THEN
+            'SELECT n.customer_id, ''invoice'', n.invoice_id, NULL::date, NULL::date, min(n.line_id), ''invoice_line INSERT''
+               FROM new_rows n GROUP BY n.customer_id, n.invoice_id'
+            WHEN 'UPDATE' THEN
+            'SELECT x.customer_id, ''invoice'', x.invoice_id, NULL::date, NULL::date, min(x.line_id), ''invoice_line UPDATE''
+               FROM (SELECT o.customer_id, o.invoice_id, o.line_id FROM old_rows o
+                     UNION ALL SELECT n.customer_id, n.invoice_id, n.line_id FROM new_rows n) x
+              GROUP BY x.customer_id, x.invoice_id'
+            ELSE
+            'SELECT o.customer_id, ''posted_check'', o.invoice_id, NULL::date, NULL::date, min(o.line_id), ''invoice_line DELETE''
+               FROM old_rows o GROUP BY o.customer_id, o.invoice_id'
+            END
+        WHEN 'usage' THEN
+            CASE WHEN TG_OP = 'INSERT' THEN
+            'SELECT n.customer_id, ''usage'', n.usage_id::text, NULL::date, NULL::date, NULL, NULL FROM new_rows n' END
+        WHEN 'milestone' THEN
+            CASE WHEN TG_OP = 'UPDATE' THEN
+            'SELECT n.customer_id, ''milestone'', n.milestone_id, o.completed_on, n.completed_on, NULL, NULL
+               FROM new_rows n JOIN old_rows o ON o.customer_id = n.customer_id AND o.milestone_id = n.milestone_id
+              WHERE n.completed_on IS DISTINCT FROM o.completed_on' END
+        WHEN 'credit_note' THEN
+            'SELECT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n
+              WHERE n.status IN (''issued'', ''void'')'
+        WHEN 'credit_note_line' THEN
+            'SELECT DISTINCT n.customer_id, ''credit_note'', n.credit_note_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n'
+        WHEN 'billing_schedule_line' THEN
+            CASE WHEN TG_OP = 'INSERT' THEN
+            'SELECT n.customer_id, ''billing_schedule'', n.schedule_line_id, NULL::date, NULL::date, NULL, NULL FROM new_rows n' END
+        END;
+    IF sel IS NOT NULL THEN
+        EXECUTE pg_catalog.format('INSERT INTO %s (customer_id, doc_kind, doc_id, old_date, new_date, ref, op, seq)
+                                   SELECT x.customer_id, x.k, x.d, x.o, x.n, x.ref, x.op,
+                                          (pg_catalog.date_part(''epoch'', pg_catalog.clock_timestamp()) * 1000000)::bigint
+                                     FROM (%s) x(customer_id, k, d, o, n, ref, op)', q, sel);
+    END IF;
+    RETURN NULL;
+END $$;
+-- A change of the lock through the coordinator (src/citus.c, after the
+-- UPDATE of revrec.settings): the settings trigger fires on the reference
+-- table's placements, where it cannot write the activity log; the coordinator
+-- checks and logs the change once, as the trigger does on a single node
+-- (32_settings.sql).  SECURITY DEFINER as that trigger: the role checked is
+-- the caller's.
+CREATE OR REPLACE FUNCTION revrec._citus_settings_change(old_lock date, old_to_accounting boolean, new_lock date,
+                                                         new_to_accounting boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    back boolean := old_lock IS NOT NULL AND (new_lock IS NULL OR new_lock < old_lock);
+BEGIN
+    IF new_lock IS DISTINCT FROM old_lock OR new_to_accounting IS DISTINCT FROM old_to_accounting THEN
+        IF back AND NOT pg_has_role(revrec._outer_role(), 'revrec_admin', 'MEMBER') THEN
+            RAISE EXCEPTION USING ERRCODE = '42501',
+                MESSAGE = format('revrec_admin is required to move the lock date back (from %s)', old_lock),
+                HINT = 'Ask a member of revrec_admin; moving the lock back is recorded in revrec.activity_log.';
+        END IF;
+        INSERT INTO revrec.activity (action, detail)
+        VALUES (CASE WHEN back THEN 'lock moved back' ELSE 'lock' END,
+                format('lock_date %s -> %s, lock_to_accounting_date %s -> %s',
+                       coalesce(old_lock::text, 'none'), coalesce(new_lock::text, 'none'),
+                       old_to_accounting, new_to_accounting));
+    END IF;
+END $$;
+
+-- At commit, on the coordinator (src/flush.c, before revrec.flush()): the
+-- keys this transaction's shards queued (other transactions' rows are not
+-- visible: each one empties its own before it commits) move into
+-- revrec.pending, as a single node's triggers would have queued them.
+-- Usage is queued only for invoices already posted (the others read their
+-- usage when they post), credit notes only while issued or void.
+CREATE OR REPLACE FUNCTION revrec._citus_pull() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c text[];
+    k text[];
+    d text[];
+    o date[];
+    n date[];
+    refs text[];
+    ops text[];
+    sc text[];
+    sd text[];
+    su bigint[];
+    r record;
+BEGIN
+    SELECT array_agg(q.customer_id ORDER BY q.seq), array_agg(q.doc_kind ORDER BY q.seq), array_agg(q.doc_id ORDER BY q.seq),
+           array_agg(q.old_date ORDER BY q.seq), array_agg(q.new_date ORDER BY q.seq),
+           array_agg(q.ref ORDER BY q.seq), array_agg(q.op ORDER BY q.seq)
+      INTO c, k, d, o, n, refs, ops
+      FROM revrec.citus_queue q;
+    IF c IS NULL THEN
+        RETURN;
+    END IF;
+    -- what a single node refuses on a posted invoice (60_document_triggers.sql,
+    -- RV013): lines added, changed or deleted; its number, currency or date
+    -- changed, or back to draft; the invoice deleted.  Posted by an earlier
+    -- transaction: this one's postings are written after this.
+    IF EXISTS (SELECT 1 FROM unnest(ops) x WHERE x IS NOT NULL) THEN
+        -- (the postings read with arrays Citus prunes shards by, then matched
+        -- here: a join with the unnest would ship it to every shard)
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d) INTO sc, sd
+          FROM unnest(c, d, ops) AS x(c, d, op) WHERE x.op IS NOT NULL;
+        SELECT x.d AS invoice_id, x.ref, x.op INTO r
+          FROM unnest(c, d, refs, ops) AS x(c, d, ref, op)
+          JOIN (SELECT p.customer_id, p.source_id FROM revrec.posting p
+                 WHERE p.customer_id = ANY (sc) AND p.source = 'invoice' AND p.source_id = ANY (sd) AND p.reason = 'issue'
+                 OFFSET 0) p ON p.customer_id = x.c AND p.source_id = x.d
+         WHERE x.op IS NOT NULL
+         ORDER BY x.d, x.op
+         LIMIT 1;
+        IF FOUND THEN
+            IF r.op = 'invoice_line INSERT' THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('invoice %s is posted: line %s cannot be added', r.invoice_id, r.ref),
+                    HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+            ELSIF r.op = 'invoice UPDATE' THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('invoice %s is posted: its amounts, dates and lines cannot change', r.invoice_id),
+                    HINT = 'Correct it with a credit note, a void (status = ''void'') or a manual journal.';
+            ELSIF r.op = 'invoice DELETE' THEN
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('invoice %s is posted and cannot be deleted', r.invoice_id),
+                    HINT = 'Void it instead: UPDATE revrec.invoice SET status = ''void''.';
+            ELSE
+                RAISE EXCEPTION USING ERRCODE = 'RV013',
+                    MESSAGE = format('%s of invoice_line on posted invoice %s is not allowed', split_part(r.op, ' ', 2), r.invoice_id),
+                    HINT = 'Correct a posted invoice with a credit note, a void or a manual journal.';
+            END IF;
+        END IF;
+    END IF;
+
+    -- a void's day, as a single node's BEFORE trigger gives it (40_documents.sql):
+    -- the void day when left out, and never before the document's date
+    -- (their capture queues them again: deleted below with the rest)
+    -- (one UPDATE per document, by its key and with the day computed here:
+    -- Citus does not push a function over columns into an UPDATE)
+    -- (read with arrays Citus prunes shards by; the few found matched here)
+    IF 'invoice' = ANY (k) THEN
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d) INTO sc, sd FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'invoice';
+        FOR r IN SELECT i.customer_id, i.invoice_id, i.void_date, i.accounting_date FROM revrec.invoice i
+                  WHERE i.customer_id = ANY (sc) AND i.invoice_id = ANY (sd)
+                    AND i.status = 'void' AND (i.void_date IS NULL OR i.void_date < i.accounting_date)
+                  ORDER BY i.invoice_id LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT 1 FROM unnest(c, k, d) AS x(c, k, d)
+                                       WHERE x.k = 'invoice' AND x.c = r.customer_id AND x.d = r.invoice_id);
+            UPDATE revrec.invoice SET void_date = revrec._void_day('invoice', r.invoice_id, r.void_date, r.accounting_date, 'accounting date')
+             WHERE customer_id = r.customer_id AND invoice_id = r.invoice_id;
+        END LOOP;
+    END IF;
+    IF 'credit_note' = ANY (k) THEN
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d) INTO sc, sd FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note';
+        FOR r IN SELECT cn.customer_id, cn.credit_note_id, cn.void_date, cn.credit_date FROM revrec.credit_note cn
+                  WHERE cn.customer_id = ANY (sc) AND cn.credit_note_id = ANY (sd)
+                    AND cn.status = 'void' AND (cn.void_date IS NULL OR cn.void_date < cn.credit_date)
+                  ORDER BY cn.credit_note_id LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT 1 FROM unnest(c, k, d) AS x(c, k, d)
+                                       WHERE x.k = 'credit_note' AND x.c = r.customer_id AND x.d = r.credit_note_id);
+            UPDATE revrec.credit_note SET void_date = revrec._void_day('credit note', r.credit_note_id, r.void_date, r.credit_date, 'credit date')
+             WHERE customer_id = r.customer_id AND credit_note_id = r.credit_note_id;
+        END LOOP;
+    END IF;
+    DELETE FROM revrec.citus_queue;
+    INSERT INTO revrec.pending (customer_id, doc_kind, doc_id, old_date, new_date)
+    SELECT x.c, x.k, x.d, x.o, x.n FROM unnest(c, k, d, o, n) AS x(c, k, d, o, n)
+     WHERE x.k NOT IN ('usage', 'credit_note', 'posted_check');
+    IF 'usage' = ANY (k) THEN
+        SELECT array_agg(DISTINCT x.c), array_agg(DISTINCT x.d::bigint) INTO sc, su
+          FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'usage';
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        SELECT z.customer_id, 'usage', z.usage_id
+          FROM unnest(c, k, d) AS x(c, k, d)
+          JOIN (SELECT u.customer_id, u.usage_id::text AS usage_id
+                  FROM revrec.usage u
+                  JOIN revrec.invoice_line l ON l.customer_id = u.customer_id AND l.line_id = u.line_id
+                  JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id
+                 WHERE u.customer_id = ANY (sc) AND u.usage_id = ANY (su)
+                   AND i.status = 'issued'
+                   AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                  AND p.source_id = i.invoice_id AND p.reason = 'issue')
+                OFFSET 0) z ON z.customer_id = x.c AND z.usage_id = x.d
+         WHERE x.k = 'usage';
+    END IF;
+    IF 'credit_note' = ANY (k) THEN
+        INSERT INTO revrec.pending (customer_id, doc_kind, doc_id)
+        SELECT DISTINCT cn.customer_id, 'credit_note', cn.credit_note_id
+          FROM revrec.credit_note cn
+         WHERE (cn.customer_id, cn.credit_note_id) IN (SELECT x.c, x.d FROM unnest(c, k, d) AS x(c, k, d) WHERE x.k = 'credit_note')
+           AND cn.status IN ('issued', 'void');
+    END IF;
 END $$;
