@@ -201,6 +201,76 @@ if [ $posted_on_citus = 1 ]; then
     compare settings_after "SELECT lock_date FROM revrec.settings"
 fi
 
+# --- 4. ALTER EXTENSION revrec UPDATE on the distributed revrec ---------------
+# A next version made of this release's generated update script without its
+# schema part (the objects and privileges every update re-runs, with the
+# script's Citus lines first and last): the update must run on the
+# coordinator and the workers and leave the ledger as distribute() made it
+# (docs/CITUS.md, "Upgrading").
+if [ $posted_on_citus = 1 ]; then
+    # trigger_states: each document table's triggers and their states, on the
+    # coordinator and on each of its shards (shard suffixes taken off)
+    trigger_states() {
+        local t TG="SELECT string_agg(regexp_replace(tgname, '_[0-9]+$', '') || ':' || tgenabled::text, ' ' ORDER BY tgname)
+                      FROM pg_trigger WHERE tgrelid = '%s'::regclass AND NOT tgisinternal AND tgname NOT LIKE 'truncate_trigger%%'"
+        for t in billing_schedule_line credit_grant invoice invoice_line usage milestone credit_note credit_note_line posting; do
+            echo "$t: $(cpsql $COORD -d revrec -At -c "$(printf "$TG" revrec.$t)")"
+            cpsql $COORD -d revrec -At -c "SELECT DISTINCT '$t shards: ' || result FROM run_command_on_shards('revrec.$t', \$\$$TG\$\$)"
+            cpsql $COORD -d revrec -At -c "SELECT DISTINCT '$t workers: ' || result FROM run_command_on_workers(\$\$$(printf "$TG" revrec.$t)\$\$)"
+        done
+        # and revrec's guard (36_restore_guard.sql) agrees on each node: no
+        # trigger of revrec's tables in another state than it holds them to
+        local ST="SELECT count(*) FROM revrec._trigger_state m JOIN pg_class c ON c.relnamespace = 'revrec'::regnamespace AND c.relname = m.relname
+                    JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname = m.tgname WHERE t.tgenabled <> m.state"
+        echo "guard disagrees: $(cpsql $COORD -d revrec -At -c "$ST") $(cpsql $COORD -d revrec -At -c "SELECT string_agg(result, ' ') FROM run_command_on_workers(\$\$$ST\$\$)")"
+    }
+    states_before=$(trigger_states)
+    V=$(sed -n 's/^EXTVERSION *= *//p' "$ROOT/Makefile")
+    NEXT="$V.citus_update_test"
+    UPD="$($PG_CONFIG --sharedir)/extension/revrec--$V--$NEXT.sql"
+    src=$(ls "$ROOT"/sql/revrec--*--"$V".sql | head -1)
+    { sed -n 1,4p "$src"; awk '/^-- sql\/objects\/00_base.sql/{p=1} p' "$src"; } > "$UPD"
+    if grep -q 'citus.enable_ddl_propagation' <(sed -n 4p "$UPD") && tail -1 "$UPD" | grep -q '_distribute_after_update'; then
+        ok "update script: the generated Citus lines first and last"
+    else
+        not_ok "update script: the Citus lines are not where the test expects them ($src)"
+    fi
+    if msg=$(cpsql $COORD -d revrec -c "ALTER EXTENSION revrec UPDATE TO '$NEXT'" 2>&1); then
+        vers=$(cpsql $COORD -d revrec -At -c "SELECT extversion FROM pg_extension WHERE extname = 'revrec'
+                                               UNION ALL SELECT result FROM run_command_on_workers(\$\$SELECT extversion FROM pg_extension WHERE extname = 'revrec'\$\$)" | sort -u | tr '\n' ' ')
+        [ "$vers" = "$NEXT " ] && ok "ALTER EXTENSION revrec UPDATE on the coordinator: $NEXT on every node" \
+                               || not_ok "ALTER EXTENSION revrec UPDATE: versions on the nodes: $vers"
+    else
+        not_ok "ALTER EXTENSION revrec UPDATE on the coordinator: $(grep -m1 ERROR <<<"$msg")"
+    fi
+    rm -f "$UPD"
+    if [ "$(trigger_states)" = "$states_before" ] && grep -qx 'guard disagrees: 0 0 0' <<<"$states_before"; then
+        ok "after the update: every revrec trigger in the state distribute() left it, on the coordinator, the workers and every shard, and revrec's guard agrees"
+    else
+        not_ok "after the update: trigger states differ from distribute()'s (diff in $OUT/triggers.*)"
+        printf '%s\n' "$states_before" > "$OUT/triggers.before"; trigger_states > "$OUT/triggers.after"
+    fi
+    compare journal_report_after_update "SELECT $M journal_number END, $M source_id END, $(sed 's/journal_number, entry_date, source, source_id,/entry_date, source,/' <<<"$JR")
+                                           FROM revrec.journal_report($R, currency => 'USD', granularity => 'month')"
+    compare waterfall_after_update      "SELECT * FROM revrec.waterfall(as_of => '2026-09-30', currency => 'USD')"
+    compare trial_balance_after_update  "SELECT * FROM revrec.trial_balance(as_of => '2026-09-30')"
+    compare export_xero_after_update    "SELECT * FROM revrec.export_xero(from_date => '2026-09-01', to_date => '2026-09-30', currency => 'USD', granularity => 'month')"
+    # a document written after the update posts as on the single node
+    inv="BEGIN;
+         INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+         SELECT 'INV-UPD', 'INV-UPD', min(customer_id), 'USD', '2026-10-05' FROM revrec.customer;
+         INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, service_start, service_end)
+         SELECT 'INV-UPD-1', 'INV-UPD', customer_id, (SELECT min(product_id) FROM revrec.product), 1200, '2026-10-01', '2027-09-30'
+           FROM revrec.invoice WHERE invoice_id = 'INV-UPD';
+         COMMIT;"
+    r1=$(cpsql $SINGLE -d revrec -At <<<"$inv" 2>&1 | grep -m1 ERROR || true)
+    r2=$(cpsql $COORD -d revrec -At <<<"$inv" 2>&1 | grep -m1 ERROR || true)
+    [ -z "$r1$r2" ] && ok "after the update: an invoice written through the coordinator" \
+                    || not_ok "after the update: an invoice: single node: ${r1:-done}; Citus: ${r2:-done}"
+    compare posting_rows_after_update "SELECT posting_id, customer_id, source, source_id, line_id, reason, entries, sched_start, sched_end,
+                                              sched_amount, sched_months FROM revrec.posting WHERE source_id = 'INV-UPD'" sorted
+fi
+
 echo "# outputs in $OUT"
 # CITUS_KEEP=FILE: keep the clusters running while FILE exists (debugging)
 if [ -n "${CITUS_KEEP:-}" ]; then

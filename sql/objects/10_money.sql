@@ -6,8 +6,19 @@ CREATE OR REPLACE FUNCTION revrec._iso_currencies(OUT code text, OUT exponent sm
 
 -- revrec.currency mirrors the compiled-in table: filled here on install and
 -- completed on upgrade (a release may know more currencies); rows are never
--- changed or removed (see the currency triggers).
-INSERT INTO revrec.currency SELECT * FROM revrec._iso_currencies() ON CONFLICT (code) DO NOTHING;
+-- changed or removed (see the currency triggers).  On a Citus worker (an
+-- update of a distributed revrec, docs/CITUS.md) the table is a reference
+-- table, which the coordinator's update fills.
+DO $$
+BEGIN
+    IF pg_catalog.to_regclass('revrec.citus_queue') IS NOT NULL THEN
+        IF NOT pg_catalog.citus_is_coordinator() THEN
+            RETURN;
+        END IF;
+    END IF;
+    INSERT INTO revrec.currency SELECT * FROM revrec._iso_currencies() ON CONFLICT (code) DO NOTHING;
+END
+$$;
 
 CREATE OR REPLACE FUNCTION revrec.to_minor_units(amount numeric, currency text) RETURNS bigint
     LANGUAGE c IMMUTABLE PARALLEL SAFE STRICT

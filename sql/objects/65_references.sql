@@ -139,7 +139,11 @@ DO $$
 DECLARE
     t record;
 BEGIN
+    -- (revrec's own tables only: on a Citus worker, Citus's shards of them
+    -- carry these triggers too, in the state distribute() gave them)
     FOR t IN SELECT tg.tgname, tg.tgrelid::regclass AS rel FROM pg_catalog.pg_trigger tg
+               JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = tg.tgrelid
+                AND d.deptype = 'e' AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'revrec')
               WHERE tg.tgfoid = 'revrec._check_referenced()'::regprocedure LOOP
         EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.rel, t.tgname);
     END LOOP;

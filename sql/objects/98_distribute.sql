@@ -1008,3 +1008,47 @@ BEGIN
            AND cn.status IN ('issued', 'void');
     END IF;
 END $$;
+
+-- ALTER EXTENSION revrec UPDATE on a distributed revrec (docs/CITUS.md,
+-- "Upgrading").  Every generated update script (Makefile) begins by turning
+-- Citus's DDL propagation off for its transaction when revrec is distributed
+-- (Citus would send each statement to the shards with the whole script as
+-- its text, which is refused), and ends with this call.  The script's
+-- objects are the single node's: the document triggers enabled again on the
+-- coordinator's tables, the report and export functions in their single-node
+-- form, which on Citus read the coordinator's empty shell tables.  So the
+-- coordinator, with propagation on again, puts back what distribute() made of
+-- them: the document triggers' states and the capture triggers on every node
+-- and shard (_citus_triggers) and the overlay.  Citus runs the same update on
+-- each worker, where this does nothing.  On a single node, and on a Citus
+-- database where revrec is not distributed, nothing.
+CREATE OR REPLACE FUNCTION revrec._distribute_after_update() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+BEGIN
+    IF pg_catalog.to_regclass('revrec.citus_queue') IS NULL THEN
+        RETURN;
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        -- a worker: Citus runs the update here after the coordinator's, with
+        -- propagation off; the update's objects enabled the document
+        -- triggers of the tables' shells here (not of the shards, which the
+        -- update leaves alone): disabled again, as distribute() left them
+        FOR r IN SELECT g.tgrelid::pg_catalog.regclass AS rel, c.relname, g.tgname
+                   FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
+                  WHERE c.relnamespace = 'revrec'::pg_catalog.regnamespace
+                    AND c.relname IN ('billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage',
+                                      'milestone', 'credit_note', 'credit_note_line')
+                    AND NOT g.tgisinternal AND g.tgname NOT LIKE 'citus\_capture\_%' AND g.tgenabled <> 'D'
+                  ORDER BY 2, 3 LOOP
+            UPDATE revrec._trigger_state s SET state = 'D' WHERE s.relname = r.relname AND s.tgname = r.tgname;
+            EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
+        END LOOP;
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);   -- as distribute() does
+    PERFORM revrec._citus_triggers();
+    PERFORM revrec._distribute_overlay();
+END $$;
