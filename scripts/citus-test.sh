@@ -208,6 +208,37 @@ for f in sequence xero quickbooks netsuite; do
     done
 done
 
+# the CSV waterfall, and the views of today (current_date, the same on both sides)
+compare waterfall_csv "SELECT line FROM revrec.waterfall_csv(as_of => '2026-09-30', currency => 'USD')"
+compare waterfall_csv_eur "SELECT line FROM revrec.waterfall_csv(as_of => '2026-09-30', currency => 'EUR', months => 6)"
+compare deferred_revenue_now "SELECT * FROM revrec.deferred_revenue_now" sorted
+# (recorded_at left out: the time of the posting, the node's own)
+compare journal_report_this_month "SELECT $JR FROM revrec.journal_report_this_month" sorted
+compare journal_report_last_month "SELECT $JR FROM revrec.journal_report_last_month" sorted
+compare waterfall_now "SELECT * FROM revrec.waterfall_now" sorted
+compare account_balance "SELECT * FROM revrec.account_balance ORDER BY 1, 2"
+# export_to_files: each side writes the files into a directory of its own on
+# its server; the files' bytes, and their manifest but for the run id and time
+export_files() {   # export_files FORMAT
+    local f=$1 p d
+    for p in $SINGLE $COORD; do
+        d=$CITUS_TMP-files-$p-$f; rm -rf "$d"; mkdir -p "$d"; chown "$PG_OS_USER" "$d"
+        cpsql $p -d revrec -At -c "SELECT rows, sha256 FROM revrec.export_to_files('$f', '$d', '2026-09-01', '2026-09-30', 'USD')" \
+            > "$OUT/files_$f.$p" 2>&1
+        for x in $(ls "$d" | sort); do
+            echo "== $x"; cat "$d/$x"
+        done | sed -E 's/[0-9]{8}T[0-9]{12}-[0-9a-f]{6}/RUN/g; s/"exported_at": "[^"]*"/"exported_at": "TIME"/' > "$OUT/files_$f.$p.content"
+    done
+    if [ ! -s "$OUT/files_$f.$SINGLE" ] || grep -q ERROR "$OUT/files_$f.$SINGLE" "$OUT/files_$f.$COORD"; then
+        not_ok "export_to_files $f: $(grep -h -m1 ERROR "$OUT/files_$f.$SINGLE" "$OUT/files_$f.$COORD" | head -1)"
+    elif cmp -s "$OUT/files_$f.$SINGLE" "$OUT/files_$f.$COORD" && cmp -s "$OUT/files_$f.$SINGLE.content" "$OUT/files_$f.$COORD.content"; then
+        ok "export_to_files $f: the single node's $(wc -l < "$OUT/files_$f.$SINGLE") files and manifest (but its run id and time)"
+    else
+        not_ok "export_to_files $f: the files differ (diff $OUT/files_$f.*)"
+    fi
+}
+for f in sequence xero quickbooks netsuite; do export_files $f; done
+
 # --- 3. what follows a load: credit notes, usage, milestones, voids, manual
 # journals, the lock (test/citus/changes.sql), one step at a time on both
 # sides; a step must end the same way on both (done, or the same error)
