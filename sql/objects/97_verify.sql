@@ -8,7 +8,10 @@
 --   milestones differ a milestone line recognizes other than its completed milestones
 --                     (once credited: deferred outside 0..its open milestones)
 --   credit differs    a credit note line's posting credits other than its amount
+--   no document       an invoice's lines of a customer that does not have the
+--                     invoice, or a posting of a document its customer does not have
 --   unbalanced        a posting whose entries do not balance
+--   unknown account   a posting naming an account not in revrec.ledger_account
 --   activity differs  the activity log's entries or debits for a document
 --                     differ from its journal entries
 --   sequence behind   a sequence whose next value is already taken
@@ -24,8 +27,9 @@ BEGIN
     -- id alone: on a single node the ids are unique and a child's customer is
     -- its parent's, so this is the same join; on Citus, where documents are
     -- distributed by customer_id, it is one Citus can plan (docs/CITUS.md).
-    -- A child whose customer has no such parent is reported as 'no document'
-    -- below: the posting engines join the same way and never post it.
+    -- The posting engines join the same way: invoice lines whose customer
+    -- does not have their invoice are never posted, and are reported as
+    -- 'no document' below (not counted with the invoice).
     -- Each query returns its rows in a set order, so that close_summary's
     -- first problems are the same wherever verify() runs.)
 
