@@ -165,6 +165,18 @@ judge() {
         not_ok "$name differs ($rows rows on the single node, $(wc -l < "$OUT/$name.citus") on Citus; diff in $OUT)"
     fi
 }
+# refused NAME SQL: SQL must be refused on both sides (with errors that
+# differ: docs/CITUS.md says why); both are printed
+refused() {
+    local name=$1 sql=$2 r1 r2
+    r1=$(cpsql $SINGLE -d revrec -At <<<"$sql" 2>&1 | grep -m1 'ERROR' | sed 's/^psql:[^ ]* //' || true)
+    r2=$(cpsql $COORD -d revrec -At <<<"$sql" 2>&1 | grep -m1 'ERROR' | sed 's/^psql:[^ ]* //' || true)
+    if [ -n "$r1" ] && [ -n "$r2" ]; then
+        ok "$name: refused on both (single node: $r1; Citus: $r2)"
+    else
+        not_ok "$name: single node: ${r1:-done}; Citus: ${r2:-done}"
+    fi
+}
 # step NAME SQL: SQL run on both sides must end the same way (done, or the
 # same first error)
 step() {
@@ -249,6 +261,13 @@ if [ $posted_on_citus = 1 ]; then
         sql=$(awk -v k="$k" '/^-- step: /{n++; next} n==k' "$ROOT/test/citus/changes.sql")
         step "after the load, $name" "$sql"
     done
+
+    # refused on both sides, with Citus's own words or RV063 (docs/CITUS.md, "Customers")
+    refused "a customer re-keyed" "UPDATE revrec.customer SET customer_id = 'C000001-X' WHERE customer_id = 'C000001'"
+    refused "a customer with a credit grant only, deleted" "INSERT INTO revrec.customer VALUES ('C-T8', 'Grant only');
+        INSERT INTO revrec.credit_grant VALUES ('G-T8', 'C-T8', 'USD', 10, '2026-01-01');
+        DELETE FROM revrec.customer WHERE customer_id = 'C-T8'"
+    refused "a product deleted" "DELETE FROM revrec.product WHERE product_id = 'SUB-ENTERPRISE'"
 
     # --- 4. verify() and the close, on the ledger as it now is -----------------
     # (changes.sql recorded usage 900001 by its id: the usage sequence is behind)
