@@ -432,12 +432,10 @@ CREATE OR REPLACE VIEW revrec.waterfall_now AS
     SELECT * FROM revrec._waterfall(current_date, NULL, NULL, NULL);
 
 -- Account balances per currency as of today (the trial balance of the subledger).
--- (ROW(p.*)::revrec.posting is the row p; on Citus, where the query runs on
--- the shards, a whole-row p would be a shard's row type: docs/CITUS.md)
 CREATE OR REPLACE VIEW revrec.account_balance AS
     SELECT p.currency, a.code AS account, a.name, a.normal_balance,
            sum(CASE WHEN e.direction = a.normal_balance THEN e.amount ELSE -e.amount END) AS balance
       FROM revrec.posting p
-     CROSS JOIN LATERAL revrec._entries(ROW(p.*)::revrec.posting, NULL, current_date, true) e
+     CROSS JOIN LATERAL revrec._entries(p, NULL, current_date, true) e
       JOIN revrec.ledger_account a ON a.account_id = e.account_id
      GROUP BY 1, 2, 3, 4;
