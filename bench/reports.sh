@@ -76,7 +76,7 @@ FROM_DATE=$MONTH-01
 TO_DATE=$(as_pg psql -X -At -c "SELECT (date '$FROM_DATE' + interval '1 month' - interval '1 day')::date")
 # count(r.*) rather than count(*): a whole-row reference makes the planner
 # compute every column (with count(*) it may drop the unused ones).
-KEYS=(journal_month journal_month_all journal_day deferred waterfall rollforward_deferred rollforward_unbilled close_summary)
+KEYS=(journal_month journal_month_all journal_day deferred waterfall rollforward_deferred rollforward_unbilled close_summary verify)
 declare -A QUERY=(
     [journal_month]="SELECT count(r.*) FROM revrec.journal_report(from_date => '$FROM_DATE', to_date => '$TO_DATE', currency => '$CURRENCY') r"
     [journal_month_all]="SELECT count(r.*) FROM revrec._journal_report('$FROM_DATE', '$TO_DATE', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, 'month') r"
@@ -86,6 +86,7 @@ declare -A QUERY=(
     [rollforward_deferred]="SELECT count(r.*) FROM revrec.deferred_rollforward(from_date => '$FROM_DATE', to_date => '$TO_DATE', \"by\" => 'customer_product') r"
     [rollforward_unbilled]="SELECT count(r.*) FROM revrec.unbilled_rollforward(from_date => '$FROM_DATE', to_date => '$TO_DATE') r"
     [close_summary]="SELECT count(r.*) FROM revrec.close_summary(from_date => '$FROM_DATE', to_date => '$TO_DATE', currency => '$CURRENCY') r"
+    [verify]="SELECT count(r.*) FROM revrec.verify() r"
 )
 declare -A LABEL=(
     [journal_month]="(a) journal report, month granularity, $CURRENCY"
@@ -96,6 +97,7 @@ declare -A LABEL=(
     [rollforward_deferred]="(e) deferred_rollforward by customer_product"
     [rollforward_unbilled]="    unbilled_rollforward, every currency"
     [close_summary]="(f) close_summary, $CURRENCY (with verify())"
+    [verify]="(g) verify() alone (no rows: a consistent ledger)"
 )
 declare -A TARGET=([journal_month]=5 [deferred]=5)
 TRY_SETTINGS=${TRY_SETTINGS:-}

@@ -69,6 +69,32 @@ CREATE OR REPLACE TRIGGER ledger_account_change BEFORE UPDATE OR DELETE ON revre
     FOR EACH ROW EXECUTE FUNCTION revrec._ledger_account_change();
 ALTER TABLE revrec.ledger_account ENABLE ALWAYS TRIGGER ledger_account_change;
 
+-- The table a trigger reads for revrec.<tbl> when it fires on tg_table
+-- (TG_TABLE_NAME): revrec.<tbl> itself on a single node.  On a distributed
+-- revrec (docs/CITUS.md) a trigger fires on a shard, on a worker
+-- (revrec.customer_102008), where a query of the distributed table is
+-- refused; there it is the shard of revrec.<tbl> co-located with it (the same
+-- customers), read as a plain table.  NULL on a placement of a reference
+-- table (revrec.product_102040): the rows of <tbl> are on every shard.
+CREATE OR REPLACE FUNCTION revrec._trigger_table(tg_table text, tbl text) RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    shard bigint := pg_catalog.substring(tg_table, '_([0-9]+)$')::bigint;
+    r     text;
+BEGIN
+    -- (revrec's own tables' names do not end in _<digits>)
+    IF shard IS NULL OR pg_catalog.to_regclass('pg_catalog.pg_dist_shard') IS NULL THEN
+        RETURN pg_catalog.format('revrec.%I', tbl);
+    END IF;
+    EXECUTE 'SELECT pg_catalog.format(''revrec.%I'', $2 || ''_'' || c.shardid)
+               FROM pg_catalog.pg_dist_shard s
+               JOIN pg_catalog.pg_dist_shard c ON c.logicalrelid = pg_catalog.format(''revrec.%I'', $2)::pg_catalog.regclass
+                                              AND c.shardminvalue = s.shardminvalue
+              WHERE s.shardid = $1'
+       INTO r USING shard, tbl;
+    RETURN r;
+END $$;
+
 -- Customers and products: keys never change; a row is removed only while
 -- nothing refers to it (documents through their foreign keys, the ledger
 -- here: a manual journal may name any customer or product).
@@ -78,22 +104,32 @@ CREATE OR REPLACE FUNCTION revrec._party_change() RETURNS trigger
 DECLARE
     col  text := TG_ARGV[0];
     key  text := to_jsonb(OLD) ->> col;
+    -- (on a Citus shard, revrec.customer_102008: the table's own name)
+    tbl  text := pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', '');
+    prel text;
     used boolean;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF TG_OP = 'UPDATE' THEN
         IF key IS DISTINCT FROM to_jsonb(NEW) ->> col THEN
             RAISE EXCEPTION USING ERRCODE = 'RV018',
-                MESSAGE = format('%s %s cannot be re-keyed', TG_TABLE_NAME, key),
-                DETAIL = format('Documents and posted entries refer to a %s by its id.', TG_TABLE_NAME),
-                HINT = format('Change its name; a different id is a new %s.', TG_TABLE_NAME);
+                MESSAGE = format('%s %s cannot be re-keyed', tbl, key),
+                DETAIL = format('Documents and posted entries refer to a %s by its id.', tbl),
+                HINT = format('Change its name; a different id is a new %s.', tbl);
         END IF;
         RETURN NEW;
     END IF;
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.%I = $1)', col) INTO used USING key;
+    -- (on a Citus shard: the co-located shard of the postings, revrec._trigger_table)
+    prel := revrec._trigger_table(TG_TABLE_NAME, 'posting');
+    IF prel IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV063',
+            MESSAGE = format('%s %s: a row cannot be deleted on a distributed revrec (postings are on every shard)', tbl, key),
+            HINT = 'Rename it instead (docs/CITUS.md).';
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s p WHERE p.%I = $1)', prel, col) INTO used USING key;
     IF used THEN
         RAISE EXCEPTION USING ERRCODE = 'RV018',
-            MESSAGE = format('%s %s has posted entries and cannot be removed', TG_TABLE_NAME, key);
+            MESSAGE = format('%s %s has posted entries and cannot be removed', tbl, key);
     END IF;
     RETURN OLD;
 END $$;

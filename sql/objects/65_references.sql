@@ -66,15 +66,30 @@ DECLARE
     col   text := TG_ARGV[2];
     gone  text := CASE WHEN TG_OP = 'DELETE' THEN 'SELECT o.%1$I AS k FROM old_rows o'
                        ELSE 'SELECT o.%1$I AS k FROM old_rows o EXCEPT SELECT n.%1$I FROM new_rows n' END;
+    -- (on a Citus shard: the co-located shard of the child; revrec._trigger_table)
+    crel  text := revrec._trigger_table(TG_TABLE_NAME, child);
     bad   text;
+    moved boolean;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
-    EXECUTE format('SELECT g.k FROM (' || gone || ') g WHERE EXISTS (SELECT 1 FROM revrec.%2$I c WHERE c.%3$I = g.k) LIMIT 1',
-                   pcol, child, col) INTO bad;
+    IF crel IS NULL THEN
+        -- a placement of a Citus reference table (products): a change that
+        -- keeps every key needs no child; another cannot be checked here
+        EXECUTE format('SELECT EXISTS (' || gone || ')', pcol) INTO moved;
+        IF moved THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV063',
+                MESSAGE = format('%s: a row cannot be deleted or re-keyed on a distributed revrec (its %s rows are on every shard)',
+                                 pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', ''), child),
+                HINT = 'Rename it instead (docs/CITUS.md).';
+        END IF;
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT g.k FROM (' || gone || ') g WHERE EXISTS (SELECT 1 FROM %2$s c WHERE c.%3$I = g.k) LIMIT 1',
+                   pcol, crel, col) INTO bad;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '23503',
             MESSAGE = format('update or delete on table "%s" violates foreign key constraint "%s" on table "%s"',
-                             TG_TABLE_NAME, TG_ARGV[3], child),
+                             pg_catalog.regexp_replace(TG_TABLE_NAME, '_[0-9]+$', ''), TG_ARGV[3], child),
             DETAIL = format('Key (%s)=(%s) is still referenced from table "%s".', pcol, bad, child);
     END IF;
     RETURN NULL;

@@ -205,6 +205,15 @@ SELECT e.journal_number, e.entry_date, p.source, p.source_id, nullif(p.customer_
   JOIN revrec.ledger_account a ON a.account_id = e.account_id
 $ov$,
 $ov$
+CREATE OR REPLACE VIEW revrec.account_balance AS
+    SELECT p.currency, a.code AS account, a.name, a.normal_balance,
+           sum(CASE WHEN e.direction = a.normal_balance THEN e.amount ELSE -e.amount END) AS balance
+      FROM revrec.posting p
+     CROSS JOIN LATERAL revrec._entries(ROW(p.*)::revrec.posting, NULL, current_date, true) e
+      JOIN revrec.ledger_account a ON a.account_id = e.account_id
+     GROUP BY 1, 2, 3, 4
+$ov$,
+$ov$
 CREATE OR REPLACE FUNCTION revrec._report_days(p_from date, p_to date, p_currency text, p_as_of timestamptz,
     p_journal_type text, p_source text, p_customer text, p_product text, p_invoice text, p_credit_note text,
     p_exclude_fully_recognized boolean)

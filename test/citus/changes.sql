@@ -66,3 +66,22 @@ DELETE FROM revrec.invoice_line WHERE customer_id = 'C000001' AND line_id = 'INV
 UPDATE revrec.invoice SET accounting_date = accounting_date + 1 WHERE customer_id = 'C000001' AND invoice_id = 'INV000001-2512';
 -- step: posted_invoice_deleted
 DELETE FROM revrec.invoice WHERE customer_id = 'C000001' AND invoice_id = 'INV000001-2603';
+-- step: customer_renamed
+UPDATE revrec.customer SET name = name || ' Ltd' WHERE customer_id = 'C000001';
+-- step: customer_with_postings_deleted
+DELETE FROM revrec.customer WHERE customer_id = 'C000002';
+-- step: customer_with_a_draft
+BEGIN;
+INSERT INTO revrec.customer (customer_id, name) VALUES ('C-T6', 'Draft only');
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T6', 'INV-T6', 'C-T6', 'USD', '2026-04-01', 'draft');
+COMMIT;
+-- step: customer_with_a_draft_deleted
+DELETE FROM revrec.customer WHERE customer_id = 'C-T6';
+-- step: customer_without_documents_deleted
+INSERT INTO revrec.customer (customer_id, name) VALUES ('C-T7', 'Nothing yet');
+DELETE FROM revrec.customer WHERE customer_id = 'C-T7';
+-- step: customers_renamed_together
+UPDATE revrec.customer SET name = upper(name) WHERE customer_id IN ('C000003', 'C000004', 'C-T6');
+-- step: product_renamed
+UPDATE revrec.product SET name = name || ' (2026)' WHERE product_id = 'SUB-ENTERPRISE';

@@ -221,6 +221,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._settings_upd()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._usage_ins()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._void_day(text,text,date,date,text)', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._trigger_table(text,text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._waterfall(date,text,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.deferred_revenue(date,text,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec.distribute()', '-', '-', '-', '-', '-'),
