@@ -86,6 +86,19 @@ arm_flush(void)
 	PopActiveSnapshot();
 }
 
+/*
+ * The flush has run (src/flush.c): it emptied this transaction's row of
+ * revrec.pending_flush.  In immediate mode (SET CONSTRAINTS ALL IMMEDIATE)
+ * it runs at the end of each statement that arms it, and the transaction's
+ * next document write must arm it again: otherwise its keys stayed in
+ * revrec.citus_queue, committed without a posting.
+ */
+void
+rr_citus_flushed(void)
+{
+	armed = false;
+}
+
 /* a statement updating revrec.settings */
 static bool
 updates_settings(QueryDesc *qd)
