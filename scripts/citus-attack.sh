@@ -225,6 +225,15 @@ done
 la_s=$(val $SINGLE "SELECT count(*) FROM revrec.activity WHERE action ~ 'lock'"); la_c=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE action ~ 'lock'")
 [ "$la_s" = "$la_c" ] && ok "lock changes logged as on the single node ($la_s)" || not_ok "lock changes logged: single node $la_s, Citus $la_c"
 
+MJ="SELECT revrec.post_manual_journal(entry_date => '2026-03-31', narrative => 'attack reclass', currency => 'USD', customer_id => 'C000001',
+        lines => '[{\"account\":\"recognized\",\"direction\":\"debit\",\"amount\":\"100.00\"},
+                   {\"account\":\"deferred\",\"direction\":\"credit\",\"amount\":\"100.00\"}]') IS NOT NULL"
+for r in att_admin att_writer; do
+    s=$(commit $SINGLE $r "$MJ"); c=$(commit $COORD $r "$MJ")
+    [ "$c" = "$s" ] && ok "$r: a manual journal through the coordinator: as on the single node ($s)" \
+        || not_ok "$r: a manual journal: single node $s; Citus $c"
+done
+
 # 1g. a writer or reader cannot move the lock (coordinator, worker shell, the worker's placement)
 SSHARD=$(ref_shard settings)
 for r in att_reader att_writer att_plain; do
