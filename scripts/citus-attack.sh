@@ -278,6 +278,18 @@ val $COORD "BEGIN; SET LOCAL session_replication_role = replica;
             UPDATE revrec.invoice_line SET amount = $AMOUNT0 WHERE customer_id = 'C000001' AND line_id = 'INV000001-2512-1';
             DELETE FROM revrec.citus_queue; COMMIT;" >/dev/null
 
+# (the same change by revrec's owner on a worker: refused as on the single node,
+# or at least not left in the queue to refuse every later commit)
+c=$(commit $LPORT postgres "${PL/TABLE/$LSHARD}")
+after=$(commit $COORD postgres "BEGIN; $(inv_sql INV-X2-$RID C000021) COMMIT;")
+refused "$c" && ok "revrec's owner cannot change a posted invoice's line on a worker's shard either ($c)" \
+    || not_ok "revrec's owner changed a posted invoice's line on worker $LPORT's shard $LSHARD: committed (single node: $s)"
+[ "$after" = OK ] && ok "a change on a worker left in the queue does not stop the next commit through the coordinator" \
+    || not_ok "after a change on a worker, an unrelated invoice (C000021) through the coordinator fails: $after"
+val $COORD "BEGIN; SET LOCAL session_replication_role = replica;
+            UPDATE revrec.invoice_line SET amount = $AMOUNT0 WHERE customer_id = 'C000001' AND line_id = 'INV000001-2512-1';
+            DELETE FROM revrec.citus_queue; COMMIT;" >/dev/null
+
 # 1j. a writer writes an issued invoice on a worker: posted at its commit (as
 # on the single node) or refused; not left unposted in the queue
 read ISHARD IPORT <<<"$(shard invoice C000028)"; read ILSHARD _ <<<"$(shard invoice_line C000028)"
@@ -475,7 +487,9 @@ nudge 2h
 
 # 2i. the end of revrec._citus_pull(): DELETE FROM revrec.citus_queue empties
 # the whole queue, read earlier in another statement.  Keys committed in
-# between (a document written on a worker) are deleted without being posted.
+# between are deleted without being posted: here a document revrec's owner
+# writes on a worker directly (docs/CITUS.md: "the next transaction that
+# writes documents through the coordinator picks them up").
 # Widened here with a lock on a queue shard the DELETE visits (in shard
 # order) before the orphan's shard.
 for cust in C000028 C000025 C000016 C000011 C000029 C000015 C000014 C000018 C000004 C000013; do
@@ -486,7 +500,7 @@ for cust in C000028 C000025 C000016 C000011 C000029 C000015 C000014 C000018 C000
 done
 read ISHARD IPORT <<<"$(shard invoice $cust)"; read ILSHARD _ <<<"$(shard invoice_line $cust)"
 F=INV-S7-$RID O=INV-S7O-$RID
-sess_open C $QP; sess_open A $COORD; sess_open W $IPORT att_writer
+sess_open C $QP; sess_open A $COORD; sess_open W $IPORT postgres
 sess_send C "SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE revrec.citus_queue_$QL IN EXCLUSIVE MODE"; sess_wait C 10
 sess_send A "BEGIN; $(inv_sql $F C000020)"; sess_wait A 10
 sess_send A "COMMIT"; sess_wait A 2; a_waits=$?
@@ -502,10 +516,10 @@ else
     not_ok "a key queued while revrec._citus_pull() runs is lost: invoice $O (written on worker $IPORT while the coordinator's commit was between reading and emptying the queue; commit waiting: $([ $a_waits = 1 ] && echo yes || echo no)) is stored, issued, $no postings, $nq keys left in the queue, even after the next commit ($errs)"
 fi
 
-# 2j. keys committed in the queue (a document written on a worker), read by
+# 2j. keys committed in the queue (a document revrec's owner wrote on a worker), read by
 # two commits at once: posted once
 O=INV-S8O-$RID
-res=$(commit $IPORT att_writer "BEGIN; $(inv_sql $O $cust | sed "s|revrec.invoice_line|$ILSHARD|; s|revrec.invoice |$ISHARD |") COMMIT;")
+res=$(commit $IPORT postgres "BEGIN; $(inv_sql $O $cust | sed "s|revrec.invoice_line|$ILSHARD|; s|revrec.invoice |$ISHARD |") COMMIT;")
 sess_open C $QP; sess_open A $COORD; sess_open B $COORD
 sess_send C "SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE revrec.citus_queue_$QL IN EXCLUSIVE MODE"; sess_wait C 10
 sess_send A "BEGIN; $(inv_sql INV-S8A-$RID C000020)"; sess_wait A 10
