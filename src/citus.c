@@ -21,7 +21,9 @@
 #include "citus.h"
 
 #include "access/xact.h"
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -29,8 +31,10 @@
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
@@ -71,6 +75,47 @@ is_document_table(Oid relid)
 	return false;
 }
 
+/* the owner of schema revrec: the extension's owner, the role revrec's flush runs as */
+static Oid
+revrec_owner(void)
+{
+	Oid			ns = get_namespace_oid("revrec", false);
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(ns));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "revrec: cache lookup failed for schema revrec");
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * On a distributed revrec, only revrec's owner can write what posts at
+ * commit: the flush runs as the owner (SECURITY DEFINER, as on a single
+ * node), and Citus refuses a statement on shard placements another role
+ * modified in the same transaction ("cannot perform query on placements that
+ * were modified in this transaction by a different user").  A revrec_writer's
+ * documents or a revrec_admin's lock change would fail at their first
+ * statement (EXECUTE on revrec's internal functions) or at commit: refused
+ * here, before anything is written, with the reason (docs/CITUS.md, "Roles
+ * on Citus").
+ */
+static void
+only_the_owner(const char *what)
+{
+	Oid			owner = revrec_owner();
+
+	if (GetUserId() != owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("on a distributed revrec, %s only by revrec's owner (%s) for now", what,
+						GetUserNameFromId(owner, false)),
+				 errdetail("revrec posts at commit as its owner, and Citus refuses to touch shards that another role (%s) "
+						   "changed in the same transaction.", GetUserNameFromId(GetUserId(), false)),
+				 errhint("See docs/CITUS.md, \"Roles on Citus\".")));
+}
+
 static void
 arm_flush(void)
 {
@@ -84,6 +129,19 @@ arm_flush(void)
 		elog(ERROR, "revrec: arming the flush failed");
 	SPI_finish();
 	PopActiveSnapshot();
+}
+
+/*
+ * The flush has run (src/flush.c): it emptied this transaction's row of
+ * revrec.pending_flush.  In immediate mode (SET CONSTRAINTS ALL IMMEDIATE)
+ * it runs at the end of each statement that arms it, and the transaction's
+ * next document write must arm it again: otherwise its keys stayed in
+ * revrec.citus_queue, committed without a posting.
+ */
+void
+rr_citus_flushed(void)
+{
+	armed = false;
 }
 
 /* a statement updating revrec.settings */
@@ -171,12 +229,16 @@ rr_executor_start(QueryDesc *qd, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_UPDATE && settings_qd == NULL && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && updates_settings(qd))
 	{
+		only_the_owner("the settings are changed");
 		read_lock(settings_old, settings_old_null);
 		settings_qd = qd;
 	}
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation != CMD_SELECT && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
+	{
+		only_the_owner("documents are written");
 		use_coordinated_transaction();
+	}
 	if (prev_executor_start)
 		prev_executor_start(qd, eflags);
 	else
@@ -233,7 +295,10 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 		Oid			relid = RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true);
 
 		if (OidIsValid(relid) && is_document_table(relid))
+		{
+			only_the_owner("documents are written");
 			use_coordinated_transaction();
+		}
 	}
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);

@@ -6,6 +6,7 @@
 
 extern bool rr_citus_active(void);
 extern void revrec_citus_init(void);
+extern void rr_citus_flushed(void);
 extern void rr_citus_lock_lines(const char *keys_sql, int nargs, Oid *types, Datum *args, const char *nulls);
 
 #endif

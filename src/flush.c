@@ -41,5 +41,6 @@ revrec_flush_trigger(PG_FUNCTION_ARGS)
 	if (rr_spi_execute_user_error("SELECT revrec.flush()", false) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: the flush failed");
 	SPI_finish();
+	rr_citus_flushed();			/* a later write in this transaction arms it again */
 	return PointerGetDatum(NULL);
 }

@@ -60,6 +60,17 @@ DECLARE
         ['milestone', 'milestone_id', NULL],
         ['credit_note', 'credit_note_id', 'credit_note_customer_id_credit_note_id_key'],
         ['credit_note_line', 'credit_note_line_id', NULL]];
+    -- On Citus only revrec's owner writes documents and the settings (src/citus.c;
+    -- docs/CITUS.md, "Roles on Citus"): the writer's and the admin's rights on
+    -- them would only let them write the shards and placements on a worker
+    -- directly, past the coordinator's checks and without a posting.  Citus
+    -- propagates the REVOKE to the shards and the workers' shells; after an
+    -- upgrade (privileges.sql grants them again) distribute() runs it again.
+    revokes  text[] := ARRAY[
+        'REVOKE INSERT, UPDATE, DELETE ON revrec.invoice, revrec.invoice_line, revrec.usage, revrec.milestone,
+             revrec.credit_note, revrec.credit_note_line, revrec.billing_schedule_line, revrec.credit_grant
+             FROM revrec_writer, revrec_admin',
+        'REVOKE UPDATE ON revrec.settings FROM revrec_admin'];
     t        text;
     i        int;
     ddl      text[] := '{}';
@@ -81,6 +92,9 @@ BEGIN
         PERFORM revrec._citus_triggers();
         ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
         PERFORM revrec._distribute_overlay();
+        FOREACH cmd IN ARRAY revokes LOOP
+            EXECUTE cmd;
+        END LOOP;
         RAISE NOTICE 'revrec is already distributed';
         RETURN;
     END IF;
@@ -166,6 +180,9 @@ BEGIN
     PERFORM revrec._citus_triggers();
 
     PERFORM revrec._distribute_overlay();
+    FOREACH cmd IN ARRAY revokes LOOP
+        EXECUTE cmd;
+    END LOOP;
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
 END $$;
 

@@ -1,0 +1,574 @@
+#!/usr/bin/env bash
+# revrec on Citus attacked as other roles and with two sessions (issue #21):
+#   CITUS_PORT_BASE=5561 CITUS_TMP=/tmp/ccc bash scripts/private.sh bash scripts/citus-attack.sh
+#
+# Skipped, with a message and exit 0, when Citus is not installed.  Otherwise:
+# a coordinator (CITUS_PORT_BASE) with two workers (+1, +2) and a single node
+# (+3), revrec distributed, a small generated company loaded through the
+# coordinator and on the single node, login roles for revrec_reader,
+# revrec_writer, revrec_admin and a plain role on every node.  Then:
+#   1. roles: what each role may write or call, through the coordinator and on
+#      a worker directly (shards, the posting queue, the ledger, revrec's
+#      internal functions), compared with the single node (the reference);
+#   2. two sessions through the coordinator, interleaved step by step (two
+#      psql coprocesses): different customers posting, credit notes, usage and
+#      a lock move racing a posting; the ledger's invariants checked after.
+# Every check prints ok / not ok; the last line is "N passed, N failed".
+# CITUS_KEEP=FILE keeps the clusters running while FILE exists (after setup,
+# before the tests when CITUS_KEEP_EARLY=1).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/citus-lib.sh"
+set +e
+
+if ! citus_available; then
+    echo "citus-attack: skipped: Citus is not installed in $($PG_CONFIG --pkglibdir) (docs/CITUS.md says how to build it)"
+    exit 0
+fi
+[ $IS_ROOT = 1 ] || { echo "citus-attack: run as root (bash scripts/private.sh bash scripts/citus-attack.sh)" >&2; exit 1; }
+
+SEED=${CITUS_SEED:-42}
+SIZE=${CITUS_ATTACK_SIZE:-600}
+COORD=$CITUS_PORT_BASE W1=$((CITUS_PORT_BASE + 1)) W2=$((CITUS_PORT_BASE + 2)) SINGLE=$((CITUS_PORT_BASE + 3))
+OUT=${CITUS_OUT:-$CITUS_TMP-attack-out}
+rm -rf "$OUT"; mkdir -p "$OUT"; chmod 777 "$OUT"
+CSV=$CITUS_TMP-csv-$SEED-$SIZE; mkdir -p "$CSV"; chown "$PG_OS_USER" "$CSV"
+
+trap 'citus_stop_all' EXIT
+trap 'exit 130' INT TERM
+# CITUS_ATTACK_REUSE=1: use the clusters a run kept (CITUS_KEEP), without a new set-up (development)
+REUSE=${CITUS_ATTACK_REUSE:-}
+
+pass=0 fail=0
+ok()     { pass=$((pass + 1)); echo "ok - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+if [ -z "$REUSE" ]; then
+set -e
+build_install
+citus_start single $SINGLE revrec
+cpsql $SINGLE -d postgres -c "CREATE DATABASE revrec"
+cpsql $SINGLE -d revrec -c "CREATE EXTENSION revrec"
+citus_cluster $COORD $W1 $W2
+cpsql $COORD -d revrec -c "CREATE EXTENSION revrec"
+cpsql $COORD -d revrec -c "ALTER DATABASE revrec SET citus.multi_shard_modify_mode = 'sequential'"
+cpsql $COORD -d revrec -c "SELECT revrec.distribute()" >/dev/null
+set +e
+
+load() {   # load PORT -> prints load.sh's line or the error
+    as_pg env PGOPTIONS="-c client_min_messages=warning" PGHOST=127.0.0.1 PGPORT=$1 PGUSER=postgres GEN_DB=revrec \
+        bash "$ROOT/bench/gen/load.sh" revrec "$SEED" "$SIZE" "$CSV" 2>&1 | tail -3
+}
+for p in $SINGLE $COORD; do
+    l=$(load $p)
+    grep -q '^load lines=' <<<"$l" || { echo "citus-attack: the company did not load on port $p: $l" >&2; exit 1; }
+done
+
+# login roles, on every node (Citus propagates roles from the coordinator;
+# the single node and workers get them directly when missing)
+ROLES_SQL="DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'att_reader') THEN CREATE ROLE att_reader LOGIN; END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'att_writer') THEN CREATE ROLE att_writer LOGIN; END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'att_admin') THEN CREATE ROLE att_admin LOGIN; END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'att_plain') THEN CREATE ROLE att_plain LOGIN; END IF;
+END \$\$;
+GRANT revrec_reader TO att_reader; GRANT revrec_writer TO att_writer; GRANT revrec_admin TO att_admin;"
+for p in $SINGLE $COORD $W1 $W2; do
+    cpsql $p -d revrec -c "$ROLES_SQL" >/dev/null 2>"$OUT/roles.$p" || { echo "roles on $p: $(cat "$OUT/roles.$p")" >&2; exit 1; }
+done
+
+fi   # set-up
+
+if [ -n "${CITUS_KEEP:-}" ] && [ -n "${CITUS_KEEP_EARLY:-}" ]; then
+    echo "# clusters kept while $CITUS_KEEP exists"
+    while [ -f "$CITUS_KEEP" ]; do sleep 2; done
+fi
+
+# ---------------------------------------------------------------------------
+# helpers
+# rpsql PORT USER [psql args]: psql as USER (trust on loopback)
+rpsql() { local port=$1 user=$2; shift 2; runuser -u "$PG_OS_USER" -- psql -X -q -h 127.0.0.1 -p "$port" -U "$user" -d revrec -v ON_ERROR_STOP=1 "$@"; }
+# try PORT USER SQL: in a transaction rolled back; prints OK or the first error
+try() {
+    local out
+    out=$(rpsql "$1" "$2" -At -c "BEGIN" -c "$3" -c "ROLLBACK" 2>&1)
+    if grep -q 'ERROR' <<<"$out"; then grep -m1 'ERROR' <<<"$out" | sed 's/^psql:[^ ]* //' | cut -c1-160; else echo OK; fi
+}
+# commit PORT USER SQL: committed (SQL may hold BEGIN ... COMMIT); prints OK or the first error
+commit() {
+    local out
+    out=$(rpsql "$1" "$2" -At -c "$3" 2>&1)
+    if grep -q 'ERROR' <<<"$out"; then grep -m1 'ERROR' <<<"$out" | sed 's/^psql:[^ ]* //' | cut -c1-160; else echo OK; fi
+}
+val() { local port=$1; shift; cpsql "$port" -d revrec -At -c "$*" 2>&1; }
+# shard TABLE CUSTOMER: "revrec.TABLE_SHARDID PORT" of the customer's shard (coordinator's metadata)
+shard() {
+    val $COORD "SELECT 'revrec.$1_' || x.s || ' ' || n.nodeport
+                  FROM (SELECT pg_catalog.get_shard_id_for_distribution_column('revrec.$1', '$2') AS s) x
+                  JOIN pg_dist_placement pl ON pl.shardid = x.s JOIN pg_dist_node n USING (groupid)"
+}
+ref_shard() { echo "revrec.$1_$(val $COORD "SELECT shardid FROM pg_dist_shard WHERE logicalrelid = 'revrec.$1'::regclass")"; }
+refused() { [ "${1#ERROR}" != "$1" ]; }
+RID=$(date +%H%M%S)        # document ids of this run (a reused cluster keeps the last run's)
+inv_sql() {   # inv_sql ID CUSTOMER [status] [date]: an invoice with one line of 1200.00 (a year from its date)
+    local d=${4:-2026-03-01}
+    echo "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+          VALUES ('$1', '$1', '$2', 'USD', '$d', '${3:-issued}');
+          INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end, product_id)
+          VALUES ('$1-1', '$1', '$2', 1200.00, '$d', ('$d'::date + 364), 'SUB-STARTER');"
+}
+posted() {    # posted PORT INVOICE: number of issue postings of the invoice
+    val "$1" "SELECT count(*) FROM revrec.posting WHERE source = 'invoice' AND source_id = '$2' AND reason = 'issue'"
+}
+nudge() {     # a document written through the coordinator: its commit pulls whatever the queue holds
+    commit $COORD postgres "INSERT INTO revrec.customer (customer_id, name) VALUES ('NUDGE-$RID-$1', 'nudge') ON CONFLICT DO NOTHING;
+                            INSERT INTO revrec.usage (line_id, customer_id, usage_date, amount)
+                            SELECT l.line_id, l.customer_id, '2026-01-05', 0.01 FROM revrec.invoice_line l
+                             WHERE l.customer_id = 'C000010' AND l.line_id = 'INV000010-2512-4'" >/dev/null
+}
+ROLES="att_plain att_reader att_writer att_admin"
+
+# ---------------------------------------------------------------------------
+echo "# 1. roles: through the coordinator, on a worker, against the single node"
+
+# 1a. every privilege a role has on revrec's objects on Citus (coordinator, a
+# worker's shells and its shards) it has on the single node too
+PRIVS_SQL="SELECT x FROM (
+    SELECT regexp_replace(c.relname, '_[0-9]+\$', '') || ':' || p AS x
+      FROM pg_class c, unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+     WHERE c.relnamespace = 'revrec'::regnamespace AND c.relkind IN ('r', 'v', 'p', 'm', 'f')
+       AND (has_table_privilege(:'r', c.oid, p) OR (p IN ('SELECT', 'INSERT', 'UPDATE') AND has_any_column_privilege(:'r', c.oid, p)))
+    UNION
+    SELECT regexp_replace(c.relname, '_[0-9]+\$', '') || ':' || p FROM pg_class c, unnest(ARRAY['USAGE', 'UPDATE', 'SELECT']) p
+     WHERE c.relnamespace = 'revrec'::regnamespace AND c.relkind = 'S' AND has_sequence_privilege(:'r', c.oid, p)
+    UNION
+    SELECT f.oid::regprocedure::text || ':EXECUTE' FROM pg_proc f
+     WHERE f.pronamespace = 'revrec'::regnamespace AND has_function_privilege(:'r', f.oid, 'EXECUTE')) y ORDER BY 1"
+for r in $ROLES; do
+    rpsql $SINGLE postgres -At -v r=$r -f - <<<"$PRIVS_SQL" >"$OUT/privs.$r.single" 2>&1
+    extra=""
+    for p in $COORD $W1; do
+        rpsql $p postgres -At -v r=$r -c "SET citus.override_table_visibility = off" -f - <<<"$PRIVS_SQL" 2>&1 | sort -u >"$OUT/privs.$r.$p"
+        extra+=$(comm -13 <(sort -u "$OUT/privs.$r.single") "$OUT/privs.$r.$p" | sed "s/^/$p:/" | tr '\n' ' ')
+    done
+    if [ -z "$extra" ]; then ok "$r: no privilege on Citus (coordinator, worker shells and shards) that the single node does not give ($(wc -l <"$OUT/privs.$r.$COORD") on the coordinator)"
+    else not_ok "$r: privileges on Citus the single node does not give: $extra"; fi
+done
+
+# (after an upgrade privileges.sql grants the writer's rights again; distribute() run again takes them back)
+val $COORD "GRANT INSERT, UPDATE, DELETE ON revrec.invoice TO revrec_writer; GRANT UPDATE (lock_date) ON revrec.settings TO revrec_admin" >/dev/null
+again=$(val $COORD "SELECT revrec.distribute()")
+read ISH IPT <<<"$(shard invoice C000001)"
+g=$(val $COORD "SELECT has_table_privilege('revrec_writer', 'revrec.invoice', 'INSERT') OR has_column_privilege('revrec_admin', 'revrec.settings', 'lock_date', 'UPDATE')")
+gw=$(val $IPT "SELECT has_table_privilege('revrec_writer', '$ISH', 'INSERT') OR has_column_privilege('revrec_admin', '$(ref_shard settings)', 'lock_date', 'UPDATE')")
+[ "$g$gw" = ff ] && ok "distribute() run again (after an upgrade) takes the writer's and admin's write rights on documents and settings back" \
+    || not_ok "distribute() run again: the writer's or admin's rights stay (coordinator $g, worker shard $gw; $again)"
+
+# 1b. the posting queue: nobody but revrec writes it (coordinator, worker, the shard itself)
+read QSHARD QPORT <<<"$(shard citus_queue C000001)"
+for r in $ROLES; do
+    bad=""
+    for target in "$COORD revrec.citus_queue" "$QPORT revrec.citus_queue" "$QPORT $QSHARD"; do
+        read p tbl <<<"$target"
+        for sql in "INSERT INTO $tbl (customer_id, doc_kind, doc_id, seq) VALUES ('C000001', 'invoice', 'FORGED', 1)" \
+                   "DELETE FROM $tbl" "UPDATE $tbl SET doc_id = doc_id" "TRUNCATE $tbl"; do
+            res=$(try $p $r "$sql"); refused "$res" || bad+="[$p $sql: $res] "
+        done
+    done
+    [ -z "$bad" ] && ok "$r cannot write or empty revrec.citus_queue (coordinator, worker, shard $QSHARD)" \
+                  || not_ok "$r writes revrec.citus_queue: $bad"
+done
+
+# 1c. the ledger is append-only for every role, superuser included, on every node and shard
+read PSHARD PPORT <<<"$(shard posting C000001)"
+for r in $ROLES postgres; do
+    bad=""
+    for target in "$SINGLE revrec.posting" "$COORD revrec.posting" "$PPORT revrec.posting" "$PPORT $PSHARD"; do
+        read p tbl <<<"$target"
+        for sql in "UPDATE $tbl SET entries = entries WHERE customer_id = 'C000001'" \
+                   "DELETE FROM $tbl WHERE customer_id = 'C000001'" "TRUNCATE $tbl"; do
+            res=$(try $p $r "$sql"); refused "$res" || bad+="[$p $sql: $res] "
+        done
+    done
+    [ -z "$bad" ] && ok "$r: UPDATE, DELETE and TRUNCATE of postings refused (single node, coordinator, worker, shard $PSHARD)" \
+                  || not_ok "$r changes postings: $bad"
+done
+# (INSERT of a posting by a role: only through revrec's flush)
+for r in $ROLES; do
+    bad=""
+    for target in "$COORD revrec.posting" "$PPORT revrec.posting" "$PPORT $PSHARD"; do
+        read p tbl <<<"$target"
+        res=$(try $p $r "INSERT INTO $tbl SELECT * FROM revrec.posting WHERE customer_id = 'C000001' LIMIT 1"); refused "$res" || bad+="[$p $tbl: $res] "
+    done
+    [ -z "$bad" ] && ok "$r cannot insert postings (coordinator, worker, shard)" || not_ok "$r inserts postings: $bad"
+done
+
+# 1d. revrec's internal functions: EXECUTE for nobody, on the coordinator and the workers
+FUNCS="revrec.distribute() revrec._distribute_overlay() revrec._citus_triggers() revrec._citus_pull()
+       revrec._citus_settings_change(NULL::date,false,NULL::date,false) revrec._citus_capture() revrec._enqueue()
+       revrec.flush() revrec._flush_trigger()"
+for r in $ROLES; do
+    bad=""
+    for p in $COORD $W1; do
+        for f in $FUNCS; do
+            res=$(try $p $r "SELECT $f"); grep -q 'permission denied' <<<"$res" || bad+="[$p $f: $res] "
+        done
+    done
+    [ -z "$bad" ] && ok "$r: permission denied for distribute(), _citus_pull(), _citus_settings_change(), _citus_capture() and the flush (coordinator, worker)" \
+                  || not_ok "$r calls revrec's internal functions: $bad"
+done
+
+# 1e. a writer's documents post through the coordinator as on the single node
+s=$(commit $SINGLE att_writer "BEGIN; $(inv_sql INV-W-$RID C000020) COMMIT;"); sp=$(posted $SINGLE INV-W-$RID)
+c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-W-$RID C000020) COMMIT;"); cp=$(posted $COORD INV-W-$RID)
+[ "$c" = "$s" ] && [ "$cp" = "$sp" ] && ok "revrec_writer: an invoice written through the coordinator posts as on the single node ($sp posting)" \
+    || not_ok "revrec_writer: an invoice written through the coordinator: single node $s, $sp posting; Citus $c, $cp posting"
+
+# 1f. revrec_admin moves the lock (forward, back) and changes export settings through the coordinator
+for sql in "UPDATE revrec.settings SET lock_date = '2024-01-31'" "UPDATE revrec.settings SET lock_date = NULL" \
+           "UPDATE revrec.settings SET xero_tax_rate = 'Tax Exempt'"; do
+    s=$(commit $SINGLE att_admin "$sql"); c=$(commit $COORD att_admin "$sql")
+    [ "$c" = "$s" ] && ok "revrec_admin: $sql: as on the single node ($s)" \
+        || not_ok "revrec_admin: $sql: single node $s; Citus $c"
+done
+la_s=$(val $SINGLE "SELECT count(*) FROM revrec.activity WHERE action ~ 'lock'"); la_c=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE action ~ 'lock'")
+[ "$la_s" = "$la_c" ] && ok "lock changes logged as on the single node ($la_s)" || not_ok "lock changes logged: single node $la_s, Citus $la_c"
+
+MJ="SELECT revrec.post_manual_journal(entry_date => '2026-03-31', narrative => 'attack reclass', currency => 'USD', customer_id => 'C000001',
+        lines => '[{\"account\":\"recognized\",\"direction\":\"debit\",\"amount\":\"100.00\"},
+                   {\"account\":\"deferred\",\"direction\":\"credit\",\"amount\":\"100.00\"}]') IS NOT NULL"
+for r in att_admin att_writer; do
+    s=$(commit $SINGLE $r "$MJ"); c=$(commit $COORD $r "$MJ")
+    [ "$c" = "$s" ] && ok "$r: a manual journal through the coordinator: as on the single node ($s)" \
+        || not_ok "$r: a manual journal: single node $s; Citus $c"
+done
+
+# 1g. a writer or reader cannot move the lock (coordinator, worker shell, the worker's placement)
+SSHARD=$(ref_shard settings)
+for r in att_reader att_writer att_plain; do
+    bad=""
+    for target in "$SINGLE revrec.settings" "$COORD revrec.settings" "$W1 revrec.settings" "$W1 $SSHARD"; do
+        read p tbl <<<"$target"
+        res=$(try $p $r "UPDATE $tbl SET lock_date = '2024-01-31'"); refused "$res" || bad+="[$p $tbl: $res] "
+    done
+    [ -z "$bad" ] && ok "$r cannot change the lock (single node, coordinator, worker, placement $SSHARD)" || not_ok "$r changes the lock: $bad"
+done
+
+# 1h. revrec_admin on one worker's placement of a reference table: the lock
+# moved back there only, unlogged (the ledger check on that worker's shards
+# reads it), or ledger accounts different on one node
+val $COORD "UPDATE revrec.settings SET lock_date = '2024-01-31'" >/dev/null
+res=$(commit $W1 att_admin "UPDATE $SSHARD SET lock_date = NULL")
+lc=$(val $COORD "SELECT lock_date FROM revrec.settings"); lw=$(val $W1 "SET citus.enable_manual_changes_to_shards = on; SELECT lock_date FROM $SSHARD" | tail -1)
+[ "$lw" = "$lc" ] && ok "revrec_admin cannot move the lock on one worker's placement of revrec.settings ($res)" \
+    || not_ok "revrec_admin moved the lock on worker $W1's placement $SSHARD only ($res): coordinator $lc, worker ${lw:-none}, nothing logged"
+val $COORD "UPDATE revrec.settings SET lock_date = NULL" >/dev/null    # every placement again
+res=$(try $W1 att_admin "UPDATE $(ref_shard ledger_account) SET name = name || ' (worker $W1)' WHERE code = 'deferred'")
+refused "$res" && ok "revrec_admin cannot write one worker's placement of revrec.ledger_account ($res)" \
+    || not_ok "revrec_admin writes worker $W1's placement of revrec.ledger_account only: the reference table's copies would differ"
+
+# 1i. a writer on a worker: a posted invoice's line changed (refused on the
+# single node) and, left in the queue, every later commit through the coordinator refused
+read LSHARD LPORT <<<"$(shard invoice_line C000001)"
+AMOUNT0=$(val $COORD "SELECT amount FROM revrec.invoice_line WHERE customer_id = 'C000001' AND line_id = 'INV000001-2512-1'")
+PL="UPDATE TABLE SET amount = amount + 1000 WHERE customer_id = 'C000001' AND line_id = 'INV000001-2512-1'"
+s=$(commit $SINGLE att_writer "${PL/TABLE/revrec.invoice_line}")
+c=$(commit $LPORT att_writer "${PL/TABLE/$LSHARD}")
+refused "$c" && ok "revrec_writer cannot change a posted invoice's line on a worker's shard $LSHARD (single node: $s)" \
+    || not_ok "revrec_writer changed a posted invoice's line on worker $LPORT's shard $LSHARD (single node: $s): committed, the ledger no longer matches the invoice"
+c2=$(commit $LPORT att_writer "${PL/TABLE/revrec.invoice_line}")
+refused "$c2" && ok "revrec_writer cannot change a posted invoice's line through a worker's shell table ($c2)" \
+    || not_ok "revrec_writer changed a posted invoice's line through worker $LPORT's revrec.invoice_line: committed"
+after=$(commit $COORD postgres "BEGIN; $(inv_sql INV-X-$RID C000021) COMMIT;")
+[ "$after" = OK ] && ok "a worker's write does not stop the next commit through the coordinator" \
+    || not_ok "after a writer's change on a worker, an unrelated invoice (C000021) through the coordinator fails: $after"
+# (put the line back, empty the queue: superuser, replica mode)
+val $COORD "BEGIN; SET LOCAL session_replication_role = replica;
+            UPDATE revrec.invoice_line SET amount = $AMOUNT0 WHERE customer_id = 'C000001' AND line_id = 'INV000001-2512-1';
+            DELETE FROM revrec.citus_queue; COMMIT;" >/dev/null
+
+# (the same change by revrec's owner on a worker: refused as on the single node,
+# or at least not left in the queue to refuse every later commit)
+c=$(commit $LPORT postgres "${PL/TABLE/$LSHARD}")
+after=$(commit $COORD postgres "BEGIN; $(inv_sql INV-X2-$RID C000021) COMMIT;")
+refused "$c" && ok "revrec's owner cannot change a posted invoice's line on a worker's shard either ($c)" \
+    || not_ok "revrec's owner changed a posted invoice's line on worker $LPORT's shard $LSHARD: committed (single node: $s)"
+[ "$after" = OK ] && ok "a change on a worker left in the queue does not stop the next commit through the coordinator" \
+    || not_ok "after a change on a worker, an unrelated invoice (C000021) through the coordinator fails: $after"
+val $COORD "BEGIN; SET LOCAL session_replication_role = replica;
+            UPDATE revrec.invoice_line SET amount = $AMOUNT0 WHERE customer_id = 'C000001' AND line_id = 'INV000001-2512-1';
+            DELETE FROM revrec.citus_queue; COMMIT;" >/dev/null
+
+# 1j. a writer writes an issued invoice on a worker: posted at its commit (as
+# on the single node) or refused; not left unposted in the queue
+read ISHARD IPORT <<<"$(shard invoice C000028)"; read ILSHARD _ <<<"$(shard invoice_line C000028)"
+w_sql=$(inv_sql INV-WK-$RID C000028 | sed "s|revrec.invoice_line|$ILSHARD|; s|revrec.invoice |$ISHARD |")
+res=$(commit $IPORT att_writer "BEGIN; $w_sql COMMIT;")
+n=$(posted $COORD INV-WK-$RID); q=$(val $COORD "SELECT count(*) FROM revrec.citus_queue")
+if refused "$res" || [ "$n" = 1 ]; then ok "an invoice a writer writes on a worker's shards is refused or posted at its commit ($res)"
+else not_ok "an invoice a writer wrote on worker $IPORT's shards committed without a posting ($n postings, $q keys left in revrec.citus_queue)"; fi
+nudge 1j
+
+# ---------------------------------------------------------------------------
+echo "# 2. two sessions through the coordinator (the single node runs the same interleaving)"
+# Sessions driven step by step through named pipes: sess_open NAME PORT [USER];
+# sess_send NAME SQL (returns at once); sess_wait NAME SECONDS (1 when the
+# SQL sent last is still running then); sess_errors NAME.
+SESS_DIR=$OUT/sessions; mkdir -p "$SESS_DIR"; chmod 777 "$SESS_DIR"
+declare -A SESS_FD SESS_N SESS_PID
+sess_open() {
+    local name=$1 port=$2 user=${3:-postgres} fd
+    rm -f "$SESS_DIR/$name.in" "$SESS_DIR/$name.out"; mkfifo "$SESS_DIR/$name.in"; : >"$SESS_DIR/$name.out"
+    runuser -u "$PG_OS_USER" -- stdbuf -o0 -e0 psql -X -q -h 127.0.0.1 -p "$port" -U "$user" -d revrec -v ON_ERROR_STOP=0 \
+        <"$SESS_DIR/$name.in" >>"$SESS_DIR/$name.out" 2>&1 &
+    SESS_PID[$name]=$!
+    exec {fd}>"$SESS_DIR/$name.in"
+    SESS_FD[$name]=$fd; SESS_N[$name]=0
+    printf '\\set VERBOSITY terse\n\\echo __done_0\n' >&$fd
+}
+sess_send() {
+    SESS_N[$1]=$((SESS_N[$1] + 1))
+    printf '%s;\n\\echo __done_%s\n' "$2" "${SESS_N[$1]}" >&"${SESS_FD[$1]}"
+}
+sess_wait() {
+    local i=0
+    while ! grep -q "^__done_${SESS_N[$1]}\$" "$SESS_DIR/$1.out"; do
+        sleep 0.1; i=$((i + 1)); [ $i -ge $(($2 * 10)) ] && return 1
+    done
+    return 0
+}
+sess_close() {
+    local fd=${SESS_FD[$1]}
+    printf '\\q\n' >&"$fd"; exec {fd}>&-
+    wait "${SESS_PID[$1]}" 2>/dev/null
+}
+sess_errors() { grep -o 'ERROR: .*' "$SESS_DIR/$1.out" | sed 's/^ERROR: *//' | tr '\n' ';'; }
+
+# pause SIDE CUSTOMER: port and SQL of a session C that holds the customer's
+# postings, so that a flush writing them waits (on Citus: the posting shard, on its worker)
+pause() {
+    local sh port
+    if [ "$1" = single ]; then echo "$SINGLE|BEGIN; LOCK TABLE revrec.posting IN SHARE MODE"
+    else read sh port <<<"$(shard posting "$2")"
+         echo "$port|SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE $sh IN SHARE MODE"; fi
+}
+
+# scenario NAME SIDE PAUSE_CUSTOMER STATE_SQL STEP...: sessions A and B on the
+# side's node (coordinator or single node), C pausing PAUSE_CUSTOMER's
+# postings; a step is "S|w|SQL" (wait up to 10 s for it) or "S|n|SQL" (go on
+# after 1.5 s).  Writes $OUT/NAME.SIDE: the state query's rows, then each session's errors.
+scenario() {
+    local name=$1 side=$2 pc=$3 state=$4 port step s mode sql pp psql_c k=0; shift 4
+    port=$COORD; [ "$side" = single ] && port=$SINGLE
+    IFS='|' read -r pp psql_c <<<"$(pause "$side" "$pc")"
+    sess_open A $port; sess_open B $port; sess_open C $pp
+    sess_wait A 10; sess_wait B 10; sess_wait C 10
+    : >"$OUT/$name.$side.steps"
+    for step in "$@"; do
+        k=$((k + 1))
+        s=${step%%|*}; sql=${step#*|}; mode=${sql%%|*}; sql=${sql#*|}
+        [ "$sql" = PAUSE ] && sql=$psql_c
+        sess_send $s "$sql"
+        if [ "$mode" = w ]; then sess_wait $s 10 || echo "step $k ($s) still running after 10 s" >>"$OUT/$name.$side.steps"
+        else sleep 1.5; sess_wait $s 0 || echo "step $k ($s) waits" >>"$OUT/$name.$side.steps"; fi
+    done
+    for s in A B C; do sess_wait $s 60 || echo "session $s still running after 60 s" >>"$OUT/$name.$side.steps"; done
+    val $port "$state" >"$OUT/$name.$side"
+    for s in A B C; do echo "$s errors: $(sess_errors $s)" >>"$OUT/$name.$side"; sess_close $s; done
+}
+# compare_scenario NAME DESCRIPTION: the same end on both sides
+compare_scenario() {
+    if cmp -s "$OUT/$1.single" "$OUT/$1.citus"; then
+        ok "$2: as on the single node ($(grep -c . "$OUT/$1.single") lines: $(grep errors "$OUT/$1.single" | tr '\n' ' ' | cut -c1-150))"
+    else
+        not_ok "$2: differs from the single node (single: $(tr '\n' ' ' <"$OUT/$1.single" | cut -c1-400); Citus: $(tr '\n' ' ' <"$OUT/$1.citus" | cut -c1-400); waits: single $(tr '\n' ' ' <"$OUT/$1.single.steps") Citus $(tr '\n' ' ' <"$OUT/$1.citus.steps"))"
+    fi
+}
+on_both() { val $SINGLE "$1" >/dev/null; val $COORD "$1" >/dev/null; }
+# the ledger of documents: their postings summed by day and account (the
+# postings themselves may be cut differently when the commits came in another
+# serial order, usage read at the issue instead of posted after it)
+P_STATE="SELECT p.source || ' ' || p.source_id || ' ' || e.d || ' ' || e.a || ' ' || sum(e.m)
+           FROM revrec.posting p
+          CROSS JOIN LATERAL (SELECT p.entries[3 * i - 2] AS d, p.entries[3 * i - 1] AS a, p.entries[3 * i] AS m
+                                FROM generate_series(1, array_length(p.entries, 1) / 3) i) e
+          WHERE p.source_id IN (IDS) GROUP BY p.source, p.source_id, e.d, e.a HAVING sum(e.m) <> 0 ORDER BY 1"
+pstate() { local ids; ids=$(printf "'%s'," "$@"); echo "${P_STATE/IDS/${ids%,}}"; }
+cn_sql() {    # cn_sql ID CUSTOMER INVOICE LINE AMOUNT
+    echo "INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, invoice_id, currency, credit_date)
+          VALUES ('$1', '$1', '$2', '$3', 'USD', '2026-04-01');
+          INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, line_id, amount)
+          VALUES ('$1-1', '$1', '$2', '$4', $5);"
+}
+
+# 2a. two customers posting at once
+I1=INV-S1A-$RID I2=INV-S1B-$RID
+for side in single citus; do
+    scenario s1 $side C000020 "$(pstate $I1 $I2)" \
+        "A|w|BEGIN; $(inv_sql $I1 C000020)" "B|w|BEGIN; $(inv_sql $I2 C000021)" "A|n|COMMIT" "B|w|COMMIT"
+done
+compare_scenario s1 "two customers' invoices committed at once both post"
+
+# 2b. two credit notes against the same invoice line (together more than the line)
+F=INV-S2-$RID; on_both "$(inv_sql $F C000022)"
+for side in single citus; do
+    scenario s2 $side C000022 "$(pstate CN-S2A-$RID CN-S2B-$RID)" \
+        "C|w|PAUSE" "A|w|BEGIN; $(cn_sql CN-S2A-$RID C000022 $F $F-1 800)" "B|w|BEGIN; $(cn_sql CN-S2B-$RID C000022 $F $F-1 800)" \
+        "A|n|COMMIT" "B|n|COMMIT" "C|w|ROLLBACK"
+done
+compare_scenario s2 "two credit notes of 800 against one line of 1200 at once"
+
+# 2c. a credit note racing the issue of its invoice
+F=INV-S3-$RID; on_both "$(inv_sql $F C000023 draft)"
+for side in single citus; do
+    scenario s3 $side C000023 "$(pstate $F CN-S3-$RID)" \
+        "C|w|PAUSE" "A|w|BEGIN; UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000023' AND invoice_id = '$F'" \
+        "A|n|COMMIT" "B|n|BEGIN; $(cn_sql CN-S3-$RID C000023 $F $F-1 400)" "B|n|COMMIT" "C|w|ROLLBACK"
+done
+compare_scenario s3 "a credit note written while its invoice is being issued"
+
+# 2d. usage written while its invoice is being issued
+F=INV-S4-$RID
+on_both "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+         VALUES ('$F', '$F', 'C000026', 'USD', '2026-03-05', 'draft');
+         INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, service_start, service_end)
+         VALUES ('$F-1', '$F', 'C000026', 'API-USAGE', 142.00, '2026-03-01', '2026-03-31');"
+for side in single citus; do
+    scenario s4 $side C000026 "$(pstate $F)" \
+        "C|w|PAUSE" "A|w|BEGIN; UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000026' AND invoice_id = '$F'" \
+        "A|n|COMMIT" \
+        "B|n|BEGIN; INSERT INTO revrec.usage (line_id, customer_id, usage_date, amount) VALUES ('$F-1', 'C000026', '2026-03-10', 12.50)" \
+        "B|n|COMMIT" "C|w|ROLLBACK"
+done
+compare_scenario s4 "usage written while its invoice is being issued"
+
+# 2e. the lock moved while a posting before it is being written
+F=INV-S5-$RID
+for side in single citus; do
+    scenario s5 $side C000029 "SELECT * FROM ($(pstate $F)) p UNION ALL SELECT 'lock ' || coalesce(lock_date::text, 'none') FROM revrec.settings" \
+        "C|w|PAUSE" "A|w|BEGIN; $(inv_sql $F C000029 issued 2025-05-01)" "A|n|COMMIT" \
+        "B|n|UPDATE revrec.settings SET lock_date = '2025-06-30'" "C|w|ROLLBACK"
+done
+compare_scenario s5 "the lock moved past an invoice being posted"
+on_both "UPDATE revrec.settings SET lock_date = NULL"
+
+# 2f. a credit note written, and committed, while its invoice's issue is not yet committed
+F=INV-S3B-$RID; on_both "$(inv_sql $F C000023 draft)"
+for side in single citus; do
+    scenario s3b $side C000023 "$(pstate $F CN-S3B-$RID)" \
+        "A|w|BEGIN; UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000023' AND invoice_id = '$F'" \
+        "B|n|BEGIN; $(cn_sql CN-S3B-$RID C000023 $F $F-1 400)" "B|n|COMMIT" "A|w|COMMIT"
+done
+compare_scenario s3b "a credit note committed while the issue of its invoice is not"
+
+# 2g. usage committed while its invoice's issue is not yet committed
+F=INV-S4B-$RID
+on_both "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+         VALUES ('$F', '$F', 'C000026', 'USD', '2026-03-05', 'draft');
+         INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, service_start, service_end)
+         VALUES ('$F-1', '$F', 'C000026', 'API-USAGE', 142.00, '2026-03-01', '2026-03-31');"
+for side in single citus; do
+    scenario s4b $side C000026 "$(pstate $F)" \
+        "A|w|BEGIN; UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000026' AND invoice_id = '$F'" \
+        "B|n|BEGIN; INSERT INTO revrec.usage (line_id, customer_id, usage_date, amount) VALUES ('$F-1', 'C000026', '2026-03-10', 12.50)" \
+        "B|n|COMMIT" "A|w|COMMIT"
+done
+compare_scenario s4b "usage committed while the issue of its invoice is not"
+
+# 2h. immediate mode (SET CONSTRAINTS ALL IMMEDIATE): each statement posts at its end
+F=INV-S6-$RID
+on_both "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+         VALUES ('$F', '$F', 'C000030', 'USD', '2026-03-05', 'draft');
+         INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount, service_start, service_end)
+         VALUES ('$F-1', '$F', 'C000030', 'API-USAGE', 142.00, '2026-03-01', '2026-03-31');"
+on_both "UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000030' AND invoice_id = '$F'"
+U="INSERT INTO revrec.usage (line_id, customer_id, usage_date, amount) VALUES ('$F-1', 'C000030', 'DAY', 1.25)"
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    commit $port postgres "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; ${U/DAY/2026-03-02}; ${U/DAY/2026-03-03}; COMMIT;" >"$OUT/s6.$side"
+    n=$(val $port "SELECT count(*) FROM revrec.citus_queue" 2>/dev/null | grep -x '[0-9]*')
+    val $port "$(pstate $F)" >>"$OUT/s6.$side"
+done
+touch "$OUT/s6.single.steps" "$OUT/s6.citus.steps"
+compare_scenario s6 "SET CONSTRAINTS ALL IMMEDIATE: two usage rows in two statements, each posted at the end of its statement"
+[ "$n" = 0 ] && ok "immediate mode: nothing left in revrec.citus_queue" || not_ok "immediate mode: $n keys left in revrec.citus_queue, committed without a posting"
+nudge 2h
+
+# 2i. the end of revrec._citus_pull(): DELETE FROM revrec.citus_queue empties
+# the whole queue, read earlier in another statement.  Keys committed in
+# between are deleted without being posted: here a document revrec's owner
+# writes on a worker directly (docs/CITUS.md: "the next transaction that
+# writes documents through the coordinator picks them up").
+# Widened here with a lock on a queue shard the DELETE visits (in shard
+# order) before the orphan's shard.
+for cust in C000028 C000025 C000016 C000011 C000029 C000015 C000014 C000018 C000004 C000013; do
+    read QS QP <<<"$(shard citus_queue $cust)"
+    QL=$(val $COORD "SELECT min(s.shardid) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid) JOIN pg_dist_node n USING (groupid)
+                      WHERE s.logicalrelid = 'revrec.citus_queue'::regclass AND n.nodeport = $QP")
+    [ "$QL" != "${QS##*_}" ] && break
+done
+read ISHARD IPORT <<<"$(shard invoice $cust)"; read ILSHARD _ <<<"$(shard invoice_line $cust)"
+F=INV-S7-$RID O=INV-S7O-$RID
+sess_open C $QP; sess_open A $COORD; sess_open W $IPORT postgres
+sess_send C "SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE revrec.citus_queue_$QL IN EXCLUSIVE MODE"; sess_wait C 10
+sess_send A "BEGIN; $(inv_sql $F C000020)"; sess_wait A 10
+sess_send A "COMMIT"; sess_wait A 2; a_waits=$?
+sess_send W "BEGIN; $(inv_sql $O $cust | sed "s|revrec.invoice_line|$ILSHARD|; s|revrec.invoice |$ISHARD |") COMMIT"; sess_wait W 10
+sess_send C "ROLLBACK"; sess_wait C 10; sess_wait A 30
+errs="A: $(sess_errors A) W: $(sess_errors W)"
+sess_close A; sess_close C; sess_close W
+nudge 2i
+nf=$(posted $COORD $F); no=$(posted $COORD $O); nq=$(val $COORD "SELECT count(*) FROM revrec.citus_queue WHERE doc_id = '$O'")
+if [ "$nf" = 1 ] && { [ "$no" = 1 ] || [ "$(val $COORD "SELECT count(*) FROM revrec.invoice WHERE invoice_id = '$O'")" = 0 ]; }; then
+    ok "a key queued while revrec._citus_pull() runs is not lost (invoice written on a worker: $no posting; $errs)"
+else
+    not_ok "a key queued while revrec._citus_pull() runs is lost: invoice $O (written on worker $IPORT while the coordinator's commit was between reading and emptying the queue; commit waiting: $([ $a_waits = 1 ] && echo yes || echo no)) is stored, issued, $no postings, $nq keys left in the queue, even after the next commit ($errs)"
+fi
+
+# 2j. keys committed in the queue (a document revrec's owner wrote on a worker), read by
+# two commits at once: posted once
+O=INV-S8O-$RID
+res=$(commit $IPORT postgres "BEGIN; $(inv_sql $O $cust | sed "s|revrec.invoice_line|$ILSHARD|; s|revrec.invoice |$ISHARD |") COMMIT;")
+sess_open C $QP; sess_open A $COORD; sess_open B $COORD
+sess_send C "SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE revrec.citus_queue_$QL IN EXCLUSIVE MODE"; sess_wait C 10
+sess_send A "BEGIN; $(inv_sql INV-S8A-$RID C000020)"; sess_wait A 10
+sess_send B "BEGIN; $(inv_sql INV-S8B-$RID C000021)"; sess_wait B 10
+sess_send A "COMMIT"; sleep 1; sess_send B "COMMIT"; sleep 1
+sess_send C "ROLLBACK"; sess_wait C 10; sess_wait A 30; sess_wait B 30
+errs="A: $(sess_errors A) B: $(sess_errors B)"
+sess_close A; sess_close B; sess_close C
+no=$(posted $COORD $O); na=$(posted $COORD INV-S8A-$RID); nb=$(posted $COORD INV-S8B-$RID)
+if refused "$res" || { [ "$no" = 1 ] && [ "$na" = 1 ] && [ "$nb" = 1 ]; }; then
+    ok "keys in the queue read by two commits at once: posted once, both commits done (worker write: $res; $no/$na/$nb postings; $errs)"
+else
+    not_ok "keys in the queue read by two commits at once: $no postings of $O, $na and $nb of the two commits ($errs)"
+fi
+nudge 2j
+
+# ---------------------------------------------------------------------------
+echo "# 3. the ledger on Citus after all this"
+n=$(val $COORD "SELECT count(*) FROM revrec.posting p WHERE (SELECT sum(e) FROM unnest(p.entries) WITH ORDINALITY u(e, i) WHERE i % 3 = 0) <> 0")
+[ "$n" = 0 ] && ok "every posting balances" || not_ok "$n postings do not balance"
+n=$(val $COORD "SELECT count(*) FROM (SELECT customer_id, source, source_id, line_id FROM revrec.posting WHERE reason = 'issue'
+                                        GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) x")
+[ "$n" = 0 ] && ok "no document line posted twice at its issue" || not_ok "$n document lines posted twice at their issue"
+n=$(val $COORD "SELECT string_agg(i.invoice_id, ' ') FROM revrec.invoice i
+                 WHERE i.status = 'issued' AND EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.customer_id = i.customer_id AND l.invoice_id = i.invoice_id)
+                   AND NOT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'
+                                      AND p.source_id = i.invoice_id AND p.reason = 'issue')")
+[ -z "$n" ] && ok "every issued invoice with lines is posted" || not_ok "issued invoices never posted: $n"
+for cur in USD; do
+    # (lines billed in arrears are below zero until billed: invoiced 0)
+    n=$(val $COORD "SELECT count(*) FROM revrec.deferred_revenue(as_of => '2026-06-30', currency => '$cur') WHERE balance < 0 AND invoiced <> 0")
+    [ "$n" = 0 ] && ok "no deferred balance of a billed line below zero ($cur, 2026-06-30)" || not_ok "$n deferred balances of billed lines below zero ($cur)"
+done
+n=$(val $COORD "SELECT count(*) FROM revrec.citus_queue")
+[ "$n" = 0 ] && ok "revrec.citus_queue is empty at the end" || not_ok "$n keys left in revrec.citus_queue at the end"
+
+if [ -n "${CITUS_KEEP:-}" ] && [ -z "${CITUS_KEEP_EARLY:-}" ]; then
+    echo "# clusters kept while $CITUS_KEEP exists"
+    while [ -f "$CITUS_KEEP" ]; do sleep 2; done
+fi
+echo "# outputs in $OUT"
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
