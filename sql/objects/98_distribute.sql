@@ -60,17 +60,6 @@ DECLARE
         ['milestone', 'milestone_id', NULL],
         ['credit_note', 'credit_note_id', 'credit_note_customer_id_credit_note_id_key'],
         ['credit_note_line', 'credit_note_line_id', NULL]];
-    -- On Citus only revrec's owner writes documents and the settings (src/citus.c;
-    -- docs/CITUS.md, "Roles on Citus"): the writer's and the admin's rights on
-    -- them would only let them write the shards and placements on a worker
-    -- directly, past the coordinator's checks and without a posting.  Citus
-    -- propagates the REVOKE to the shards and the workers' shells; after an
-    -- upgrade (privileges.sql grants them again) distribute() runs it again.
-    revokes  text[] := ARRAY[
-        'REVOKE INSERT, UPDATE, DELETE ON revrec.invoice, revrec.invoice_line, revrec.usage, revrec.milestone,
-             revrec.credit_note, revrec.credit_note_line, revrec.billing_schedule_line, revrec.credit_grant
-             FROM revrec_writer, revrec_admin',
-        'REVOKE UPDATE ON revrec.settings FROM revrec_admin'];
     t        text;
     i        int;
     ddl      text[] := '{}';
@@ -92,9 +81,7 @@ BEGIN
         PERFORM revrec._citus_triggers();
         ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
         PERFORM revrec._distribute_overlay();
-        FOREACH cmd IN ARRAY revokes LOOP
-            EXECUTE cmd;
-        END LOOP;
+        PERFORM revrec._citus_rights();
         RAISE NOTICE 'revrec is already distributed';
         RETURN;
     END IF;
@@ -180,10 +167,24 @@ BEGIN
     PERFORM revrec._citus_triggers();
 
     PERFORM revrec._distribute_overlay();
-    FOREACH cmd IN ARRAY revokes LOOP
-        EXECUTE cmd;
-    END LOOP;
+    PERFORM revrec._citus_rights();
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
+END $$;
+
+-- On Citus only revrec's owner writes documents and the settings (src/citus.c;
+-- docs/CITUS.md, "Roles on Citus"): the writer's and the admin's rights on
+-- them would only let them write the shards and placements on a worker
+-- directly, past the coordinator's checks and without a posting.  On the
+-- coordinator Citus propagates the REVOKE to the shards and the workers'
+-- shells.  Run by distribute() and after every ALTER EXTENSION revrec UPDATE
+-- (privileges.sql grants them again), on each node.
+CREATE OR REPLACE FUNCTION revrec._citus_rights() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    REVOKE INSERT, UPDATE, DELETE ON revrec.invoice, revrec.invoice_line, revrec.usage, revrec.milestone,
+        revrec.credit_note, revrec.credit_note_line, revrec.billing_schedule_line, revrec.credit_grant
+        FROM revrec_writer, revrec_admin;
+    REVOKE UPDATE ON revrec.settings FROM revrec_admin;
 END $$;
 
 COMMENT ON FUNCTION revrec.distribute() IS
@@ -1071,10 +1072,12 @@ BEGIN
             UPDATE revrec._trigger_state s SET state = 'D' WHERE s.relname = r.relname AND s.tgname = r.tgname;
             EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
         END LOOP;
+        PERFORM revrec._citus_rights();   -- the shells' (the shards are left as they are)
         RETURN;
     END IF;
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);   -- as distribute() does
     PERFORM revrec._citus_triggers();
     PERFORM revrec._distribute_overlay();
+    PERFORM revrec._citus_rights();
 END $$;

@@ -169,6 +169,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._deferred_revenue(date,text,text,text)', 'X', 'X', 'X', '-', '-'),
     ('function', 'revrec._distribute_overlay()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._distribute_after_update()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._citus_rights()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._doc_source(revrec.posting)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._enqueue()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._entries(revrec.posting,date,date,boolean)', 'X', 'X', 'X', '-', '-'),
