@@ -309,6 +309,20 @@ if refused "$res" || [ "$n" = 1 ]; then ok "an invoice a writer writes on a work
 else not_ok "an invoice a writer wrote on worker $IPORT's shards committed without a posting ($n postings, $q keys left in revrec.citus_queue)"; fi
 nudge 1j
 
+# 1k. a session's own temporary table named like the one revrec posts through
+# on Citus (src/post_emit.c): its rows must not reach the ledger (nor its
+# triggers run as revrec's owner); revrec makes its own
+res=$(commit $COORD postgres "CREATE TEMPORARY TABLE revrec_citus_postings AS
+                                  SELECT * FROM revrec.posting WHERE source = 'invoice' AND reason = 'issue' AND customer_id = 'C000022' LIMIT 1;
+                              UPDATE revrec_citus_postings SET posting_id = posting_id + 1000000000, source_id = 'FORGED-$RID';
+                              BEGIN; $(inv_sql INV-TMP-$RID C000022) COMMIT;")
+forged=$(val $COORD "SELECT count(*) FROM revrec.posting WHERE source_id = 'FORGED-$RID'")
+if [ "$forged" = 0 ] && [ "$(posted $COORD INV-TMP-$RID)" = 1 ]; then
+    ok "a session's own temporary table revrec_citus_postings: its rows do not reach the ledger, the invoice posts ($res)"
+else
+    not_ok "a session's own temporary table revrec_citus_postings: $forged forged postings in the ledger, invoice: $res"
+fi
+
 # ---------------------------------------------------------------------------
 echo "# 2. two sessions through the coordinator (the single node runs the same interleaving)"
 # Sessions driven step by step through named pipes: sess_open NAME PORT [USER];

@@ -132,6 +132,7 @@ struct RrPostingSink
 	uint64		nrows;
 	char	   *insert_sql;
 	bool		citus;			/* a distributed revrec: through a temporary table */
+	bool		temp_made;		/* ... which this sink made (never one it found) */
 	char	   *cols;
 };
 
@@ -314,12 +315,21 @@ rr_sink_flush(RrPostingSink *s)
 	/* a posting the ledger refuses (a locked period, say): the ledger's own error */
 	if (s->citus)
 	{
-		/* the temporary table: made from the first rows, then reused */
-		if (SPI_execute("SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'revrec_citus_postings'"
-						" AND relnamespace = pg_catalog.pg_my_temp_schema()", true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: looking for the temporary postings failed");
-		if (SPI_processed == 0)
+		/*
+		 * the temporary table: made from the first rows, then reused.  One
+		 * of the same name that this sink did not make (the session's own,
+		 * with its rows, columns or triggers) is dropped first: its rows
+		 * would go into the ledger, its triggers would run as revrec's owner.
+		 */
+		if (!s->temp_made)
 		{
+			if (SPI_execute("SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'revrec_citus_postings'"
+							" AND relnamespace = pg_catalog.pg_my_temp_schema()", true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "revrec: looking for the temporary postings failed");
+			if (SPI_processed > 0 &&
+				SPI_execute("DROP TABLE pg_temp.revrec_citus_postings", false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "revrec: dropping a temporary table revrec_citus_postings failed");
+			s->temp_made = true;
 			rc = SPI_execute(psprintf("CREATE TEMPORARY TABLE revrec_citus_postings ON COMMIT DROP AS"
 									  " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq') AS posting_id, %s FROM " ENR_NAME,
 									  s->cols), false, 0);
