@@ -74,7 +74,7 @@ fi
 shape=$(cpsql $COORD -d revrec -At -c "
     SELECT string_agg(c.relname || ':' || p.partmethod::text, ' ' ORDER BY c.relname)
       FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid")
-want='activity:n billing_schedule_line:h citus_queue:h credit_grant:h credit_note:h credit_note_line:h currency:n customer:h gl_account_map:n invoice:h invoice_line:h ledger_account:n milestone:h posting:h product:n settings:n usage:h'
+want='activity:n billing_schedule_line:h citus_queue:h credit_grant:h credit_note:h credit_note_line:h currency:n customer:h doc_key:h gl_account_map:n invoice:h invoice_line:h ledger_account:n milestone:h posting:h product:n settings:n usage:h'
 if [ "$shape" = "$want" ]; then ok "reference (n) and distributed (h) tables: $shape"; else not_ok "tables: $shape"; fi
 n=$(cpsql $COORD -d revrec -At -c "SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE partmethod = 'h'")
 if [ "$n" = 1 ]; then ok "every distributed table co-located"; else not_ok "distributed tables in $n co-location groups"; fi
@@ -199,6 +199,52 @@ if [ $posted_on_citus = 1 ]; then
                               FROM revrec.journal_entry" sorted
     compare activity_after "SELECT action, source, $M document_id END, customer_id, entries, amount, currency, detail FROM revrec.activity" sorted
     compare settings_after "SELECT lock_date FROM revrec.settings"
+fi
+
+# --- documents written on a worker directly, and two sessions writing one id
+if [ $posted_on_citus = 1 ]; then
+    msg=$(cpsql $W1 -d revrec -v VERBOSITY=verbose -c "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+                                                          VALUES ('INV-W1', 'INV-W1', 'C000011', 'USD', '2026-04-01')" 2>&1)
+    msg2=$(cpsql $W2 -d revrec -v VERBOSITY=verbose -c "INSERT INTO revrec.usage (usage_id, line_id, customer_id, usage_date, amount)
+                                                           SELECT 910000 + g, 'INV000010-2507-4', 'C0000' || (10 + g), '2025-07-20', 1 FROM generate_series(0, 9) g" 2>&1)
+    n=$(cpsql $COORD -d revrec -At -c "SELECT (SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'INV-W1') + (SELECT count(*) FROM revrec.usage WHERE usage_id >= 910000)")
+    if grep -q 'RV063' <<<"$msg" && grep -q 'RV063' <<<"$msg2" && [ "$n" = 0 ]; then
+        ok "documents written on a worker directly: refused (RV063: $(grep -m1 -o 'revrec: .*' <<<"$msg"))"
+    else
+        not_ok "documents written on a worker directly: $(grep -m1 ERROR <<<"$msg") / $(grep -m1 ERROR <<<"$msg2"); $n rows stored"
+    fi
+    # a line without its customer_id: a single node fills it in from the
+    # invoice; Citus cannot route the row: refused, with a hint
+    msg=$(cpsql $COORD -d revrec -c "INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end)
+                                      VALUES ('INV-T6-9', 'INV-T6', 10.00, '2026-04-01', '2026-04-30')" 2>&1)
+    if grep -q '^HINT:  On a distributed revrec every document row carries its customer_id' <<<"$msg"; then
+        ok "a line without its customer_id: refused with a hint ($(grep -m1 ERROR <<<"$msg" | sed 's/^psql:[^ ]* //'))"
+    else
+        not_ok "a line without its customer_id: $msg"
+    fi
+    # race PORT: session 1 writes INV-RACE for C000011 and holds its transaction
+    # 3 s; session 2 writes INV-RACE for C000012 meanwhile: it must wait for
+    # session 1's commit, then fail with the single node's error
+    race() {
+        local p=$1 t0 r2 el
+        cpsql $p -d revrec -c "BEGIN" -c "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+                                           VALUES ('INV-RACE', 'INV-RACE', 'C000011', 'USD', '2026-04-01', 'draft')" \
+                           -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 &
+        sleep 1
+        t0=$(date +%s.%N)
+        r2=$(cpsql $p -d revrec -c "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+                                     VALUES ('INV-RACE', 'INV-RACE-B', 'C000012', 'USD', '2026-04-01', 'draft')" 2>&1 | grep -m1 ERROR | sed 's/^psql:[^ ]* //')
+        el=$(echo "$(date +%s.%N) - $t0 >= 1.5" | bc)
+        wait
+        echo "waited=$el owner=$(cpsql $p -d revrec -At -c "SELECT string_agg(customer_id, ',') FROM revrec.invoice WHERE invoice_id = 'INV-RACE'") $r2"
+        cpsql $p -d revrec -c "DELETE FROM revrec.invoice WHERE invoice_id = 'INV-RACE'" >/dev/null 2>&1
+    }
+    r1=$(race $SINGLE); r2=$(race $COORD)
+    if [ "$r1" = "$r2" ] && grep -q '^waited=1 owner=C000011 ERROR:  duplicate key' <<<"$r2"; then
+        ok "two sessions writing invoice INV-RACE for two customers: the second waits, then fails as on the single node ($r2)"
+    else
+        not_ok "two sessions writing invoice INV-RACE: single node: $r1; Citus: $r2"
+    fi
 fi
 
 echo "# outputs in $OUT"

@@ -37,17 +37,50 @@ static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static bool armed = false;		/* this transaction's flush is armed */
 
+/* revrec's own writes at commit (revrec._citus_pull(), src/flush.c): no statement pass */
+bool		rr_citus_internal = false;
+
 /* an UPDATE of revrec.settings under way: the lock before it */
 static QueryDesc *settings_qd = NULL;
 static Datum settings_old[2];
 static bool settings_old_null[2];
 
+static emit_log_hook_type prev_emit_log = NULL;
+static bool citus_seen = false;	/* rr_citus_active() was true in this session */
+
 bool
 rr_citus_active(void)
 {
 	Oid			ns = get_namespace_oid("revrec", true);
+	bool		active = OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
 
-	return OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
+	if (active)
+		citus_seen = true;
+	return active;
+}
+
+/*
+ * A child row written without customer_id: a single node fills it in from
+ * the parent, Citus refuses a row without its distribution column in its
+ * planner ("cannot perform an INSERT without a partition column value").
+ * The error gains a hint saying what to do.  (No catalog access here: the
+ * error is being reported.)
+ */
+static void
+rr_emit_log(ErrorData *edata)
+{
+	if (citus_seen && edata != NULL && edata->elevel >= ERROR && edata->hint == NULL && edata->message != NULL
+		&& edata->sqlerrcode == ERRCODE_NULL_VALUE_NOT_ALLOWED
+		&& strstr(edata->message, "partition column") != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+
+		edata->hint = pstrdup("On a distributed revrec every document row carries its customer_id: write a line, usage, "
+							  "milestone or credit-note line with its parent's (a single node fills it in; docs/CITUS.md).");
+		MemoryContextSwitchTo(old);
+	}
+	if (prev_emit_log)
+		prev_emit_log(edata);
 }
 
 /* one of revrec's document tables (on a worker, shards have other names) */
@@ -84,6 +117,29 @@ arm_flush(void)
 		elog(ERROR, "revrec: arming the flush failed");
 	SPI_finish();
 	PopActiveSnapshot();
+}
+
+/*
+ * After a statement that wrote documents: the ids it wrote or freed and the
+ * parents its rows name, as the shards queued them (revrec._citus_statement():
+ * ids unique across customers, references), so that the statement fails as
+ * it does on a single node, and a second transaction writing an id another
+ * has written waits for it.
+ */
+static void
+statement_pass(void)
+{
+	if (rr_citus_internal || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA || !rr_citus_active())
+		return;
+	rr_citus_internal = true;
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	if (SPI_execute("SELECT revrec._citus_statement()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: checking the statement's document ids failed");
+	SPI_finish();
+	PopActiveSnapshot();
+	rr_citus_internal = false;
 }
 
 /* a statement updating revrec.settings */
@@ -133,7 +189,7 @@ writes_documents(QueryDesc *qd)
 {
 	ListCell   *lc;
 
-	if (qd->operation == CMD_SELECT || qd->plannedstmt == NULL)
+	if (qd->plannedstmt == NULL || (qd->operation == CMD_SELECT && !qd->plannedstmt->hasModifyingCTE))
 		return false;
 	foreach(lc, qd->plannedstmt->relationOids)
 		if (is_document_table(lfirst_oid(lc)))
@@ -174,7 +230,7 @@ rr_executor_start(QueryDesc *qd, int eflags)
 		read_lock(settings_old, settings_old_null);
 		settings_qd = qd;
 	}
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation != CMD_SELECT && rr_citus_active()
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
 		use_coordinated_transaction();
 	if (prev_executor_start)
@@ -190,8 +246,12 @@ rr_executor_finish(QueryDesc *qd)
 		prev_executor_finish(qd);
 	else
 		standard_ExecutorFinish(qd);
-	if (qd->operation != CMD_SELECT && !armed && rr_citus_active() && writes_documents(qd))
-		arm_flush();
+	if (rr_citus_active() && writes_documents(qd))
+	{
+		if (!armed)
+			arm_flush();
+		statement_pass();
+	}
 	if (qd == settings_qd)
 	{
 		Datum		v[2];
@@ -251,6 +311,18 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 				arm_flush();
 		}
 	}
+	if (IsA(pstmt->utilityStmt, CopyStmt))
+	{
+		CopyStmt   *c = (CopyStmt *) pstmt->utilityStmt;
+
+		if (c->is_from && c->relation != NULL && IsTransactionState() && rr_citus_active())
+		{
+			Oid			relid = RangeVarGetRelid(c->relation, NoLock, true);
+
+			if (OidIsValid(relid) && is_document_table(relid))
+				statement_pass();
+		}
+	}
 }
 
 static void
@@ -261,6 +333,7 @@ rr_xact_callback(XactEvent event, void *arg)
 	{
 		armed = false;
 		settings_qd = NULL;
+		rr_citus_internal = false;
 	}
 }
 
@@ -271,6 +344,7 @@ rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransaction
 	{
 		armed = false;			/* the row in pending_flush may be gone: arm again */
 		settings_qd = NULL;
+		rr_citus_internal = false;
 	}
 }
 
@@ -314,6 +388,8 @@ revrec_citus_init(void)
 	ExecutorFinish_hook = rr_executor_finish;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = rr_process_utility;
+	prev_emit_log = emit_log_hook;
+	emit_log_hook = rr_emit_log;
 	RegisterXactCallback(rr_xact_callback, NULL);
 	RegisterSubXactCallback(rr_subxact_callback, NULL);
 }
