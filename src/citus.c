@@ -79,6 +79,54 @@ rr_emit_log(ErrorData *edata)
 							  "milestone or credit-note line with its parent's (a single node fills it in; docs/CITUS.md).");
 		MemoryContextSwitchTo(old);
 	}
+	/*
+	 * A document id written twice for one customer: the (customer_id, id)
+	 * key of the shard refuses it, and the error names the shard's
+	 * constraint (invoice_pkey_102040) and both columns.  Reported as the
+	 * single node reports it: the table's constraint, the id alone.
+	 */
+	if (citus_seen && edata != NULL && edata->elevel >= ERROR && edata->message != NULL
+		&& (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || edata->sqlerrcode == ERRCODE_INTERNAL_ERROR)
+		&& strncmp(edata->message, "duplicate key value violates unique constraint \"", 48) == 0)
+	{
+		static const char *const keys[] = {"invoice_pkey", "invoice_line_pkey", "usage_pkey", "milestone_pkey",
+			"credit_note_pkey", "credit_note_line_pkey", "credit_grant_pkey", "billing_schedule_line_pkey",
+		"invoice_number_unique", "credit_note_number_unique"};
+		const char *name = edata->message + 48;
+		const char *end = strchr(name, '"');
+		const char *us = NULL;
+		const char *p;
+		int			i;
+
+		for (p = name; end != NULL && p < end; p++)
+			if (*p == '_')
+				us = p;
+		if (us != NULL && us + 1 < end && strspn(us + 1, "0123456789") == (size_t) (end - us - 1) && end[1] == '\0')
+		{
+			for (i = 0; i < (int) lengthof(keys); i++)
+			{
+				if (strlen(keys[i]) == (size_t) (us - name) && strncmp(name, keys[i], us - name) == 0)
+				{
+					MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+
+					edata->message = psprintf("duplicate key value violates unique constraint \"%s\"", keys[i]);
+					edata->sqlerrcode = ERRCODE_UNIQUE_VIOLATION;
+					/* Key (customer_id, invoice_id)=(C1, INV-1) already exists. */
+					if (edata->detail != NULL && strncmp(edata->detail, "Key (customer_id, ", 18) == 0)
+					{
+						const char *cols = edata->detail + 18;
+						const char *eq = strstr(cols, ")=(");
+						const char *val = eq != NULL ? strstr(eq + 3, ", ") : NULL;
+
+						if (eq != NULL && val != NULL)
+							edata->detail = psprintf("Key (%.*s)=(%s", (int) (eq - cols), cols, val + 2);
+					}
+					MemoryContextSwitchTo(old);
+					break;
+				}
+			}
+		}
+	}
 	if (prev_emit_log)
 		prev_emit_log(edata);
 }
@@ -183,6 +231,13 @@ read_lock(Datum *v, bool *isnull)
 	PopActiveSnapshot();
 }
 
+/* a statement that may write: not a plain SELECT (checked before any catalog lookup) */
+static bool
+may_write(QueryDesc *qd)
+{
+	return qd->operation != CMD_SELECT || (qd->plannedstmt != NULL && qd->plannedstmt->hasModifyingCTE);
+}
+
 /* a statement writing one of revrec's document tables */
 static bool
 writes_documents(QueryDesc *qd)
@@ -230,7 +285,7 @@ rr_executor_start(QueryDesc *qd, int eflags)
 		read_lock(settings_old, settings_old_null);
 		settings_qd = qd;
 	}
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && rr_citus_active()
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && may_write(qd) && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
 		use_coordinated_transaction();
 	if (prev_executor_start)
@@ -246,7 +301,7 @@ rr_executor_finish(QueryDesc *qd)
 		prev_executor_finish(qd);
 	else
 		standard_ExecutorFinish(qd);
-	if (rr_citus_active() && writes_documents(qd))
+	if (may_write(qd) && rr_citus_active() && writes_documents(qd))
 	{
 		if (!armed)
 			arm_flush();

@@ -221,3 +221,20 @@ TRUNCATE revrec.posting;
 TRUNCATE revrec.activity;
 -- step: truncate_credit_note_line
 TRUNCATE revrec.credit_note_line;
+-- step: invoice_id_used_twice_by_one_customer
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV000001-2512', 'INV-DUP-4', 'C000001', 'USD', '2026-04-01', 'draft');
+-- step: invoice_number_used_twice_by_one_customer
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-DUP-5', 'INV-00001056', 'C000001', 'USD', '2026-04-01', 'draft');
+-- step: invoice_renamed_to_another_customers_id
+UPDATE revrec.invoice SET invoice_id = 'INV000001-2602' WHERE customer_id = 'C000007' AND invoice_id = 'INV-T6';
+-- step: draft_renamed_then_its_old_id_reused
+BEGIN;
+UPDATE revrec.invoice SET invoice_id = 'INV-T6-R', invoice_number = 'INV-T6-R' WHERE customer_id = 'C000007' AND invoice_id = 'INV-T6';
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T6', 'INV-T6', 'C000009', 'USD', '2026-04-01', 'draft');
+COMMIT;
+-- step: new_id_of_a_renamed_draft_used_by_another_customer
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T6-R', 'INV-T6-X', 'C000002', 'USD', '2026-04-01', 'draft');
