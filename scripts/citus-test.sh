@@ -191,6 +191,30 @@ if [ $posted_on_citus = 1 ]; then
             not_ok "after the load, $name: single node: ${r1:-done}; Citus: ${r2:-done}"
         fi
     done
+    # revrec.doc_key holds exactly the documents' ids and numbers (after
+    # inserts, renames, deletes and refused statements), and the queue is empty
+    n=$(cpsql $COORD -d revrec -At -c "
+        WITH d AS (
+          SELECT 'invoice' k, invoice_id id, customer_id c FROM revrec.invoice
+          UNION ALL SELECT 'invoice_number', invoice_number, customer_id FROM revrec.invoice WHERE invoice_number IS NOT NULL
+          UNION ALL SELECT 'invoice_line', line_id, customer_id FROM revrec.invoice_line
+          UNION ALL SELECT 'usage', usage_id::text, customer_id FROM revrec.usage
+          UNION ALL SELECT 'milestone', milestone_id, customer_id FROM revrec.milestone
+          UNION ALL SELECT 'credit_note', credit_note_id, customer_id FROM revrec.credit_note
+          UNION ALL SELECT 'credit_note_number', credit_note_number, customer_id FROM revrec.credit_note WHERE credit_note_number IS NOT NULL
+          UNION ALL SELECT 'credit_note_line', credit_note_line_id, customer_id FROM revrec.credit_note_line
+          UNION ALL SELECT 'credit_grant', grant_id, customer_id FROM revrec.credit_grant
+          UNION ALL SELECT 'billing_schedule_line', schedule_line_id, customer_id FROM revrec.billing_schedule_line)
+        SELECT (SELECT count(*) FROM d) || ' ' || (SELECT count(*) FROM revrec.doc_key) || ' '
+               || (SELECT count(*) FROM (SELECT k, id, c FROM d EXCEPT SELECT kind, id, customer_id FROM revrec.doc_key) x) || ' '
+               || (SELECT count(*) FROM (SELECT kind, id, customer_id FROM revrec.doc_key EXCEPT SELECT k, id, c FROM d) x) || ' '
+               || (SELECT count(*) FROM revrec.citus_queue)" 2>&1)
+    read -r docs keys missing stale queued <<<"$n"
+    if [ "${missing:-x}" = 0 ] && [ "${stale:-x}" = 0 ] && [ "$docs" = "$keys" ] && [ "${queued:-x}" = 0 ]; then
+        ok "revrec.doc_key holds the documents' $docs ids and numbers exactly; the queue is empty"
+    else
+        not_ok "revrec.doc_key against the documents (documents, keys, missing, stale, queued): $n"
+    fi
     # (a manual journal's id is made of the time it was posted: masked)
     M="CASE WHEN source = 'standalone' THEN 'manual' ELSE"
     compare posting_rows_after "SELECT posting_id, customer_id, source, $M source_id END, line_id, reason, entries, sched_start, sched_end,

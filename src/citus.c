@@ -152,19 +152,31 @@ is_document_table(Oid relid)
 	return false;
 }
 
+/*
+ * SELECT sql (a call of one of revrec's functions) as the current user: a
+ * function running as another role (its owner) could not read the shards
+ * this transaction wrote as this one (Citus: "cannot perform query on
+ * placements that were modified in this transaction by a different user").
+ */
+static void
+run_spi(const char *sql, const char *what)
+{
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: %s failed", what);
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
 static void
 arm_flush(void)
 {
 	if (armed || !rr_citus_active() || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 		return;
 	armed = true;
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "revrec: SPI_connect failed");
-	if (SPI_execute("SELECT revrec._enqueue()", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: arming the flush failed");
-	SPI_finish();
-	PopActiveSnapshot();
+	run_spi("SELECT revrec._enqueue()", "arming the flush");
 }
 
 /*
@@ -180,13 +192,7 @@ statement_pass(void)
 	if (rr_citus_internal || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA || !rr_citus_active())
 		return;
 	rr_citus_internal = true;
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "revrec: SPI_connect failed");
-	if (SPI_execute("SELECT revrec._citus_statement()", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: checking the statement's document ids failed");
-	SPI_finish();
-	PopActiveSnapshot();
+	run_spi("SELECT revrec._citus_statement()", "checking the statement's document ids");
 	rr_citus_internal = false;
 }
 

@@ -78,7 +78,10 @@ BEGIN
         -- after ALTER EXTENSION revrec UPDATE: the objects Citus needs in another form
         PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
         ALTER EVENT TRIGGER revrec_triggers_after DISABLE;
-        ALTER TABLE revrec.citus_queue ADD COLUMN IF NOT EXISTS txn bigint;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = 'revrec.citus_queue'::pg_catalog.regclass AND a.attname = 'txn' AND NOT a.attisdropped) THEN
+            ALTER TABLE revrec.citus_queue ADD COLUMN txn bigint;
+        END IF;
         PERFORM revrec._citus_doc_keys();
         PERFORM revrec._citus_triggers();
         ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
@@ -812,6 +815,21 @@ BEGIN
             EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_bdel BEFORE DELETE ON revrec.%I
                                            FOR EACH ROW EXECUTE FUNCTION revrec._citus_capture_delete()', t);
         END IF;
+        -- (a revrec distributed before TRUNCATE was refused on Citus: its
+        -- *_no_truncate triggers back on, their meant state first on every node)
+        FOR r IN SELECT g.tgname FROM pg_catalog.pg_trigger g
+                  WHERE g.tgrelid = pg_catalog.format('revrec.%I', t)::pg_catalog.regclass AND NOT g.tgisinternal
+                    AND g.tgname LIKE '%\_no\_truncate' AND g.tgenabled = 'D' LOOP
+            cmd := pg_catalog.format('UPDATE revrec._trigger_state SET state = ''A'' WHERE relname = %L AND tgname = %L', t, r.tgname);
+            EXECUTE cmd;
+            FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
+                IF NOT w.success THEN
+                    RAISE EXCEPTION USING ERRCODE = 'RV060',
+                        MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+                END IF;
+            END LOOP;
+            EXECUTE pg_catalog.format('ALTER TABLE revrec.%I ENABLE ALWAYS TRIGGER %I', t, r.tgname);
+        END LOOP;
     END LOOP;
 END $$;
 
