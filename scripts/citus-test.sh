@@ -14,7 +14,7 @@
 #      the postings, journal, activity log, reports and exports compared;
 #   2. then test/citus/changes.sql step by step on both sides (credit notes,
 #      usage and milestones after posting, an issue, voids, a manual journal,
-#      lock changes), each step ending the same way, and the ledger compared
+#      lock changes), each step ending the same way (done, or the same SQLSTATE, message and DETAIL), and the ledger compared
 #      again;
 #   3. only if (1) fails: the single node's documents, postings and activity
 #      log copied into the distributed tables with revrec's (ORIGIN) triggers
@@ -183,12 +183,14 @@ if [ $posted_on_citus = 1 ]; then
     for k in $(seq 1 "$steps"); do
         name=$(grep '^-- step: ' "$ROOT/test/citus/changes.sql" | sed -n "${k}p" | cut -d' ' -f3)
         sql=$(awk -v k="$k" '/^-- step: /{n++; next} n==k' "$ROOT/test/citus/changes.sql")
-        r1=$(cpsql $SINGLE -d revrec -At <<<"$sql" 2>&1 | grep -m1 'ERROR' | sed 's/^psql:[^ ]* //' || true)
-        r2=$(cpsql $COORD -d revrec -At <<<"$sql" 2>&1 | grep -m1 'ERROR' | sed 's/^psql:[^ ]* //' || true)
+        # (the first error, with its SQLSTATE and its DETAIL when it has one)
+        first_error() { awk '/ERROR/ && !e { sub(/^psql:[^ ]* /, ""); print; e = 1; next } e == 1 { if (/^DETAIL:/) print; exit }'; }
+        r1=$(cpsql $SINGLE -d revrec -At -v VERBOSITY=verbose -v SHOW_CONTEXT=never <<<"$sql" 2>&1 | grep -v '^LOCATION:' | first_error || true)
+        r2=$(cpsql $COORD -d revrec -At -v VERBOSITY=verbose -v SHOW_CONTEXT=never <<<"$sql" 2>&1 | grep -v '^LOCATION:' | first_error || true)
         if [ "$r1" = "$r2" ]; then
-            ok "after the load, $name: as on the single node (${r1:-done})"
+            ok "after the load, $name: as on the single node ($(tr '\n' ' ' <<<"${r1:-done}" | sed 's/ $//'))"
         else
-            not_ok "after the load, $name: single node: ${r1:-done}; Citus: ${r2:-done}"
+            not_ok "after the load, $name: single node: $(tr '\n' ' ' <<<"${r1:-done}"); Citus: $(tr '\n' ' ' <<<"${r2:-done}")"
         fi
     done
     # revrec.doc_key holds exactly the documents' ids and numbers (after

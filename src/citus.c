@@ -29,6 +29,7 @@
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
@@ -60,6 +61,57 @@ rr_citus_active(void)
 }
 
 /*
+ * s with each quoted name "x_102040" that names a shard of one of revrec's
+ * tables, or a shard's constraint (..._pkey, ..._unique, ..._fkey), as "x".
+ * (Plain string work: called while an error is reported.)
+ */
+static char *
+unshard(const char *s)
+{
+	static const char *const tables[] = {"invoice", "invoice_line", "usage", "milestone", "credit_note",
+		"credit_note_line", "credit_grant", "billing_schedule_line", "customer", "product", "currency",
+	"posting", "settings", "ledger_account", "gl_account_map", "activity"};
+	StringInfoData b;
+	const char *p = s;
+
+	initStringInfo(&b);
+	while (*p != '\0')
+	{
+		const char *q;
+		const char *us = NULL;
+		const char *r;
+		int			keep;
+
+		if (*p != '"' || (q = strchr(p + 1, '"')) == NULL)
+		{
+			appendStringInfoChar(&b, *p++);
+			continue;
+		}
+		for (r = p + 1; r < q; r++)
+			if (*r == '_')
+				us = r;
+		keep = (int) (q - p - 1);
+		if (us != NULL && q - us - 1 >= 4 && strspn(us + 1, "0123456789") == (size_t) (q - us - 1))
+		{
+			int			base = (int) (us - p - 1);
+			int			i;
+			bool		known = (base > 5 && (strncmp(us - 5, "_pkey", 5) == 0 || strncmp(us - 5, "_fkey", 5) == 0))
+				|| (base > 7 && strncmp(us - 7, "_unique", 7) == 0);
+
+			for (i = 0; !known && i < (int) lengthof(tables); i++)
+				known = (int) strlen(tables[i]) == base && strncmp(p + 1, tables[i], base) == 0;
+			if (known)
+				keep = base;
+		}
+		appendStringInfoChar(&b, '"');
+		appendBinaryStringInfo(&b, p + 1, keep);
+		appendStringInfoChar(&b, '"');
+		p = q + 1;
+	}
+	return b.data;
+}
+
+/*
  * A child row written without customer_id: a single node fills it in from
  * the parent, Citus refuses a row without its distribution column in its
  * planner ("cannot perform an INSERT without a partition column value").
@@ -80,52 +132,60 @@ rr_emit_log(ErrorData *edata)
 		MemoryContextSwitchTo(old);
 	}
 	/*
-	 * A document id written twice for one customer: the (customer_id, id)
-	 * key of the shard refuses it, and the error names the shard's
-	 * constraint (invoice_pkey_102040) and both columns.  Reported as the
-	 * single node reports it: the table's constraint, the id alone.
+	 * A unique or foreign key of the shards refused a row: Citus reports it
+	 * with the shards' names (invoice_pkey_102040, "milestone_102186") and
+	 * the keys that gained customer_id ("Key (customer_id, line_id)=(C1,
+	 * L1)").  Reported as the single node reports it: the tables' and
+	 * constraints' names, the id alone.
 	 */
 	if (citus_seen && edata != NULL && edata->elevel >= ERROR && edata->message != NULL
-		&& (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || edata->sqlerrcode == ERRCODE_INTERNAL_ERROR)
-		&& strncmp(edata->message, "duplicate key value violates unique constraint \"", 48) == 0)
+		&& (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION
+			|| edata->sqlerrcode == ERRCODE_INTERNAL_ERROR)
+		&& (strncmp(edata->message, "duplicate key value violates unique constraint \"", 48) == 0
+			|| (edata->sqlerrcode != ERRCODE_INTERNAL_ERROR
+				&& (strncmp(edata->message, "insert or update on table \"", 27) == 0
+					|| strncmp(edata->message, "update or delete on table \"", 27) == 0))))
 	{
-		static const char *const keys[] = {"invoice_pkey", "invoice_line_pkey", "usage_pkey", "milestone_pkey",
-			"credit_note_pkey", "credit_note_line_pkey", "credit_grant_pkey", "billing_schedule_line_pkey",
-		"invoice_number_unique", "credit_note_number_unique"};
-		const char *name = edata->message + 48;
-		const char *end = strchr(name, '"');
-		const char *us = NULL;
-		const char *p;
-		int			i;
+		MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+		char	   *msg = unshard(edata->message);
 
-		for (p = name; end != NULL && p < end; p++)
-			if (*p == '_')
-				us = p;
-		if (us != NULL && us + 1 < end && strspn(us + 1, "0123456789") == (size_t) (end - us - 1) && end[1] == '\0')
+		if (strcmp(msg, edata->message) != 0)
 		{
-			for (i = 0; i < (int) lengthof(keys); i++)
+			edata->message = msg;
+			if (edata->sqlerrcode == ERRCODE_INTERNAL_ERROR)
+				edata->sqlerrcode = ERRCODE_UNIQUE_VIOLATION;
+			if (edata->detail != NULL)
 			{
-				if (strlen(keys[i]) == (size_t) (us - name) && strncmp(name, keys[i], us - name) == 0)
+				const char *d = edata->detail;
+
+				/*
+				 * Key (customer_id, invoice_id)=(C1, INV-1) already exists:
+				 * for the keys distribute() gave customer_id only
+				 */
+				static const char *const widened[] = {"invoice_pkey", "invoice_line_pkey", "usage_pkey",
+					"milestone_pkey", "credit_note_pkey", "credit_note_line_pkey", "credit_grant_pkey",
+					"billing_schedule_line_pkey", "invoice_number_unique", "credit_note_number_unique",
+					"invoice_line_grant_id_fkey", "invoice_line_schedule_line_id_fkey", "milestone_line_id_fkey",
+				"credit_note_invoice_id_fkey", "credit_note_line_credit_note_id_fkey", "credit_note_line_line_id_fkey"};
+				const char *c = strstr(msg, "constraint \"");
+				bool		wide = false;
+				int			i;
+
+				for (i = 0; c != NULL && !wide && i < (int) lengthof(widened); i++)
+					wide = strncmp(c + 12, widened[i], strlen(widened[i])) == 0 && c[12 + strlen(widened[i])] == '"';
+				if (wide && strncmp(d, "Key (customer_id, ", 18) == 0)
 				{
-					MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+					const char *cols = d + 18;
+					const char *eq = strstr(cols, ")=(");
+					const char *val = eq != NULL ? strstr(eq + 3, ", ") : NULL;
 
-					edata->message = psprintf("duplicate key value violates unique constraint \"%s\"", keys[i]);
-					edata->sqlerrcode = ERRCODE_UNIQUE_VIOLATION;
-					/* Key (customer_id, invoice_id)=(C1, INV-1) already exists. */
-					if (edata->detail != NULL && strncmp(edata->detail, "Key (customer_id, ", 18) == 0)
-					{
-						const char *cols = edata->detail + 18;
-						const char *eq = strstr(cols, ")=(");
-						const char *val = eq != NULL ? strstr(eq + 3, ", ") : NULL;
-
-						if (eq != NULL && val != NULL)
-							edata->detail = psprintf("Key (%.*s)=(%s", (int) (eq - cols), cols, val + 2);
-					}
-					MemoryContextSwitchTo(old);
-					break;
+					if (eq != NULL && val != NULL)
+						d = psprintf("Key (%.*s)=(%s", (int) (eq - cols), cols, val + 2);
 				}
+				edata->detail = unshard(d);
 			}
 		}
+		MemoryContextSwitchTo(old);
 	}
 	if (prev_emit_log)
 		prev_emit_log(edata);

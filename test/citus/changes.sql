@@ -238,3 +238,33 @@ COMMIT;
 -- step: new_id_of_a_renamed_draft_used_by_another_customer
 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
 VALUES ('INV-T6-R', 'INV-T6-X', 'C000002', 'USD', '2026-04-01', 'draft');
+-- step: milestone_naming_an_unknown_line
+INSERT INTO revrec.milestone (milestone_id, line_id, customer_id, name, amount)
+VALUES ('M-NONE-1', 'INV-NONE-9', 'C000010', 'Nope', 1.00);
+-- step: credit_note_naming_an_unknown_invoice
+INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, invoice_id, currency, credit_date, status)
+VALUES ('CN-T4', 'CN-T4', 'C000003', 'INV-NONE', 'GBP', '2026-02-10', 'draft');
+-- step: credit_note_line_naming_an_unknown_product
+BEGIN;
+INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, currency, credit_date, status)
+VALUES ('CN-T5', 'CN-T5', 'C000003', 'GBP', '2026-02-10', 'draft');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, product_id, amount)
+VALUES ('CN-T5-1', 'CN-T5', 'C000003', 'NO-SUCH-PRODUCT', 1.00);
+COMMIT;
+-- step: grant_of_an_unknown_customer
+INSERT INTO revrec.credit_grant (grant_id, customer_id, currency, amount, effective_date)
+VALUES ('G-T2', 'C-NONE', 'USD', 10.00, '2026-01-01');
+-- step: draft_with_a_milestone
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T11', 'INV-T11', 'C000011', 'USD', '2026-04-01', 'draft');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount)
+VALUES ('INV-T11-1', 'INV-T11', 'C000011', 'PS-PROJECT', 100.00);
+INSERT INTO revrec.milestone (milestone_id, line_id, customer_id, name, amount)
+VALUES ('INV-T11-1-M1', 'INV-T11-1', 'C000011', 'All', 100.00);
+COMMIT;
+-- step: line_deleted_with_its_milestones
+DELETE FROM revrec.invoice_line WHERE customer_id = 'C000011' AND line_id = 'INV-T11-1';
+-- step: line_id_used_twice_by_one_customer
+INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount)
+VALUES ('INV-T11-1', 'INV-T11', 'C000011', 'PS-PROJECT', 1.00);
