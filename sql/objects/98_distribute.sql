@@ -773,7 +773,9 @@ DECLARE
         INSERT INTO revrec._trigger_state (relname, tgname, state)
         SELECT t, g, 'O' FROM unnest(%1$L::text[]) t, unnest(ARRAY['citus_capture_ins', 'citus_capture_upd', 'citus_capture_del', 'citus_capture_bdel']) g
          WHERE (g <> 'citus_capture_bdel' OR t IN ('invoice', 'invoice_line', 'credit_note', 'billing_schedule_line'))
-           AND NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = g)$s$, docs);
+           AND NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = g)
+        UNION ALL SELECT 'credit_grant', 'citus_capture_bgrant', 'O'
+         WHERE NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = 'credit_grant' AND s.tgname = 'citus_capture_bgrant')$s$, docs);
 BEGIN
     EXECUTE st;
     FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(st) LOOP
@@ -814,6 +816,10 @@ BEGIN
         IF t IN ('invoice', 'invoice_line', 'credit_note', 'billing_schedule_line') THEN
             EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_bdel BEFORE DELETE ON revrec.%I
                                            FOR EACH ROW EXECUTE FUNCTION revrec._citus_capture_delete()', t);
+        END IF;
+        IF t = 'credit_grant' THEN
+            CREATE OR REPLACE TRIGGER citus_capture_bgrant BEFORE INSERT OR UPDATE ON revrec.credit_grant
+                FOR EACH ROW EXECUTE FUNCTION revrec._citus_capture_grant();
         END IF;
         -- (a revrec distributed before TRUNCATE was refused on Citus: its
         -- *_no_truncate triggers back on, their meant state first on every node)
@@ -1394,9 +1400,7 @@ BEGIN
         END IF;
 
     ELSIF t = 'credit_grant' THEN
-        IF TG_OP IN ('INSERT', 'UPDATE') THEN
-            EXECUTE 'SELECT count(*) FROM new_rows n WHERE revrec.to_minor_units(n.amount, n.currency) IS NULL' INTO v1;
-        END IF;
+        -- (amounts: citus_capture_bgrant, before the currency's foreign key)
         IF TG_OP = 'UPDATE' THEN
             EXECUTE revrec._citus_local($q$
                 SELECT o.grant_id FROM old_rows o
@@ -1506,6 +1510,18 @@ BEGIN
         END IF;
     END IF;
     RETURN OLD;
+END $$;
+
+-- BEFORE INSERT OR UPDATE, for each row, on the shards of credit_grant: a
+-- grant's amount in its currency (RV001/RV002/RV003), checked before its
+-- currency's foreign key as a single node's BEFORE trigger does
+-- (55_credit_notes.sql).  No table is read.
+CREATE OR REPLACE FUNCTION revrec._citus_capture_grant() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    PERFORM revrec.to_minor_units(NEW.amount, NEW.currency);
+    RETURN NEW;
 END $$;
 
 -- A change of the lock through the coordinator (src/citus.c, after the

@@ -268,3 +268,12 @@ DELETE FROM revrec.invoice_line WHERE customer_id = 'C000011' AND line_id = 'INV
 -- step: line_id_used_twice_by_one_customer
 INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, product_id, amount)
 VALUES ('INV-T11-1', 'INV-T11', 'C000011', 'PS-PROJECT', 1.00);
+-- step: grant_in_an_unknown_currency
+INSERT INTO revrec.credit_grant (grant_id, customer_id, currency, amount, effective_date)
+VALUES ('G-T3', 'C000003', 'XXX', 10.00, '2026-01-01');
+-- step: grant_changed_to_too_many_decimals
+BEGIN;
+INSERT INTO revrec.credit_grant (grant_id, customer_id, currency, amount, effective_date)
+VALUES ('G-T4', 'C000003', 'JPY', 10, '2026-01-01');
+UPDATE revrec.credit_grant SET amount = 10.5 WHERE customer_id = 'C000003' AND grant_id = 'G-T4';
+COMMIT;

@@ -158,6 +158,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._credit_note_line_ins()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_capture()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_capture_delete()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._citus_capture_grant()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_doc_keys()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_local(text,bigint)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_statement()', '-', '-', '-', '-', '-'),
