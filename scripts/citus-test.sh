@@ -14,7 +14,7 @@
 #      the postings, journal, activity log, reports and exports compared;
 #   2. then test/citus/changes.sql step by step on both sides (credit notes,
 #      usage and milestones after posting, an issue, voids, a manual journal,
-#      lock changes), each step ending the same way, and the ledger compared
+#      lock changes), each step ending the same way (done, or the same SQLSTATE, message and DETAIL), and the ledger compared
 #      again;
 #   3. only if (1) fails: the single node's documents, postings and activity
 #      log copied into the distributed tables with revrec's (ORIGIN) triggers
@@ -74,7 +74,7 @@ fi
 shape=$(cpsql $COORD -d revrec -At -c "
     SELECT string_agg(c.relname || ':' || p.partmethod::text, ' ' ORDER BY c.relname)
       FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid")
-want='activity:n billing_schedule_line:h citus_queue:h credit_grant:h credit_note:h credit_note_line:h currency:n customer:h gl_account_map:n invoice:h invoice_line:h ledger_account:n milestone:h posting:h product:n settings:n usage:h'
+want='activity:n billing_schedule_line:h citus_queue:h credit_grant:h credit_note:h credit_note_line:h currency:n customer:h doc_key:h gl_account_map:n invoice:h invoice_line:h ledger_account:n milestone:h posting:h product:n settings:n usage:h'
 if [ "$shape" = "$want" ]; then ok "reference (n) and distributed (h) tables: $shape"; else not_ok "tables: $shape"; fi
 n=$(cpsql $COORD -d revrec -At -c "SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE partmethod = 'h'")
 if [ "$n" = 1 ]; then ok "every distributed table co-located"; else not_ok "distributed tables in $n co-location groups"; fi
@@ -181,12 +181,14 @@ refused() {
 # same first error)
 step() {
     local name=$1 sql=$2 r1 r2
-    r1=$(cpsql $SINGLE -d revrec -At <<<"$sql" 2>&1 | grep -m1 'ERROR' | sed 's/^psql:[^ ]* //' || true)
-    r2=$(cpsql $COORD -d revrec -At <<<"$sql" 2>&1 | grep -m1 'ERROR' | sed 's/^psql:[^ ]* //' || true)
+    # (the first error, with its SQLSTATE and its DETAIL when it has one)
+    first_error() { awk '/ERROR/ && !e { sub(/^psql:[^ ]* /, ""); print; e = 1; next } e == 1 { if (/^DETAIL:/) print; exit }'; }
+    r1=$(cpsql $SINGLE -d revrec -At -v VERBOSITY=verbose -v SHOW_CONTEXT=never <<<"$sql" 2>&1 | grep -v '^LOCATION:' | first_error || true)
+    r2=$(cpsql $COORD -d revrec -At -v VERBOSITY=verbose -v SHOW_CONTEXT=never <<<"$sql" 2>&1 | grep -v '^LOCATION:' | first_error || true)
     if [ "$r1" = "$r2" ]; then
-        ok "$name: as on the single node (${r1:-done})"
+        ok "$name: as on the single node ($(tr '\n' ' ' <<<"${r1:-done}" | sed 's/ $//'))"
     else
-        not_ok "$name: single node: ${r1:-done}; Citus: ${r2:-done}"
+        not_ok "$name: single node: $(tr '\n' ' ' <<<"${r1:-done}"); Citus: $(tr '\n' ' ' <<<"${r2:-done}")"
     fi
 }
 R="from_date => '2024-11-01', to_date => '2026-10-31'"
@@ -261,6 +263,30 @@ if [ $posted_on_citus = 1 ]; then
         sql=$(awk -v k="$k" '/^-- step: /{n++; next} n==k' "$ROOT/test/citus/changes.sql")
         step "after the load, $name" "$sql"
     done
+    # revrec.doc_key holds exactly the documents' ids and numbers (after
+    # inserts, renames, deletes and refused statements), and the queue is empty
+    n=$(cpsql $COORD -d revrec -At -c "
+        WITH d AS (
+          SELECT 'invoice' k, invoice_id id, customer_id c FROM revrec.invoice
+          UNION ALL SELECT 'invoice_number', invoice_number, customer_id FROM revrec.invoice WHERE invoice_number IS NOT NULL
+          UNION ALL SELECT 'invoice_line', line_id, customer_id FROM revrec.invoice_line
+          UNION ALL SELECT 'usage', usage_id::text, customer_id FROM revrec.usage
+          UNION ALL SELECT 'milestone', milestone_id, customer_id FROM revrec.milestone
+          UNION ALL SELECT 'credit_note', credit_note_id, customer_id FROM revrec.credit_note
+          UNION ALL SELECT 'credit_note_number', credit_note_number, customer_id FROM revrec.credit_note WHERE credit_note_number IS NOT NULL
+          UNION ALL SELECT 'credit_note_line', credit_note_line_id, customer_id FROM revrec.credit_note_line
+          UNION ALL SELECT 'credit_grant', grant_id, customer_id FROM revrec.credit_grant
+          UNION ALL SELECT 'billing_schedule_line', schedule_line_id, customer_id FROM revrec.billing_schedule_line)
+        SELECT (SELECT count(*) FROM d) || ' ' || (SELECT count(*) FROM revrec.doc_key) || ' '
+               || (SELECT count(*) FROM (SELECT k, id, c FROM d EXCEPT SELECT kind, id, customer_id FROM revrec.doc_key) x) || ' '
+               || (SELECT count(*) FROM (SELECT kind, id, customer_id FROM revrec.doc_key EXCEPT SELECT k, id, c FROM d) x) || ' '
+               || (SELECT count(*) FROM revrec.citus_queue)" 2>&1)
+    read -r docs keys missing stale queued <<<"$n"
+    if [ "${missing:-x}" = 0 ] && [ "${stale:-x}" = 0 ] && [ "$docs" = "$keys" ] && [ "${queued:-x}" = 0 ]; then
+        ok "revrec.doc_key holds the documents' $docs ids and numbers exactly; the queue is empty"
+    else
+        not_ok "revrec.doc_key against the documents (documents, keys, missing, stale, queued): $n"
+    fi
 
     # refused on both sides, with Citus's own words or RV063 (docs/CITUS.md, "Customers")
     refused "a customer re-keyed" "UPDATE revrec.customer SET customer_id = 'C000001-X' WHERE customer_id = 'C000001'"
@@ -377,6 +403,52 @@ if [ $posted_on_citus = 1 ]; then
                     || not_ok "after the update: an invoice: single node: ${r1:-done}; Citus: ${r2:-done}"
     compare posting_rows_after_update "SELECT posting_id, customer_id, source, source_id, line_id, reason, entries, sched_start, sched_end,
                                               sched_amount, sched_months FROM revrec.posting WHERE source_id = 'INV-UPD'" sorted
+fi
+
+# --- documents written on a worker directly, and two sessions writing one id
+if [ $posted_on_citus = 1 ]; then
+    msg=$(cpsql $W1 -d revrec -v VERBOSITY=verbose -c "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+                                                          VALUES ('INV-W1', 'INV-W1', 'C000011', 'USD', '2026-04-01')" 2>&1)
+    msg2=$(cpsql $W2 -d revrec -v VERBOSITY=verbose -c "INSERT INTO revrec.usage (usage_id, line_id, customer_id, usage_date, amount)
+                                                           SELECT 910000 + g, 'INV000010-2507-4', 'C0000' || (10 + g), '2025-07-20', 1 FROM generate_series(0, 9) g" 2>&1)
+    n=$(cpsql $COORD -d revrec -At -c "SELECT (SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'INV-W1') + (SELECT count(*) FROM revrec.usage WHERE usage_id >= 910000)")
+    if grep -q 'RV064' <<<"$msg" && grep -q 'RV064' <<<"$msg2" && [ "$n" = 0 ]; then
+        ok "documents written on a worker directly: refused (RV064: $(grep -m1 -o 'revrec: .*' <<<"$msg"))"
+    else
+        not_ok "documents written on a worker directly: $(grep -m1 ERROR <<<"$msg") / $(grep -m1 ERROR <<<"$msg2"); $n rows stored"
+    fi
+    # a line without its customer_id: a single node fills it in from the
+    # invoice; Citus cannot route the row: refused, with a hint
+    msg=$(cpsql $COORD -d revrec -c "INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end)
+                                      VALUES ('INV-T6-9', 'INV-T6', 10.00, '2026-04-01', '2026-04-30')" 2>&1)
+    if grep -q '^HINT:  On a distributed revrec every document row carries its customer_id' <<<"$msg"; then
+        ok "a line without its customer_id: refused with a hint ($(grep -m1 ERROR <<<"$msg" | sed 's/^psql:[^ ]* //'))"
+    else
+        not_ok "a line without its customer_id: $msg"
+    fi
+    # race PORT: session 1 writes INV-RACE for C000011 and holds its transaction
+    # 3 s; session 2 writes INV-RACE for C000012 meanwhile: it must wait for
+    # session 1's commit, then fail with the single node's error
+    race() {
+        local p=$1 t0 r2 el
+        cpsql $p -d revrec -c "BEGIN" -c "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+                                           VALUES ('INV-RACE', 'INV-RACE', 'C000011', 'USD', '2026-04-01', 'draft')" \
+                           -c "SELECT pg_sleep(3)" -c "COMMIT" >/dev/null 2>&1 &
+        sleep 1
+        t0=$(date +%s.%N)
+        r2=$(cpsql $p -d revrec -c "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+                                     VALUES ('INV-RACE', 'INV-RACE-B', 'C000012', 'USD', '2026-04-01', 'draft')" 2>&1 | grep -m1 ERROR | sed 's/^psql:[^ ]* //')
+        el=$(echo "$(date +%s.%N) - $t0 >= 1.5" | bc)
+        wait
+        echo "waited=$el owner=$(cpsql $p -d revrec -At -c "SELECT string_agg(customer_id, ',') FROM revrec.invoice WHERE invoice_id = 'INV-RACE'") $r2"
+        cpsql $p -d revrec -c "DELETE FROM revrec.invoice WHERE invoice_id = 'INV-RACE'" >/dev/null 2>&1
+    }
+    r1=$(race $SINGLE); r2=$(race $COORD)
+    if [ "$r1" = "$r2" ] && grep -q '^waited=1 owner=C000011 ERROR:  duplicate key' <<<"$r2"; then
+        ok "two sessions writing invoice INV-RACE for two customers: the second waits, then fails as on the single node ($r2)"
+    else
+        not_ok "two sessions writing invoice INV-RACE: single node: $r1; Citus: $r2"
+    fi
 fi
 
 echo "# outputs in $OUT"

@@ -31,6 +31,7 @@
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -41,17 +42,157 @@ static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static bool armed = false;		/* this transaction's flush is armed */
 
+/* revrec's own writes at commit (revrec._citus_pull(), src/flush.c): no statement pass */
+bool		rr_citus_internal = false;
+
 /* an UPDATE of revrec.settings under way: the lock before it */
 static QueryDesc *settings_qd = NULL;
 static Datum settings_old[2];
 static bool settings_old_null[2];
 
+static emit_log_hook_type prev_emit_log = NULL;
+static bool citus_seen = false;	/* rr_citus_active() was true in this session */
+
 bool
 rr_citus_active(void)
 {
 	Oid			ns = get_namespace_oid("revrec", true);
+	bool		active = OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
 
-	return OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
+	if (active)
+		citus_seen = true;
+	return active;
+}
+
+/*
+ * s with each quoted name "x_102040" that names a shard of one of revrec's
+ * tables, or a shard's constraint (..._pkey, ..._unique, ..._fkey), as "x".
+ * (Plain string work: called while an error is reported.)
+ */
+static char *
+unshard(const char *s)
+{
+	static const char *const tables[] = {"invoice", "invoice_line", "usage", "milestone", "credit_note",
+		"credit_note_line", "credit_grant", "billing_schedule_line", "customer", "product", "currency",
+	"posting", "settings", "ledger_account", "gl_account_map", "activity"};
+	StringInfoData b;
+	const char *p = s;
+
+	initStringInfo(&b);
+	while (*p != '\0')
+	{
+		const char *q;
+		const char *us = NULL;
+		const char *r;
+		int			keep;
+
+		if (*p != '"' || (q = strchr(p + 1, '"')) == NULL)
+		{
+			appendStringInfoChar(&b, *p++);
+			continue;
+		}
+		for (r = p + 1; r < q; r++)
+			if (*r == '_')
+				us = r;
+		keep = (int) (q - p - 1);
+		if (us != NULL && q - us - 1 >= 4 && strspn(us + 1, "0123456789") == (size_t) (q - us - 1))
+		{
+			int			base = (int) (us - p - 1);
+			int			i;
+			bool		known = (base > 5 && (strncmp(us - 5, "_pkey", 5) == 0 || strncmp(us - 5, "_fkey", 5) == 0))
+				|| (base > 7 && strncmp(us - 7, "_unique", 7) == 0);
+
+			for (i = 0; !known && i < (int) lengthof(tables); i++)
+				known = (int) strlen(tables[i]) == base && strncmp(p + 1, tables[i], base) == 0;
+			if (known)
+				keep = base;
+		}
+		appendStringInfoChar(&b, '"');
+		appendBinaryStringInfo(&b, p + 1, keep);
+		appendStringInfoChar(&b, '"');
+		p = q + 1;
+	}
+	return b.data;
+}
+
+/*
+ * A child row written without customer_id: a single node fills it in from
+ * the parent, Citus refuses a row without its distribution column in its
+ * planner ("cannot perform an INSERT without a partition column value").
+ * The error gains a hint saying what to do.  (No catalog access here: the
+ * error is being reported.)
+ */
+static void
+rr_emit_log(ErrorData *edata)
+{
+	if (citus_seen && edata != NULL && edata->elevel >= ERROR && edata->hint == NULL && edata->message != NULL
+		&& edata->sqlerrcode == ERRCODE_NULL_VALUE_NOT_ALLOWED
+		&& strstr(edata->message, "partition column") != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+
+		edata->hint = pstrdup("On a distributed revrec every document row carries its customer_id: write a line, usage, "
+							  "milestone or credit-note line with its parent's (a single node fills it in; docs/CITUS.md).");
+		MemoryContextSwitchTo(old);
+	}
+	/*
+	 * A unique or foreign key of the shards refused a row: Citus reports it
+	 * with the shards' names (invoice_pkey_102040, "milestone_102186") and
+	 * the keys that gained customer_id ("Key (customer_id, line_id)=(C1,
+	 * L1)").  Reported as the single node reports it: the tables' and
+	 * constraints' names, the id alone.
+	 */
+	if (citus_seen && edata != NULL && edata->elevel >= ERROR && edata->message != NULL
+		&& (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION || edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION
+			|| edata->sqlerrcode == ERRCODE_INTERNAL_ERROR)
+		&& (strncmp(edata->message, "duplicate key value violates unique constraint \"", 48) == 0
+			|| (edata->sqlerrcode != ERRCODE_INTERNAL_ERROR
+				&& (strncmp(edata->message, "insert or update on table \"", 27) == 0
+					|| strncmp(edata->message, "update or delete on table \"", 27) == 0))))
+	{
+		MemoryContext old = MemoryContextSwitchTo(ErrorContext);
+		char	   *msg = unshard(edata->message);
+
+		if (strcmp(msg, edata->message) != 0)
+		{
+			edata->message = msg;
+			if (edata->sqlerrcode == ERRCODE_INTERNAL_ERROR)
+				edata->sqlerrcode = ERRCODE_UNIQUE_VIOLATION;
+			if (edata->detail != NULL)
+			{
+				const char *d = edata->detail;
+
+				/*
+				 * Key (customer_id, invoice_id)=(C1, INV-1) already exists:
+				 * for the keys distribute() gave customer_id only
+				 */
+				static const char *const widened[] = {"invoice_pkey", "invoice_line_pkey", "usage_pkey",
+					"milestone_pkey", "credit_note_pkey", "credit_note_line_pkey", "credit_grant_pkey",
+					"billing_schedule_line_pkey", "invoice_number_unique", "credit_note_number_unique",
+					"invoice_line_grant_id_fkey", "invoice_line_schedule_line_id_fkey", "milestone_line_id_fkey",
+				"credit_note_invoice_id_fkey", "credit_note_line_credit_note_id_fkey", "credit_note_line_line_id_fkey"};
+				const char *c = strstr(msg, "constraint \"");
+				bool		wide = false;
+				int			i;
+
+				for (i = 0; c != NULL && !wide && i < (int) lengthof(widened); i++)
+					wide = strncmp(c + 12, widened[i], strlen(widened[i])) == 0 && c[12 + strlen(widened[i])] == '"';
+				if (wide && strncmp(d, "Key (customer_id, ", 18) == 0)
+				{
+					const char *cols = d + 18;
+					const char *eq = strstr(cols, ")=(");
+					const char *val = eq != NULL ? strstr(eq + 3, ", ") : NULL;
+
+					if (eq != NULL && val != NULL)
+						d = psprintf("Key (%.*s)=(%s", (int) (eq - cols), cols, val + 2);
+				}
+				edata->detail = unshard(d);
+			}
+		}
+		MemoryContextSwitchTo(old);
+	}
+	if (prev_emit_log)
+		prev_emit_log(edata);
 }
 
 /* one of revrec's document tables (on a worker, shards have other names) */
@@ -116,19 +257,48 @@ only_the_owner(const char *what)
 				 errhint("See docs/CITUS.md, \"Roles on Citus\".")));
 }
 
+/*
+ * SELECT sql (a call of one of revrec's functions) as the current user: a
+ * function running as another role (its owner) could not read the shards
+ * this transaction wrote as this one (Citus: "cannot perform query on
+ * placements that were modified in this transaction by a different user").
+ */
+static void
+run_spi(const char *sql, const char *what)
+{
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: %s failed", what);
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
 static void
 arm_flush(void)
 {
 	if (armed || !rr_citus_active() || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 		return;
 	armed = true;
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "revrec: SPI_connect failed");
-	if (SPI_execute("SELECT revrec._enqueue()", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: arming the flush failed");
-	SPI_finish();
-	PopActiveSnapshot();
+	run_spi("SELECT revrec._enqueue()", "arming the flush");
+}
+
+/*
+ * After a statement that wrote documents: the ids it wrote or freed and the
+ * parents its rows name, as the shards queued them (revrec._citus_statement():
+ * ids unique across customers, references), so that the statement fails as
+ * it does on a single node, and a second transaction writing an id another
+ * has written waits for it.
+ */
+static void
+statement_pass(void)
+{
+	if (rr_citus_internal || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA || !rr_citus_active())
+		return;
+	rr_citus_internal = true;
+	run_spi("SELECT revrec._citus_statement()", "checking the statement's document ids");
+	rr_citus_internal = false;
 }
 
 /*
@@ -185,13 +355,20 @@ read_lock(Datum *v, bool *isnull)
 	PopActiveSnapshot();
 }
 
+/* a statement that may write: not a plain SELECT (checked before any catalog lookup) */
+static bool
+may_write(QueryDesc *qd)
+{
+	return qd->operation != CMD_SELECT || (qd->plannedstmt != NULL && qd->plannedstmt->hasModifyingCTE);
+}
+
 /* a statement writing one of revrec's document tables */
 static bool
 writes_documents(QueryDesc *qd)
 {
 	ListCell   *lc;
 
-	if (qd->operation == CMD_SELECT || qd->plannedstmt == NULL)
+	if (qd->plannedstmt == NULL || (qd->operation == CMD_SELECT && !qd->plannedstmt->hasModifyingCTE))
 		return false;
 	foreach(lc, qd->plannedstmt->relationOids)
 		if (is_document_table(lfirst_oid(lc)))
@@ -233,7 +410,7 @@ rr_executor_start(QueryDesc *qd, int eflags)
 		read_lock(settings_old, settings_old_null);
 		settings_qd = qd;
 	}
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation != CMD_SELECT && rr_citus_active()
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && may_write(qd) && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
 	{
 		only_the_owner("documents are written");
@@ -252,8 +429,12 @@ rr_executor_finish(QueryDesc *qd)
 		prev_executor_finish(qd);
 	else
 		standard_ExecutorFinish(qd);
-	if (qd->operation != CMD_SELECT && !armed && rr_citus_active() && writes_documents(qd))
-		arm_flush();
+	if (may_write(qd) && rr_citus_active() && writes_documents(qd))
+	{
+		if (!armed)
+			arm_flush();
+		statement_pass();
+	}
 	if (qd == settings_qd)
 	{
 		Datum		v[2];
@@ -316,6 +497,18 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 				arm_flush();
 		}
 	}
+	if (IsA(pstmt->utilityStmt, CopyStmt))
+	{
+		CopyStmt   *c = (CopyStmt *) pstmt->utilityStmt;
+
+		if (c->is_from && c->relation != NULL && IsTransactionState() && rr_citus_active())
+		{
+			Oid			relid = RangeVarGetRelid(c->relation, NoLock, true);
+
+			if (OidIsValid(relid) && is_document_table(relid))
+				statement_pass();
+		}
+	}
 }
 
 static void
@@ -326,6 +519,7 @@ rr_xact_callback(XactEvent event, void *arg)
 	{
 		armed = false;
 		settings_qd = NULL;
+		rr_citus_internal = false;
 	}
 }
 
@@ -336,6 +530,7 @@ rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransaction
 	{
 		armed = false;			/* the row in pending_flush may be gone: arm again */
 		settings_qd = NULL;
+		rr_citus_internal = false;
 	}
 }
 
@@ -379,6 +574,8 @@ revrec_citus_init(void)
 	ExecutorFinish_hook = rr_executor_finish;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = rr_process_utility;
+	prev_emit_log = emit_log_hook;
+	emit_log_hook = rr_emit_log;
 	RegisterXactCallback(rr_xact_callback, NULL);
 	RegisterSubXactCallback(rr_subxact_callback, NULL);
 }

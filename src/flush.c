@@ -36,8 +36,14 @@ revrec_flush_trigger(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "revrec: SPI_connect failed");
 	/* on a distributed revrec: the keys the shards queued (src/citus.c) */
-	if (rr_citus_active() && rr_spi_execute_user_error("SELECT revrec._citus_pull()", false) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: reading the Citus queue failed");
+	if (rr_citus_active())
+	{
+		/* (its own writes are not statements of the writer: src/citus.c) */
+		rr_citus_internal = true;
+		if (rr_spi_execute_user_error("SELECT revrec._citus_pull()", false) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: reading the Citus queue failed");
+		rr_citus_internal = false;
+	}
 	if (rr_spi_execute_user_error("SELECT revrec.flush()", false) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: the flush failed");
 	SPI_finish();
