@@ -1844,6 +1844,7 @@ BEGIN
                     AND c.relname IN ('billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage',
                                       'milestone', 'credit_note', 'credit_note_line')
                     AND NOT g.tgisinternal AND g.tgname NOT LIKE 'citus\_capture\_%' AND g.tgenabled <> 'D'
+                    AND g.tgname NOT LIKE '%\_no\_truncate'   -- (on, as _citus_triggers() leaves them)
                   ORDER BY 2, 3 LOOP
             UPDATE revrec._trigger_state s SET state = 'D' WHERE s.relname = r.relname AND s.tgname = r.tgname;
             EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
