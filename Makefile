@@ -84,5 +84,8 @@ ubsan:
 	bash scripts/memcheck.sh ubsan
 fuzz:
 	bash scripts/fuzz.sh
+# Citus (run by hand, as root: CI has no Citus): the comparison with a single
+# node, then the attacks as other roles and with two sessions (docs/CITUS.md)
 citus-test:
-	bash scripts/citus-test.sh
+	@bash scripts/citus-test.sh; a=$$?; bash scripts/citus-attack.sh; b=$$?; \
+	 echo "citus-test: scripts/citus-test.sh exit $$a, scripts/citus-attack.sh exit $$b"; [ $$a = 0 ] && [ $$b = 0 ]
