@@ -9,7 +9,8 @@
 --                     (once credited: deferred outside 0..its open milestones)
 --   credit differs    a credit note line's posting credits other than its amount
 --   no document       an invoice's lines of a customer that does not have the
---                     invoice, or a posting of a document its customer does not have
+--                     invoice, or a posting of a document its customer does not have;
+--                     a usage row, milestone or credit note line likewise
 --   unbalanced        a posting whose entries do not balance
 --   unknown account   a posting naming an account not in revrec.ledger_account
 --   activity differs  the activity log's entries or debits for a document
@@ -217,6 +218,29 @@ BEGIN
                AND NOT EXISTS (SELECT 1 FROM revrec.billing_schedule_line b WHERE b.customer_id = p.customer_id
                                   AND b.schedule_line_id = p.source_id)) x
      ORDER BY x.source, x.source_id, x.posting_id;
+
+    -- usage rows, milestones and credit note lines naming a parent their
+    -- customer does not have: joined by (customer_id, id) above, as the
+    -- posting engines join them, they are neither posted nor counted there
+    RETURN QUERY
+    SELECT 'no document', x.d, x.t
+      FROM (SELECT 'usage ' || u.usage_id AS d,
+                   format('names line %s, not a line of customer %s (never posted)', u.line_id, coalesce(u.customer_id, '(none)')) AS t
+              FROM revrec.usage u
+             WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.customer_id = u.customer_id AND l.line_id = u.line_id)
+            UNION ALL
+            SELECT 'milestone ' || m.milestone_id,
+                   format('names line %s, not a line of customer %s (never posted)', m.line_id, coalesce(m.customer_id, '(none)'))
+              FROM revrec.milestone m
+             WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.customer_id = m.customer_id AND l.line_id = m.line_id)
+            UNION ALL
+            SELECT 'credit note ' || cl.credit_note_id || ' line ' || cl.credit_note_line_id,
+                   format('names credit note %s, not a credit note of customer %s (never posted)', cl.credit_note_id,
+                          coalesce(cl.customer_id, '(none)'))
+              FROM revrec.credit_note_line cl
+             WHERE NOT EXISTS (SELECT 1 FROM revrec.credit_note c WHERE c.customer_id = cl.customer_id
+                                  AND c.credit_note_id = cl.credit_note_id)) x
+     ORDER BY x.d, x.t;
 
     -- every posting balances on each date (so every journal does), on known
     -- accounts: the stored rows checked without expanding their days
