@@ -5,7 +5,8 @@
 # install's, object by object: functions (definition, owner, ACL), tables'
 # columns (type, default, not null), views (definition), indexes, constraints,
 # triggers (definition and enabled state), sequences, every relacl and
-# column ACL.
+# column ACL, the trigger states revrec's guard holds, and no table of the
+# schema outside the extension (the update's Citus lines do nothing here).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 current=$(q -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'revrec'")
@@ -76,6 +77,16 @@ SELECT x FROM (
     FROM pg_namespace n JOIN members m ON m.classid = 'pg_namespace'::regclass AND m.objid = n.oid
   UNION ALL
   SELECT 'config dump ' || cfg::regclass FROM pg_extension, unnest(extconfig) cfg WHERE extname = 'revrec'
+  UNION ALL
+  -- the states the restore guard holds the triggers to (constraint triggers' names hold oids)
+  SELECT 'trigger state ' || s.relname || ' ' || s.tgname || ' ' || s.state::text FROM revrec._trigger_state s
+   WHERE s.tgname NOT LIKE 'RI\_ConstraintTrigger\_%'
+  UNION ALL
+  -- a table or view in schema revrec that is not the extension's (a Citus object
+  -- an update made on a single node: the update's Citus lines must do nothing here)
+  SELECT 'not a member ' || c.oid::regclass FROM pg_class c
+   WHERE c.relnamespace = 'revrec'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+     AND NOT EXISTS (SELECT 1 FROM rels r WHERE r.oid = c.oid)
 ) z ORDER BY x;
 SQL
 }
