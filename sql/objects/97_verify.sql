@@ -220,22 +220,23 @@ BEGIN
      ORDER BY x.source, x.source_id, x.posting_id;
 
     -- usage rows, milestones and credit note lines naming a parent their
-    -- customer does not have: joined by (customer_id, id) above, as the
-    -- posting engines join them, they are neither posted nor counted there
+    -- customer does not have: the checks above join them by (customer_id,
+    -- id), so they are not counted there (and the invoice engine does not
+    -- read them: a usage row's revenue is missing from the ledger)
     RETURN QUERY
     SELECT 'no document', x.d, x.t
       FROM (SELECT 'usage ' || u.usage_id AS d,
-                   format('names line %s, not a line of customer %s (never posted)', u.line_id, coalesce(u.customer_id, '(none)')) AS t
+                   format('names line %s, not a line of customer %s', u.line_id, coalesce(u.customer_id, '(none)')) AS t
               FROM revrec.usage u
              WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.customer_id = u.customer_id AND l.line_id = u.line_id)
             UNION ALL
             SELECT 'milestone ' || m.milestone_id,
-                   format('names line %s, not a line of customer %s (never posted)', m.line_id, coalesce(m.customer_id, '(none)'))
+                   format('names line %s, not a line of customer %s', m.line_id, coalesce(m.customer_id, '(none)'))
               FROM revrec.milestone m
              WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.customer_id = m.customer_id AND l.line_id = m.line_id)
             UNION ALL
             SELECT 'credit note ' || cl.credit_note_id || ' line ' || cl.credit_note_line_id,
-                   format('names credit note %s, not a credit note of customer %s (never posted)', cl.credit_note_id,
+                   format('names credit note %s, not a credit note of customer %s', cl.credit_note_id,
                           coalesce(cl.customer_id, '(none)'))
               FROM revrec.credit_note_line cl
              WHERE NOT EXISTS (SELECT 1 FROM revrec.credit_note c WHERE c.customer_id = cl.customer_id

@@ -1,9 +1,9 @@
 -- revrec.verify() on a single node: usage rows, milestones and credit note
 -- lines whose customer does not have the parent they name.  verify() joins a
--- child to its parent by (customer_id, id) since the Citus work, as the
--- posting engines do, so such a row is neither posted nor counted with its
--- parent: before, 'usage differs' reported the usage the ledger missed; with
--- the join by customer nothing did.  A writer makes one with a plain UPDATE
+-- child to its parent by (customer_id, id) since the Citus work, so such a
+-- row is not counted with its parent (and the invoice engine, which joins the
+-- same way, does not recognize such usage): before, 'usage differs' reported
+-- the usage the ledger missed; with the join by customer nothing did.  A writer makes one with a plain UPDATE
 -- of a draft invoice's usage (only inserts are checked against the parent's
 -- customer, RV014); a broken load (replica mode) makes the others.
 BEGIN;
@@ -33,7 +33,7 @@ SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;
 SELECT is((SELECT count(*) FROM revrec.posting WHERE source_id = 'I1' AND reason = 'issue'), 1::bigint,
           'the invoice posted, without the usage row of the other customer');
 SELECT results_eq($$SELECT * FROM revrec.verify()$$,
-    format($$VALUES ('no document', 'usage %s', 'names line L1, not a line of customer C2 (never posted)')$$, :u2),
+    format($$VALUES ('no document', 'usage %s', 'names line L1, not a line of customer C2')$$, :u2),
     'no document: a usage row whose customer does not have its line');
 
 -- a milestone and a credit note line of a customer without their parent (a broken load)
@@ -42,9 +42,9 @@ INSERT INTO revrec.milestone (milestone_id, line_id, customer_id, name, amount) 
 INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, customer_id, line_id, amount)
 VALUES ('CN1-X', 'CN1', 'C2', 'L2', 5);
 SELECT results_eq($$SELECT * FROM revrec.verify() WHERE "check" = 'no document'$$,
-    format($$VALUES ('no document', 'credit note CN1 line CN1-X', 'names credit note CN1, not a credit note of customer C2 (never posted)'),
-                    ('no document', 'milestone MX', 'names line L2, not a line of customer C2 (never posted)'),
-                    ('no document', 'usage %s', 'names line L1, not a line of customer C2 (never posted)')$$, :u2),
+    format($$VALUES ('no document', 'credit note CN1 line CN1-X', 'names credit note CN1, not a credit note of customer C2'),
+                    ('no document', 'milestone MX', 'names line L2, not a line of customer C2'),
+                    ('no document', 'usage %s', 'names line L1, not a line of customer C2')$$, :u2),
     'no document: a milestone and a credit note line whose customer does not have their parent');
 ROLLBACK TO SAVEPOINT s;
 
