@@ -145,20 +145,63 @@ BEGIN
         -- a void reverses the invoice: never before the invoice itself
         NEW.void_date := revrec._void_day('invoice', NEW.invoice_id, NEW.void_date, NEW.accounting_date, 'accounting date');
     END IF;
-    -- a draft's change of customer carries to its lines, their usage and
-    -- milestones (in replica mode, a restore or a subscriber, what follows
-    -- from a change arrives by itself: nothing is carried or queued)
-    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id AND current_setting('session_replication_role') <> 'replica' THEN
-        UPDATE revrec.invoice_line l SET customer_id = NEW.customer_id
-         WHERE l.invoice_id = OLD.invoice_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
-        UPDATE revrec.usage u SET customer_id = NEW.customer_id FROM revrec.invoice_line l
-         WHERE l.invoice_id = OLD.invoice_id AND u.line_id = l.line_id AND u.customer_id IS DISTINCT FROM NEW.customer_id;
-        UPDATE revrec.milestone m SET customer_id = NEW.customer_id FROM revrec.invoice_line l
-         WHERE l.invoice_id = OLD.invoice_id AND m.line_id = l.line_id AND m.customer_id IS DISTINCT FROM NEW.customer_id;
-    END IF;
+    -- (a draft's change of customer carries to its lines once the invoice
+    -- has it: _invoice_customer_carry, below)
     -- (an issue or a void is queued after the row changed: 62_queue_changes.sql)
     RETURN NEW;
 END $$;
+
+-- A draft's change of customer carries to its lines, their usage and
+-- milestones, after the invoice row has changed, so that each of them has
+-- its parent's customer at every step (_same_customer).  In replica mode (a
+-- restore or a subscriber) the trigger does not fire: what follows from a
+-- change arrives by itself.
+CREATE OR REPLACE FUNCTION revrec._invoice_customer_carry() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    UPDATE revrec.invoice_line l SET customer_id = NEW.customer_id
+     WHERE l.invoice_id = NEW.invoice_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
+    UPDATE revrec.usage u SET customer_id = NEW.customer_id FROM revrec.invoice_line l
+     WHERE l.invoice_id = NEW.invoice_id AND u.line_id = l.line_id AND u.customer_id IS DISTINCT FROM NEW.customer_id;
+    UPDATE revrec.milestone m SET customer_id = NEW.customer_id FROM revrec.invoice_line l
+     WHERE l.invoice_id = NEW.invoice_id AND m.line_id = l.line_id AND m.customer_id IS DISTINCT FROM NEW.customer_id;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER invoice_customer_carry AFTER UPDATE OF customer_id ON revrec.invoice
+    FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id) EXECUTE FUNCTION revrec._invoice_customer_carry();
+
+-- A line, usage row, milestone or credit note line has its parent's customer
+-- (the posting engines and reports join them by customer too: a row of
+-- another customer would never post).  An INSERT that leaves customer_id out
+-- gets it filled in; one that names another customer, and any UPDATE that
+-- leaves a row with another customer than its parent's (a changed
+-- customer_id, a line moved to another customer's invoice), is refused.
+-- Statement-level, over the statement's new rows; TG_ARGV: parent table,
+-- its key, the child's column naming it, the child's own id, and the two
+-- names the message uses.  (Invoice lines' INSERT: _invoice_line_ins.)
+CREATE OR REPLACE FUNCTION revrec._same_customer() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    EXECUTE format('SELECT n.%4$I::text AS id, n.customer_id AS ncust, p.%2$I::text AS pid, p.customer_id AS pcust
+                      FROM new_rows n JOIN revrec.%1$I p ON p.%2$I = n.%3$I
+                     WHERE n.customer_id IS DISTINCT FROM p.customer_id
+                     ORDER BY 1 LIMIT 1', TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], TG_ARGV[3]) INTO r;
+    IF r.id IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV014',
+            MESSAGE = format('%s %s has customer_id %s but %s %s belongs to %s', TG_ARGV[4], r.id,
+                             coalesce(r.ncust, 'NULL'), TG_ARGV[5], r.pid, r.pcust),
+            HINT = format('A %s has its %s''s customer: leave customer_id out and revrec fills it in.', TG_ARGV[4], TG_ARGV[5]);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER invoice_line_customer_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice', 'invoice_id', 'invoice_id', 'line_id', 'line', 'invoice');
 
 CREATE OR REPLACE TRIGGER invoice_upd BEFORE UPDATE ON revrec.invoice
     FOR EACH ROW EXECUTE FUNCTION revrec._invoice_upd();
@@ -371,6 +414,21 @@ END $$;
 
 CREATE OR REPLACE TRIGGER usage_fill BEFORE INSERT ON revrec.usage
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
+
+CREATE OR REPLACE TRIGGER usage_customer_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'usage_id', 'usage row', 'line');
+CREATE OR REPLACE TRIGGER usage_customer_upd AFTER UPDATE ON revrec.usage REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'usage_id', 'usage row', 'line');
+CREATE OR REPLACE TRIGGER milestone_customer_ins AFTER INSERT ON revrec.milestone REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'milestone_id', 'milestone', 'line');
+CREATE OR REPLACE TRIGGER milestone_customer_upd AFTER UPDATE ON revrec.milestone REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'milestone_id', 'milestone', 'line');
+
+-- (credit note lines: 55_credit_notes.sql; here, after the function)
+CREATE OR REPLACE TRIGGER credit_note_line_customer_ins AFTER INSERT ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('credit_note', 'credit_note_id', 'credit_note_id', 'credit_note_line_id', 'credit note line', 'credit note');
+CREATE OR REPLACE TRIGGER credit_note_line_customer_upd AFTER UPDATE ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('credit_note', 'credit_note_id', 'credit_note_id', 'credit_note_line_id', 'credit note line', 'credit note');
 
 CREATE OR REPLACE TRIGGER milestone_fill BEFORE INSERT ON revrec.milestone
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();

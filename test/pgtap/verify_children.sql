@@ -3,9 +3,9 @@
 -- child to its parent by (customer_id, id) since the Citus work, so such a
 -- row is not counted with its parent (and the invoice engine, which joins the
 -- same way, does not recognize such usage): before, 'usage differs' reported
--- the usage the ledger missed; with the join by customer nothing did.  A writer makes one with a plain UPDATE
--- of a draft invoice's usage (only inserts are checked against the parent's
--- customer, RV014); a broken load (replica mode) makes the others.
+-- the usage the ledger missed; with the join by customer nothing did.  Only
+-- a broken load or a restore of older data (replica mode) makes such rows:
+-- a writer's INSERT or UPDATE is refused (RV014, child_customer.sql).
 BEGIN;
 SELECT plan(4);
 
@@ -23,9 +23,12 @@ INSERT INTO revrec.credit_note VALUES ('CN1', 'CN-1', 'C1', 'I2', 'USD', '2025-0
 INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CN1-1', 'CN1', 'L2', 100);
 SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;
 
--- a writer moves one usage row of the draft to another customer, then issues it
-SET ROLE revrec_writer;
+-- one usage row of the draft moved to another customer behind revrec's back
+-- (replica mode), then a writer issues the draft
+SET session_replication_role = replica;
 UPDATE revrec.usage SET customer_id = 'C2' WHERE usage_id = :u2;
+RESET session_replication_role;
+SET ROLE revrec_writer;
 UPDATE revrec.invoice SET status = 'issued' WHERE invoice_id = 'I1';
 RESET ROLE;
 SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;
