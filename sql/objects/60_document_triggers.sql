@@ -180,7 +180,10 @@ CREATE OR REPLACE TRIGGER invoice_customer_carry AFTER UPDATE OF customer_id ON 
 -- customer_id, a line moved to another customer's invoice), is refused.
 -- Statement-level, over the statement's new rows; TG_ARGV: parent table,
 -- its key, the child's column naming it, the child's own id, and the two
--- names the message uses.  (Invoice lines' INSERT: _invoice_line_ins.)
+-- names the message uses.  (Invoice lines' INSERT: _invoice_line_ins.)  A
+-- row inserted without its customer is left to the statement's fill
+-- (_fill_customers), whose UPDATE this then checks; an UPDATE to NULL is
+-- refused.
 CREATE OR REPLACE FUNCTION revrec._same_customer() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -189,8 +192,10 @@ BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     EXECUTE format('SELECT n.%4$I::text AS id, n.customer_id AS ncust, p.%2$I::text AS pid, p.customer_id AS pcust
                       FROM new_rows n JOIN revrec.%1$I p ON p.%2$I = n.%3$I
-                     WHERE n.customer_id IS DISTINCT FROM p.customer_id
-                     ORDER BY 1 LIMIT 1', TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], TG_ARGV[3]) INTO r;
+                     WHERE %5$s
+                     ORDER BY 1 LIMIT 1', TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], TG_ARGV[3],
+                   CASE TG_OP WHEN 'INSERT' THEN 'n.customer_id <> p.customer_id'
+                              ELSE 'n.customer_id IS DISTINCT FROM p.customer_id' END) INTO r;
     IF r.id IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'RV014',
             MESSAGE = format('%s %s has customer_id %s but %s %s belongs to %s', TG_ARGV[4], r.id,

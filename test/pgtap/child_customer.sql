@@ -7,7 +7,7 @@
 -- Each of those is refused (RV014) for the writer; a draft's change of
 -- customer still carries to its lines, usage and milestones.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 
 INSERT INTO revrec.customer VALUES ('C1', 'Acme'), ('C2', 'Globex');
 INSERT INTO revrec.product VALUES ('API', 'API calls', 'usage'), ('PS', 'Professional services', 'milestone'),
@@ -33,6 +33,8 @@ SELECT throws_ok($$INSERT INTO revrec.usage (line_id, customer_id, usage_date, a
     'RV014', NULL, 'usage naming another customer than its line''s: refused');
 SELECT throws_ok(format($$UPDATE revrec.usage SET customer_id = 'C2' WHERE usage_id = %s$$, :u1),
     'RV014', format('usage row %s has customer_id C2 but line L1 belongs to C1', :u1), 'usage moved to another customer: refused');
+SELECT throws_ok(format($$UPDATE revrec.usage SET customer_id = NULL WHERE usage_id = %s$$, :u1),
+    'RV014', format('usage row %s has customer_id NULL but line L1 belongs to C1', :u1), 'usage left without a customer: refused');
 SELECT throws_ok($$INSERT INTO revrec.milestone (milestone_id, line_id, customer_id, name, amount) VALUES ('M2', 'L3', 'C2', 'x', 1)$$,
     'RV014', NULL, 'a milestone naming another customer than its line''s: refused');
 SELECT throws_ok($$UPDATE revrec.milestone SET customer_id = 'C2' WHERE milestone_id = 'M1'$$,
