@@ -51,10 +51,8 @@ BEGIN
             MESSAGE = format('credit note %s is posted: its amounts, dates and lines cannot change', OLD.credit_note_id),
             HINT = 'Void it (status = ''void'') and issue a new one.';
     END IF;
-    IF NEW.customer_id IS DISTINCT FROM OLD.customer_id AND current_setting('session_replication_role') <> 'replica' THEN
-        UPDATE revrec.credit_note_line l SET customer_id = NEW.customer_id
-         WHERE l.credit_note_id = OLD.credit_note_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
-    END IF;
+    -- (a draft's change of customer carries to its lines once the credit note
+    -- has it: _customer_carry, 60_document_triggers.sql)
     IF NEW.status = 'void' AND OLD.status <> 'void' THEN
         -- a void reverses the credit note: never before the credit note itself
         NEW.void_date := revrec._void_day('credit note', NEW.credit_note_id, NEW.void_date, NEW.credit_date, 'credit date');

@@ -146,20 +146,25 @@ BEGIN
         NEW.void_date := revrec._void_day('invoice', NEW.invoice_id, NEW.void_date, NEW.accounting_date, 'accounting date');
     END IF;
     -- (a draft's change of customer carries to its lines once the invoice
-    -- has it: _invoice_customer_carry, below)
+    -- has it: _customer_carry, below)
     -- (an issue or a void is queued after the row changed: 62_queue_changes.sql)
     RETURN NEW;
 END $$;
 
 -- A draft's change of customer carries to its lines, their usage and
--- milestones, after the invoice row has changed, so that each of them has
--- its parent's customer at every step (_same_customer).  In replica mode (a
--- restore or a subscriber) the trigger does not fire: what follows from a
--- change arrives by itself.
-CREATE OR REPLACE FUNCTION revrec._invoice_customer_carry() RETURNS trigger
+-- milestones (a credit note's: to its lines), after the document row has
+-- changed, so that each of them has its parent's customer at every step
+-- (_same_customer).  In replica mode (a restore or a subscriber) the trigger
+-- does not fire: what follows from a change arrives by itself.
+CREATE OR REPLACE FUNCTION revrec._customer_carry() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    IF TG_TABLE_NAME = 'credit_note' THEN
+        UPDATE revrec.credit_note_line c SET customer_id = NEW.customer_id
+         WHERE c.credit_note_id = NEW.credit_note_id AND c.customer_id IS DISTINCT FROM NEW.customer_id;
+        RETURN NULL;
+    END IF;
     UPDATE revrec.invoice_line l SET customer_id = NEW.customer_id
      WHERE l.invoice_id = NEW.invoice_id AND l.customer_id IS DISTINCT FROM NEW.customer_id;
     UPDATE revrec.usage u SET customer_id = NEW.customer_id FROM revrec.invoice_line l
@@ -170,7 +175,9 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE TRIGGER invoice_customer_carry AFTER UPDATE OF customer_id ON revrec.invoice
-    FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id) EXECUTE FUNCTION revrec._invoice_customer_carry();
+    FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id) EXECUTE FUNCTION revrec._customer_carry();
+CREATE OR REPLACE TRIGGER credit_note_customer_carry AFTER UPDATE OF customer_id ON revrec.credit_note
+    FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id) EXECUTE FUNCTION revrec._customer_carry();
 
 -- A line, usage row, milestone or credit note line has its parent's customer
 -- (the posting engines and reports join them by customer too: a row of
@@ -180,7 +187,10 @@ CREATE OR REPLACE TRIGGER invoice_customer_carry AFTER UPDATE OF customer_id ON 
 -- customer_id, a line moved to another customer's invoice), is refused.
 -- Statement-level, over the statement's new rows; TG_ARGV: parent table,
 -- its key, the child's column naming it, the child's own id, and the two
--- names the message uses.  (Invoice lines' INSERT: _invoice_line_ins.)  A
+-- names the message uses; the triggers are named to fire after the ones that
+-- lock the invoice FOR SHARE (usage_ins, milestone_ins), so a parent's change
+-- of customer committed meanwhile is seen.  (Invoice lines' INSERT:
+-- _invoice_line_ins.)  A
 -- row inserted without its customer is left to the statement's fill
 -- (_fill_customers), whose UPDATE this then checks; an UPDATE to NULL is
 -- refused.
@@ -205,7 +215,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER invoice_line_customer_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER invoice_line_same_customer_upd AFTER UPDATE ON revrec.invoice_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice', 'invoice_id', 'invoice_id', 'line_id', 'line', 'invoice');
 
 CREATE OR REPLACE TRIGGER invoice_upd BEFORE UPDATE ON revrec.invoice
@@ -420,19 +430,19 @@ END $$;
 CREATE OR REPLACE TRIGGER usage_fill BEFORE INSERT ON revrec.usage
     FOR EACH ROW WHEN (NEW.customer_id IS NULL) EXECUTE FUNCTION revrec._fill_child_customer();
 
-CREATE OR REPLACE TRIGGER usage_customer_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER usage_same_customer_ins AFTER INSERT ON revrec.usage REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'usage_id', 'usage row', 'line');
-CREATE OR REPLACE TRIGGER usage_customer_upd AFTER UPDATE ON revrec.usage REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER usage_same_customer_upd AFTER UPDATE ON revrec.usage REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'usage_id', 'usage row', 'line');
-CREATE OR REPLACE TRIGGER milestone_customer_ins AFTER INSERT ON revrec.milestone REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER milestone_same_customer_ins AFTER INSERT ON revrec.milestone REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'milestone_id', 'milestone', 'line');
-CREATE OR REPLACE TRIGGER milestone_customer_upd AFTER UPDATE ON revrec.milestone REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER milestone_same_customer_upd AFTER UPDATE ON revrec.milestone REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('invoice_line', 'line_id', 'line_id', 'milestone_id', 'milestone', 'line');
 
 -- (credit note lines: 55_credit_notes.sql; here, after the function)
-CREATE OR REPLACE TRIGGER credit_note_line_customer_ins AFTER INSERT ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER credit_note_line_same_customer_ins AFTER INSERT ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('credit_note', 'credit_note_id', 'credit_note_id', 'credit_note_line_id', 'credit note line', 'credit note');
-CREATE OR REPLACE TRIGGER credit_note_line_customer_upd AFTER UPDATE ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER credit_note_line_same_customer_upd AFTER UPDATE ON revrec.credit_note_line REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION revrec._same_customer('credit_note', 'credit_note_id', 'credit_note_id', 'credit_note_line_id', 'credit note line', 'credit note');
 
 CREATE OR REPLACE TRIGGER milestone_fill BEFORE INSERT ON revrec.milestone

@@ -7,7 +7,7 @@
 -- Each of those is refused (RV014) for the writer; a draft's change of
 -- customer still carries to its lines, usage and milestones.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 INSERT INTO revrec.customer VALUES ('C1', 'Acme'), ('C2', 'Globex');
 INSERT INTO revrec.product VALUES ('API', 'API calls', 'usage'), ('PS', 'Professional services', 'milestone'),
@@ -26,6 +26,8 @@ SELECT usage_id AS u1 FROM revrec.usage WHERE line_id = 'L1' \gset
 INSERT INTO revrec.milestone (milestone_id, line_id, name, amount) VALUES ('M1', 'L3', 'Kick-off', 500);
 INSERT INTO revrec.credit_note VALUES ('CN1', 'CN-1', 'C1', 'I2', 'USD', '2025-06-01', 'draft');
 INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount) VALUES ('CN1-1', 'CN1', 'L2', 100);
+INSERT INTO revrec.credit_note VALUES ('CN2', 'CN-2', 'C1', NULL, 'USD', '2025-06-01', 'draft');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, product_id, amount) VALUES ('CN2-1', 'CN2', 'SUB', 10);
 SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;
 
 SET ROLE revrec_writer;
@@ -50,12 +52,16 @@ SELECT throws_ok($$UPDATE revrec.invoice_line SET customer_id = 'C2' WHERE line_
 SELECT throws_ok($$UPDATE revrec.invoice_line SET invoice_id = 'I3' WHERE line_id = 'L4'$$,
     'RV014', 'line L4 has customer_id C1 but invoice I3 belongs to C2', 'a line moved to another customer''s invoice: refused');
 -- a draft's change of customer carries to its lines, their usage and milestones
+-- (a standalone draft credit note's: to its lines)
 UPDATE revrec.invoice SET customer_id = 'C2' WHERE invoice_id = 'I1';
+UPDATE revrec.credit_note SET customer_id = 'C2' WHERE credit_note_id = 'CN2';
 RESET ROLE;
 SELECT is((SELECT array_agg(DISTINCT customer_id) FROM (SELECT customer_id FROM revrec.invoice_line WHERE invoice_id = 'I1'
            UNION ALL SELECT u.customer_id FROM revrec.usage u JOIN revrec.invoice_line l USING (line_id) WHERE l.invoice_id = 'I1'
            UNION ALL SELECT m.customer_id FROM revrec.milestone m JOIN revrec.invoice_line l USING (line_id) WHERE l.invoice_id = 'I1') x),
           ARRAY['C2'], 'a draft''s new customer carried to its lines, usage and milestones');
+SELECT is((SELECT customer_id FROM revrec.credit_note_line WHERE credit_note_line_id = 'CN2-1'), 'C2',
+          'a draft credit note''s new customer carried to its lines');
 -- in replica mode (a restore) nothing is checked or carried: the rows arrive as they were
 SET session_replication_role = replica;
 SELECT lives_ok(format($$UPDATE revrec.usage SET customer_id = 'C1' WHERE usage_id = %s$$, :u1), 'replica mode: not refused');

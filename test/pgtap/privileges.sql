@@ -176,7 +176,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._distribute_after_update()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_rights()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._same_customer()', '-', '-', '-', '-', '-'),
-    ('function', 'revrec._invoice_customer_carry()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._customer_carry()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._doc_source(revrec.posting)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._enqueue()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._entries(revrec.posting,date,date,boolean)', 'X', 'X', 'X', '-', '-'),
