@@ -3,7 +3,7 @@
 EXTENSION  = revrec
 EXTVERSION = 0.3
 MODULE_big = revrec
-OBJS       = src/revrec.o src/money.o src/schedule.o src/ledger.o src/posting_row.o src/journal.o src/ledger_check.o src/ledger_sql.o src/post_emit.o src/post_invoice.o src/post_void.o src/post_schedule.o src/post_usage.o src/post_milestone.o src/post_manual.o src/post_credit.o src/flush.o src/reports.o src/deferred.o src/export_worker.o src/exports.o src/keyhash.o src/activity.o src/citus.o
+OBJS       = src/revrec.o src/money.o src/schedule.o src/ledger.o src/posting_row.o src/journal.o src/ledger_check.o src/ledger_sql.o src/post_emit.o src/post_invoice.o src/post_void.o src/post_schedule.o src/post_usage.o src/post_milestone.o src/post_manual.o src/post_credit.o src/flush.o src/reports.o src/deferred.o src/export_worker.o src/exports.o src/keyhash.o src/activity.o src/citus.o src/citus_shard.o
 
 # Install and upgrade scripts are assembled from three kinds of parts
 # (docs/ARCHITECTURE.md, "SQL layout"):

@@ -11,6 +11,7 @@
  * documents were first posted, with one INSERT of arrays.
  */
 #include "revrec.h"
+#include "citus.h"
 #include "keyhash.h"
 #include "ledger.h"
 #include "money.h"
@@ -281,12 +282,28 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 															  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		arrays[LOG_NKEY + 1] = PointerGetDatum(construct_md_array(amts, amtnull, 1, dims, lbs, NUMERICOID,
 																  -1, false, TYPALIGN_INT));
-		if (SPI_execute_with_args("INSERT INTO revrec.activity (action, source, document_id, customer_id,"
-								  "                             currency, entries, amount)"
-								  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-								  "   pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-								  "   pg_catalog.unnest($6), pg_catalog.unnest($7))",
-								  LOG_NKEY + 2, types, arrays, NULL, false, 0) != SPI_OK_INSERT)
+		if (rr_shard_mode)
+		{
+			/*
+			 * on a Citus worker (src/citus_shard.c): the activity log is a
+			 * reference table; the rows go back to the coordinator
+			 */
+			uint64		r;
+
+			if (SPI_execute_with_args("SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+									  "   pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+									  "   pg_catalog.unnest($6), pg_catalog.unnest($7))",
+									  LOG_NKEY + 2, types, arrays, NULL, true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "revrec: reading the activity rows failed");
+			for (r = 0; r < SPI_processed; r++)
+				rr_shard_log(SPI_tuptable->vals[r], SPI_tuptable->tupdesc);
+		}
+		else if (SPI_execute_with_args("INSERT INTO revrec.activity (action, source, document_id, customer_id,"
+									   "                             currency, entries, amount)"
+									   " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+									   "   pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+									   "   pg_catalog.unnest($6), pg_catalog.unnest($7))",
+									   LOG_NKEY + 2, types, arrays, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "revrec: inserting the activity log failed");
 	}
 	SPI_finish();

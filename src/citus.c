@@ -56,8 +56,14 @@ static bool citus_seen = false;	/* rr_citus_active() was true in this session */
 bool
 rr_citus_active(void)
 {
-	Oid			ns = get_namespace_oid("revrec", true);
-	bool		active = OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
+	Oid			ns;
+	bool		active;
+
+	/* posting one shard group on a worker: the single node's SQL (src/citus_shard.c) */
+	if (rr_shard_mode)
+		return false;
+	ns = get_namespace_oid("revrec", true);
+	active = OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
 
 	if (active)
 		citus_seen = true;
@@ -578,4 +584,5 @@ revrec_citus_init(void)
 	emit_log_hook = rr_emit_log;
 	RegisterXactCallback(rr_xact_callback, NULL);
 	RegisterSubXactCallback(rr_subxact_callback, NULL);
+	revrec_citus_shard_init();
 }

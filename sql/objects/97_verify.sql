@@ -276,7 +276,10 @@ BEGIN
     RETURN QUERY
     SELECT 'sequence behind', s.name, format('last value %s, largest id in use %s', s.last, s.used)
       FROM (SELECT 'revrec.posting_posting_id_seq' AS name, (SELECT last_value FROM revrec.posting_posting_id_seq) AS last,
-                   (SELECT max(posting_id) FROM revrec.posting) AS used
+                   -- (on Citus a posting's id is a value of the sequence times 2^24
+                   -- plus a count: src/citus_shard.c)
+                   (SELECT CASE WHEN pg_catalog.to_regclass('revrec.citus_queue') IS NULL THEN max(posting_id)
+                                ELSE max(posting_id) >> 24 END FROM revrec.posting) AS used
             UNION ALL
             SELECT 'revrec.activity_activity_id_seq', (SELECT last_value FROM revrec.activity_activity_id_seq),
                    (SELECT max(activity_id) FROM revrec.activity)

@@ -170,12 +170,49 @@ BEGIN
         txn         bigint      -- the coordinator's distributed transaction number
     );
     PERFORM pg_catalog.create_distributed_table('revrec.citus_queue', 'customer_id', colocate_with => 'revrec.customer');
+    PERFORM revrec._citus_groups();
     PERFORM revrec._citus_doc_keys();
     PERFORM revrec._citus_triggers();
 
     PERFORM revrec._distribute_overlay();
     PERFORM revrec._citus_rights();
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
+END $$;
+
+-- The workers post their own customers (src/citus_shard.c, docs/CITUS.md
+-- "Posting on the workers"): revrec.citus_group holds one row in each shard
+-- group, a customer_id chosen to hash into it; the coordinator's commit
+-- reaches every group through it (revrec._citus_commit()).  Run by
+-- distribute() and after an update; run it again after shards are split or
+-- added (it adds the rows missing).
+CREATE OR REPLACE FUNCTION revrec._citus_groups() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    missing bigint;
+    have    bigint[];
+BEGIN
+    IF pg_catalog.to_regclass('revrec.citus_group') IS NULL THEN
+        CREATE TABLE revrec.citus_group (customer_id text PRIMARY KEY);
+        PERFORM pg_catalog.create_distributed_table('revrec.citus_group', 'customer_id', colocate_with => 'revrec.customer');
+    END IF;
+    -- (two steps, the shards covered first: Citus plans no correlation here)
+    have := ARRAY(SELECT pg_catalog.get_shard_id_for_distribution_column('revrec.citus_group', g.customer_id)
+                    FROM revrec.citus_group g);
+    INSERT INTO revrec.citus_group (customer_id)
+    SELECT DISTINCT ON (x.shard) x.k
+      FROM (SELECT 'group ' || i AS k,
+                   pg_catalog.get_shard_id_for_distribution_column('revrec.citus_group', 'group ' || i) AS shard
+              FROM pg_catalog.generate_series(1, 20000) i) x
+     WHERE x.shard <> ALL (have)
+     ORDER BY x.shard, x.k;
+    have := ARRAY(SELECT pg_catalog.get_shard_id_for_distribution_column('revrec.citus_group', g.customer_id)
+                    FROM revrec.citus_group g);
+    SELECT count(*) INTO missing FROM pg_catalog.pg_dist_shard s
+     WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass AND s.shardid <> ALL (have);
+    IF missing > 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV060',
+            MESSAGE = pg_catalog.format('revrec: %s shard groups have no row in revrec.citus_group', missing);
+    END IF;
 END $$;
 
 -- On Citus only revrec's owner writes documents and the settings (src/citus.c;
@@ -365,6 +402,7 @@ BEGIN
     END IF;
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);   -- as distribute() does
+    PERFORM revrec._citus_groups();
     PERFORM revrec._citus_triggers();
     PERFORM revrec._distribute_overlay();
     PERFORM revrec._citus_rights();

@@ -162,9 +162,51 @@ BEGIN
     END IF;
 END $$;
 
--- At commit, on the coordinator (src/flush.c, before revrec.flush()): the
--- keys queued on the shards move into revrec.pending, as a single node's
--- triggers would have queued them.  They are read with DELETE ... RETURNING:
+-- At commit, on the coordinator (src/flush.c): the ids and references of a
+-- statement the coordinator's hook did not see, then every worker posts its
+-- shard groups in the connections that wrote them (src/citus_shard.c), and
+-- the activity rows they return are logged here (a reference table).
+CREATE OR REPLACE FUNCTION revrec._citus_commit() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a text[];
+    s text[];
+    d text[];
+    c text[];
+    cur text[];
+    e bigint[];
+    m numeric[];
+    blocks bigint[];
+BEGIN
+    PERFORM revrec._citus_statement();
+    -- posting ids: one value of the sequence per shard group, in the groups'
+    -- hash order; each group numbers its postings from it times 2^24
+    -- (src/citus_shard.c)
+    blocks := ARRAY(SELECT pg_catalog.nextval('revrec.posting_posting_id_seq')
+                      FROM pg_catalog.pg_dist_shard s WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass);
+    -- (read first, then logged here: an INSERT ... SELECT would have Citus
+    -- evaluate the log's defaults, who and when, on the workers)
+    SELECT array_agg(x.action), array_agg(x.source), array_agg(x.document_id), array_agg(x.customer_id),
+           array_agg(x.currency), array_agg(x.entries), array_agg(x.amount)
+      INTO a, s, d, c, cur, e, m
+      FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, blocks) x;
+    IF a IS NOT NULL THEN
+        INSERT INTO revrec.activity (action, source, document_id, customer_id, currency, entries, amount)
+        SELECT * FROM unnest(a, s, d, c, cur, e, m);
+    END IF;
+    DELETE FROM revrec.pending_flush WHERE xid = pg_current_xact_id();
+END $$;
+
+-- On a worker, posting one shard group (src/citus_shard.c): runs
+-- revrec._citus_pull() and revrec.flush() against the group's shards.
+CREATE OR REPLACE FUNCTION revrec._citus_post_group(anchor regclass, blocks bigint[])
+    RETURNS TABLE (action text, source text, document_id text, customer_id text, currency text, entries bigint,
+                   amount numeric)
+    LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_citus_post_group';
+
+-- On a worker, in shard mode (revrec._citus_post_group()): the keys queued
+-- in the group's shard of revrec.citus_queue move into revrec.pending, as a
+-- single node's triggers would have queued them.  They are read with DELETE ... RETURNING:
 -- exactly the rows read are removed (this transaction's, and any committed
 -- earlier and left over), never rows another transaction commits meanwhile.
 -- Usage is queued only for invoices already posted (the others read their
@@ -184,8 +226,6 @@ DECLARE
     my_txn bigint;
     r record;
 BEGIN
-    -- ids and references of a statement the coordinator's hook did not see
-    PERFORM revrec._citus_statement();
     WITH x AS (DELETE FROM revrec.citus_queue q RETURNING q.customer_id, q.doc_kind, q.doc_id, q.old_date, q.new_date, q.seq)
     SELECT array_agg(x.customer_id ORDER BY x.seq), array_agg(x.doc_kind ORDER BY x.seq), array_agg(x.doc_id ORDER BY x.seq),
            array_agg(x.old_date ORDER BY x.seq), array_agg(x.new_date ORDER BY x.seq)

@@ -14,21 +14,21 @@ VALUES ('INV-B2-1', 'INV000001-2512', 'C000002', 5, '2026-02-01', '2026-02-28');
 \set cols 'customer_id, posting_id, source, source_id, invoice_id, invoice_number, line_id, product_id, currency, method, journal_type, reason, ref_id, narrative, floor_date, first_date, last_date, entries, sched_start, sched_end, sched_amount, sched_strategy, sched_months, sched_split, sched_before, sched_after, sched_credit, sched_from'
 -- an issue posting copied: posted twice, billed differs, activity differs
 INSERT INTO revrec.posting (:cols) OVERRIDING SYSTEM VALUE
-SELECT p.customer_id, p.posting_id + 1000000, p.source, p.source_id, p.invoice_id, p.invoice_number, p.line_id,
+SELECT p.customer_id, p.posting_id + (1::bigint << 40), p.source, p.source_id, p.invoice_id, p.invoice_number, p.line_id,
        p.product_id, p.currency, p.method, p.journal_type, p.reason, 'again', p.narrative, p.floor_date, p.first_date,
        p.last_date, p.entries, p.sched_start, p.sched_end, p.sched_amount, p.sched_strategy, p.sched_months, p.sched_split,
        p.sched_before, p.sched_after, p.sched_credit, p.sched_from
   FROM revrec.posting p WHERE p.customer_id = 'C000002' AND p.source_id = 'INV000002-2603' AND p.line_id = 'INV000002-2603-1';
 -- the same posting under a customer without the invoice: no document
 INSERT INTO revrec.posting (:cols) OVERRIDING SYSTEM VALUE
-SELECT 'C000003', p.posting_id + 2000000, p.source, p.source_id, p.invoice_id, p.invoice_number, p.line_id,
+SELECT 'C000003', p.posting_id + (2::bigint << 40), p.source, p.source_id, p.invoice_id, p.invoice_number, p.line_id,
        p.product_id, p.currency, p.method, p.journal_type, p.reason, p.ref_id, p.narrative, p.floor_date, p.first_date,
        p.last_date, p.entries, p.sched_start, p.sched_end, p.sched_amount, p.sched_strategy, p.sched_months, p.sched_split,
        p.sched_before, p.sched_after, p.sched_credit, p.sched_from
   FROM revrec.posting p WHERE p.customer_id = 'C000002' AND p.source_id = 'INV000002-2602' AND p.line_id = 'INV000002-2602-1';
 -- a posting that does not balance
 INSERT INTO revrec.posting (:cols) OVERRIDING SYSTEM VALUE
-SELECT p.customer_id, p.posting_id + 3000000, p.source, p.source_id, p.invoice_id, p.invoice_number, p.line_id,
+SELECT p.customer_id, p.posting_id + (3::bigint << 40), p.source, p.source_id, p.invoice_id, p.invoice_number, p.line_id,
        p.product_id, p.currency, p.method, p.journal_type, 'adjust', 'unbalanced', p.narrative, NULL, p.first_date,
        p.first_date, ARRAY[revrec._d(p.first_date), 1, 100, revrec._d(p.first_date), 2, -99],
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL

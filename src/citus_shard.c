@@ -1,0 +1,341 @@
+/*
+ * citus_shard.c — posting on the Citus workers, one shard group at a time
+ * (docs/CITUS.md, "Posting on the workers").
+ *
+ * On a distributed revrec every per-customer table is co-located: one
+ * customer's documents and postings are in one shard group, on one worker.
+ * At commit the coordinator (src/flush.c) sends
+ *     SELECT a.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, blocks) a
+ * to every shard of revrec.citus_group (one row per shard group), in the
+ * connections that wrote the documents, so every worker posts its own
+ * customers, in the distributed transaction, at once.
+ *
+ * revrec._citus_post_group(anchor, blocks) runs there, on the worker, the single
+ * node's revrec._citus_pull() and revrec.flush(), unchanged: while it runs
+ * ("shard mode"), the planner hook below replaces every revrec table those
+ * functions name by its shard in the group (a distributed table) or its local
+ * placement (a reference table), so their SQL is plain PostgreSQL on local
+ * tables: Citus plans nothing, opens no connection, and the posting sees the
+ * documents this transaction wrote in the same backend.  Cached plans are
+ * reset when shard mode starts and ends.  The activity log (a reference
+ * table, which a worker cannot write) is not mapped: the rows
+ * revrec._log_postings() would insert are returned instead, and the
+ * coordinator writes them.  Nothing here does anything on a single node.
+ */
+#include "revrec.h"
+#include "citus.h"
+#include "post_emit.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/plancache.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+
+bool		rr_shard_mode = false;
+static int64 next_id = 0;		/* shard mode: the next posting_id of the group's block */
+static int64 end_id = 0;		/* ... and the first one after it */
+Tuplestorestate *rr_shard_activity = NULL;
+TupleDesc	rr_shard_activity_desc = NULL;
+
+typedef struct ShardMapEntry
+{
+	Oid			table;			/* key: revrec's table (the shell on the worker) */
+	Oid			shard;			/* its shard in the group, or local placement */
+} ShardMapEntry;
+
+static HTAB *shard_map = NULL;
+static planner_hook_type prev_planner = NULL;
+
+static bool
+map_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, map_walker, context, QTW_EXAMINE_RTES_BEFORE);
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		if (rte->rtekind == RTE_RELATION)
+		{
+			ShardMapEntry *e = hash_search(shard_map, &rte->relid, HASH_FIND, NULL);
+
+			if (e != NULL)
+			{
+				/* the planner opens it unlocked: lock it as the table was */
+				LockRelationOid(e->shard, rte->rellockmode);
+				rte->relid = e->shard;
+			}
+		}
+		return false;
+	}
+	return expression_tree_walker(node, map_walker, context);
+}
+
+static PlannedStmt *
+shard_planner(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
+{
+	if (rr_shard_mode && shard_map != NULL)
+		(void) map_walker((Node *) parse, NULL);
+	if (prev_planner)
+		return prev_planner(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+/* the shard and its table must have the same columns at the same numbers */
+static void
+same_columns(Oid table, Oid shard)
+{
+	Relation	t = table_open(table, AccessShareLock);
+	Relation	s = table_open(shard, AccessShareLock);
+	TupleDesc	td = RelationGetDescr(t);
+	TupleDesc	sd = RelationGetDescr(s);
+	bool		same = td->natts == sd->natts;
+	int			i;
+
+	for (i = 0; same && i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+		Form_pg_attribute b = TupleDescAttr(sd, i);
+
+		same = a->attisdropped == b->attisdropped
+			&& (a->attisdropped || (strcmp(NameStr(a->attname), NameStr(b->attname)) == 0
+									&& a->atttypid == b->atttypid));
+	}
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revrec: shard %s does not have the columns of %s",
+						RelationGetRelationName(s), RelationGetRelationName(t)),
+				 errhint("The workers post against the shards column by column (docs/CITUS.md).")));
+	table_close(s, AccessShareLock);
+	table_close(t, AccessShareLock);
+}
+
+/*
+ * The map of the shard group whose shard of revrec.citus_group is anchor:
+ * every table of revrec co-located with it, and every reference table but
+ * the activity log, to its shard on this node.  (SPI connected.)
+ */
+static void
+build_map(Oid anchor)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(anchor)};
+	HASHCTL		ctl;
+	uint64		i;
+
+	if (SPI_execute_with_args(
+			"SELECT p.logicalrelid::oid, pg_catalog.to_regclass(pg_catalog.format('revrec.%I', c.relname || '_' || s.shardid))::oid"
+			"  FROM pg_catalog.pg_dist_shard a"
+			"  JOIN pg_catalog.pg_dist_partition pa ON pa.logicalrelid = a.logicalrelid"
+			"  JOIN pg_catalog.pg_dist_partition p ON p.colocationid = pa.colocationid OR p.partmethod = 'n'"
+			"  JOIN pg_catalog.pg_class c ON c.oid = p.logicalrelid"
+			"   AND c.relnamespace = 'revrec'::pg_catalog.regnamespace AND c.relname NOT IN ('activity', 'doc_key')"
+			"  JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid = p.logicalrelid"
+			"   AND (s.shardminvalue = a.shardminvalue OR p.partmethod = 'n')"
+			" WHERE a.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
+			"   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1",
+			1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the shard group failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revrec._citus_post_group: %u is not a shard of revrec.citus_group on this node", anchor),
+				 errhint("It is called by the coordinator's commit, on the workers (docs/CITUS.md).")));
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(ShardMapEntry);
+	ctl.hcxt = TopTransactionContext;
+	shard_map = hash_create("revrec shard map", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		n1,
+					n2;
+		Oid			table = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &n1));
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &n2);
+		ShardMapEntry *e;
+
+		if (n2)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revrec: the shard of %s next to %u is not on this node", get_rel_name(table), anchor)));
+		same_columns(table, DatumGetObjectId(d));
+		e = hash_search(shard_map, &table, HASH_ENTER, NULL);
+		e->shard = DatumGetObjectId(d);
+	}
+}
+
+/* activity.c, in shard mode: one activity row, for the coordinator to log */
+void
+rr_shard_log(HeapTuple row, TupleDesc rowdesc)
+{
+	Datum		v[7];
+	bool		n[7];
+	int			i;
+
+	if (rr_shard_activity == NULL || rowdesc->natts != rr_shard_activity_desc->natts || rowdesc->natts != 7)
+		elog(ERROR, "revrec: activity rows in shard mode do not match");
+	for (i = 0; i < 7; i++)
+		v[i] = SPI_getbinval(row, rowdesc, i + 1, &n[i]);
+	tuplestore_putvalues(rr_shard_activity, rr_shard_activity_desc, v, n);
+}
+
+/*
+ * Posting ids on a distributed revrec: the coordinator takes one value of
+ * revrec.posting_posting_id_seq per shard group at each commit (bases, in
+ * the groups' hash order); this group's postings are numbered from that
+ * value times 2^RR_ID_BLOCK_BITS.  Ids stay unique across the cluster and
+ * ordered by commit, and the one sequence still bounds every id in use
+ * (revrec.verify()).
+ */
+static void
+take_block(Oid anchor, ArrayType *bases)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(anchor)};
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int64		idx;
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT count(*) FROM pg_catalog.pg_dist_shard s, pg_catalog.pg_dist_shard a"
+							  " WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
+							  "   AND a.logicalrelid = s.logicalrelid"
+							  "   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1"
+							  "   AND s.shardminvalue::int < a.shardminvalue::int", 1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the shard group's place failed");
+	idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (ARR_ELEMTYPE(bases) != INT8OID || ARR_NDIM(bases) != 1)
+		elog(ERROR, "revrec._citus_post_group: the blocks must be a bigint array");
+	deconstruct_array(bases, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (idx >= n || nulls[idx] || DatumGetInt64(elems[idx]) <= 0
+		|| DatumGetInt64(elems[idx]) > (PG_INT64_MAX >> RR_ID_BLOCK_BITS) - 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("revrec._citus_post_group: no block of posting ids for shard group %ld", (long) idx)));
+	next_id = DatumGetInt64(elems[idx]) << RR_ID_BLOCK_BITS;
+	end_id = next_id + ((int64) 1 << RR_ID_BLOCK_BITS);
+}
+
+/* shard mode: the first of n posting ids (post_emit.c) */
+int64
+rr_shard_take_ids(int64 n)
+{
+	int64		first = next_id;
+
+	if (n < 0 || n > end_id - next_id)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("revrec: more than %ld postings for one shard group in one transaction",
+							   (long) ((int64) 1 << RR_ID_BLOCK_BITS)),
+						errhint("Write the documents in several transactions.")));
+	next_id += n;
+	return first;
+}
+
+/* the posting_id before this transaction's next postings: revrec._posting_mark() */
+int64
+rr_shard_mark(void)
+{
+	return next_id - 1;
+}
+
+static void
+leave_shard_mode(void)
+{
+	rr_shard_mode = false;
+	shard_map = NULL;
+	rr_shard_activity = NULL;
+	rr_shard_activity_desc = NULL;
+	next_id = end_id = 0;
+	ResetPlanCache();
+}
+
+/*
+ * revrec._citus_post_group(anchor regclass, blocks bigint[]): on a worker, in the
+ * coordinator's distributed transaction, post what this transaction queued
+ * in the shard group of anchor (a shard of revrec.citus_group); returns the
+ * activity rows of the postings, for the coordinator to log.
+ */
+PG_FUNCTION_INFO_V1(revrec_citus_post_group);
+Datum
+revrec_citus_post_group(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcxt;
+	Tuplestorestate *ts;
+	TupleDesc	td;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("revrec._citus_post_group() returns a set: call it in FROM")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("revrec._citus_post_group: the shard and the blocks must not be null")));
+	if (rr_shard_mode)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("revrec._citus_post_group() is already running")));
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "revrec._citus_post_group: return type must be a row type");
+
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	ts = tuplestore_begin_heap(true, false, work_mem);
+	td = CreateTupleDescCopy(td);
+	MemoryContextSwitchTo(oldcxt);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	/* only in the coordinator's distributed transaction (as the capture: RV064) */
+	if (SPI_execute("SELECT 1 FROM pg_catalog.get_current_transaction_id() g"
+					" WHERE g.initiator_node_identifier = 0 AND g.transaction_number <> 0", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the distributed transaction failed");
+	if (SPI_processed == 0)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("revrec._citus_post_group() runs only in a transaction of the Citus coordinator")));
+	build_map(PG_GETARG_OID(0));
+	take_block(PG_GETARG_OID(0), PG_GETARG_ARRAYTYPE_P(1));
+	PG_TRY();
+	{
+		rr_shard_mode = true;
+		rr_shard_activity = ts;
+		rr_shard_activity_desc = td;
+		ResetPlanCache();
+		if (rr_spi_execute_user_error("SELECT revrec._citus_pull()", false) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: reading the queue of the shard group failed");
+		if (rr_spi_execute_user_error("SELECT revrec.flush()", false) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: posting the shard group failed");
+	}
+	PG_FINALLY();
+	{
+		leave_shard_mode();
+	}
+	PG_END_TRY();
+	SPI_finish();
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = td;
+	return (Datum) 0;
+}
+
+void
+revrec_citus_shard_init(void)
+{
+	prev_planner = planner_hook;
+	planner_hook = shard_planner;
+}
