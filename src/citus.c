@@ -9,10 +9,9 @@
  * transaction.  The coordinator must still post at commit.  Its executor and
  * COPY hooks notice a write into one of revrec's document tables and arm the
  * commit as a single node does (a row in revrec.pending_flush, whose deferred
- * constraint trigger runs at commit); the flush trigger (src/flush.c) first
- * moves this transaction's queued keys into revrec.pending
- * (revrec._citus_pull()), then runs the same revrec.flush() as a single node,
- * whose queries Citus routes by customer_id.
+ * constraint trigger runs at commit); the flush trigger (src/flush.c) then has
+ * every worker post its own shard groups (revrec._citus_commit(),
+ * src/citus_shard.c).
  *
  * On a single node revrec.citus_queue does not exist: nothing here does
  * anything but look that up (once per statement that writes).
@@ -537,37 +536,6 @@ rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransaction
 		armed = false;			/* the row in pending_flush may be gone: arm again */
 		settings_qd = NULL;
 		rr_citus_internal = false;
-	}
-}
-
-/*
- * On Citus, the invoice lines an engine locks FOR NO KEY UPDATE: Citus locks
- * rows only in a statement routed to one shard, so each line is locked by
- * its own statement, in the order keys_sql returns them (customer_id,
- * line_id), the order a single node's one statement locks them in.
- */
-void
-rr_citus_lock_lines(const char *keys_sql, int nargs, Oid *types, Datum *args, const char *nulls)
-{
-	SPITupleTable *keys;
-	uint64		n,
-				i;
-	Oid			ltypes[2] = {TEXTOID, TEXTOID};
-
-	if (SPI_execute_with_args(keys_sql, nargs, types, args, nulls, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: reading the lines to lock failed");
-	keys = SPI_tuptable;
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-		Datum		largs[2];
-
-		largs[0] = SPI_getbinval(keys->vals[i], keys->tupdesc, 1, &isnull);
-		largs[1] = SPI_getbinval(keys->vals[i], keys->tupdesc, 2, &isnull);
-		if (SPI_execute_with_args("SELECT 1 FROM revrec.invoice_line l WHERE l.customer_id = $1 AND l.line_id = $2"
-								  " FOR NO KEY UPDATE OF l", 2, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: locking a line failed");
 	}
 }
 

@@ -8,7 +8,6 @@ extern bool rr_citus_active(void);
 extern bool rr_citus_internal;
 extern void revrec_citus_init(void);
 extern void rr_citus_flushed(void);
-extern void rr_citus_lock_lines(const char *keys_sql, int nargs, Oid *types, Datum *args, const char *nulls);
 
 
 /* src/citus_shard.c: posting on a worker against one shard group */

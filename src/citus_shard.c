@@ -255,6 +255,22 @@ rr_shard_mark(void)
 	return next_id - 1;
 }
 
+/* the group's shard of revrec.citus_queue has rows (SPI connected, map built) */
+static bool
+queued(void)
+{
+	Oid			queue = get_relname_relid("citus_queue", get_namespace_oid("revrec", false));
+	ShardMapEntry *e = OidIsValid(queue) ? hash_search(shard_map, &queue, HASH_FIND, NULL) : NULL;
+
+	if (e == NULL)
+		elog(ERROR, "revrec: the shard group has no shard of revrec.citus_queue");
+	if (SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1",
+							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(e->shard)),
+														get_rel_name(e->shard))), true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the shard group's queue failed");
+	return SPI_processed > 0;
+}
+
 static void
 leave_shard_mode(void)
 {
@@ -308,6 +324,16 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("revrec._citus_post_group() runs only in a transaction of the Citus coordinator")));
 	build_map(PG_GETARG_OID(0));
+	if (!queued())
+	{
+		/* nothing queued in this group: no posting, no plans reset */
+		shard_map = NULL;
+		SPI_finish();
+		rsinfo->returnMode = SFRM_Materialize;
+		rsinfo->setResult = ts;
+		rsinfo->setDesc = td;
+		return (Datum) 0;
+	}
 	take_block(PG_GETARG_OID(0), PG_GETARG_ARRAYTYPE_P(1));
 	PG_TRY();
 	{

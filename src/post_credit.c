@@ -34,7 +34,6 @@
 #include "ledger.h"
 #include "money.h"
 #include "post_emit.h"
-#include "citus.h"
 #include "posting.h"
 #include "schedule.h"
 
@@ -266,8 +265,8 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 									   exponent, "credit_note_line.amount");
 	RrPostingOut o;
 	RrEntries	e = {0, 0, NULL};
-	Oid			t1[2] = {TEXTOID, TEXTOID};
-	Datum		a1[2];
+	Oid			t1[1] = {TEXTOID};
+	Datum		a1[1];
 	char	   *inv,
 			   *inv_number,
 			   *inv_customer,
@@ -301,23 +300,11 @@ credit_line(CreditCtx *ctx, HeapTuple cnt, TupleDesc cntd, HeapTuple lt, TupleDe
 	/* the invoice and group credited; credits on one invoice are serialized
 	 * (NO KEY UPDATE: the credit notes' foreign keys hold KEY SHARE locks) */
 	a1[0] = CStringGetTextDatum(line_id);
-	a1[1] = CStringGetTextDatum(cn_customer);
-	/*
-	 * On Citus a row lock needs a statement routed to one shard: there the
-	 * line is looked up under the credit note's customer (a credit note
-	 * line's foreign key is (customer_id, line_id) on a distributed revrec).
-	 */
-	if (SPI_execute_with_args(rr_citus_active()
-							  ? "SELECT i.invoice_id, i.invoice_number, i.customer_id, i.currency, i.status, i.accounting_date,"
-							  "       CASE WHEN l.kind IN ('invoice_discount', 'minimum_true_up') THEN l.line_id"
-							  "            ELSE coalesce(l.group_id, l.line_id) END"
-							  "  FROM revrec.invoice_line l JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id"
-							  " WHERE l.customer_id = $2 AND l.line_id = $1 FOR NO KEY UPDATE OF i"
-							  : "SELECT i.invoice_id, i.invoice_number, i.customer_id, i.currency, i.status, i.accounting_date,"
+	if (SPI_execute_with_args("SELECT i.invoice_id, i.invoice_number, i.customer_id, i.currency, i.status, i.accounting_date,"
 							  "       CASE WHEN l.kind IN ('invoice_discount', 'minimum_true_up') THEN l.line_id"
 							  "            ELSE coalesce(l.group_id, l.line_id) END"
 							  "  FROM revrec.invoice_line l JOIN revrec.invoice i ON i.invoice_id = l.invoice_id"
-							  " WHERE l.line_id = $1 FOR NO KEY UPDATE OF i", rr_citus_active() ? 2 : 1, t1, a1, NULL, false, 1) != SPI_OK_SELECT
+							  " WHERE l.line_id = $1 FOR NO KEY UPDATE OF i", 1, t1, a1, NULL, false, 1) != SPI_OK_SELECT
 		|| SPI_processed != 1)
 		ereport(ERROR, (errcode(ERRCODE_RR_INVALID_DOCUMENT),
 						errmsg("credit note %s line %s credits line %s, which does not exist", cn, line_no, line_id)));

@@ -21,7 +21,6 @@
 #include "money.h"
 #include "posting.h"
 #include "post_emit.h"
-#include "citus.h"
 #include "schedule.h"
 
 #include "catalog/pg_type.h"
@@ -712,12 +711,7 @@ revrec_post_invoices(PG_FUNCTION_ARGS)
 	 */
 	if (ninvoices < ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(args[0])), ARR_DIMS(DatumGetArrayTypeP(args[0]))))
 	{
-		/* (on Citus without the correlated subquery Citus cannot plan) */
-		if (SPI_execute_with_args(rr_citus_active()
-								  ? "SELECT x.id FROM unnest($1) AS x(id)"
-								  " WHERE x.id NOT IN (SELECT l.invoice_id FROM revrec.invoice_line l WHERE l.invoice_id = ANY ($1))"
-								  " ORDER BY x.id LIMIT 1"
-								  : "SELECT x.id FROM unnest($1) AS x(id)"
+		if (SPI_execute_with_args("SELECT x.id FROM unnest($1) AS x(id)"
 								  " WHERE NOT EXISTS (SELECT 1 FROM revrec.invoice_line l WHERE l.invoice_id = x.id)"
 								  " ORDER BY x.id LIMIT 1", 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "revrec: looking for invoices without lines failed");

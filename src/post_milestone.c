@@ -23,7 +23,6 @@
 #include "ledger.h"
 #include "money.h"
 #include "post_emit.h"
-#include "citus.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -51,53 +50,6 @@ static const char *const milestone_query =
 "   AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'"
 "                  AND p.source_id = i.invoice_id AND p.reason = 'issue')"
 " ORDER BY m.milestone_id";
-
-/* the same on a distributed revrec (docs/CITUS.md): rows joined by customer
- * too (a child's foreign key is (customer_id, parent) there), lines locked
- * one statement each (src/citus.c) */
-static const char *const citus_milestone_query =
-"SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
-"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id, m.milestone_id, m.amount, q.old_date, q.new_date,"
-"       (SELECT max(p.floor_date) FROM revrec.posting p WHERE p.customer_id = i.customer_id"
-"           AND p.invoice_id = i.invoice_id AND p.line_id = coalesce(l.group_id, l.line_id)) AS group_floor,"
-"       (SELECT date '2000-01-01' + max(p.entries[k])::integer FROM revrec.posting p, generate_subscripts(p.entries, 1) k"
-"         WHERE p.customer_id = i.customer_id AND p.source = 'invoice' AND p.source_id = i.invoice_id"
-"           AND p.reason = 'milestone' AND p.ref_id = m.milestone_id"
-"           AND k % 3 = 1 AND p.entries[k + 1] = 3 AND p.entries[k + 2] > 0) AS last_undone"
-"  FROM unnest($1, $2, $3) AS q(milestone_id, old_date, new_date)"
-"  JOIN revrec.milestone m ON m.milestone_id = q.milestone_id"
-"  JOIN revrec.invoice_line l ON l.customer_id = m.customer_id AND l.line_id = m.line_id"
-"  JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id"
-" WHERE i.status = 'issued' AND q.old_date IS DISTINCT FROM q.new_date"
-"   AND NOT (i.invoice_id = ANY (coalesce($4, '{}')))"
-"   AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'"
-"                  AND p.source_id = i.invoice_id AND p.reason = 'issue')"
-" ORDER BY m.milestone_id";
-
-static const char *const citus_lock_keys =
-"SELECT DISTINCT l.customer_id, l.line_id FROM revrec.invoice_line l"
-"  JOIN (SELECT l2.customer_id, coalesce(l2.group_id, l2.line_id) AS line_id FROM revrec.milestone m"
-"          JOIN revrec.invoice_line l2 ON l2.customer_id = m.customer_id AND l2.line_id = m.line_id"
-"         WHERE m.milestone_id = ANY ($1)) g ON g.customer_id = l.customer_id AND g.line_id = l.line_id"
-" ORDER BY l.line_id, l.customer_id";
-
-static const char *const citus_limit_query =
-"SELECT (SELECT coalesce(sum(m.amount), 0) FROM revrec.milestone m"
-"          JOIN revrec.invoice_line l ON l.customer_id = m.customer_id AND l.line_id = m.line_id"
-"         WHERE l.customer_id = $1 AND l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3"
-"           AND m.completed_on IS NOT NULL) AS done,"
-"       " RR_GROUP_BILLED_SQL " AS billed";
-
-static const char *const citus_group_state_query =
-"SELECT EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3"
-"                  AND p.source = 'credit_note') AS credited,"
-"       -(SELECT coalesce(sum(revrec._account_sum(p.entries, 2::smallint)), 0) FROM revrec.posting p"
-"          WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3"
-"            AND ((p.source = 'invoice' AND p.source_id = $2) OR p.source = 'credit_note'))::bigint AS undated,"
-"       (SELECT coalesce(sum(m.amount), 0) FROM revrec.milestone m"
-"          JOIN revrec.invoice_line l ON l.customer_id = m.customer_id AND l.line_id = m.line_id"
-"         WHERE l.customer_id = $1 AND l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3"
-"           AND (m.completed_on IS NULL OR m.milestone_id = ANY ($4))) AS open";
 
 /* the groups' lines, locked in order: completions of one group post one after the other */
 static const char *const lock_query =
@@ -165,7 +117,6 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	DateADT		today = GetSQLCurrentDate();
-	bool		citus;
 	RrPostingSink *sink;
 	SPITupleTable *rows;
 	uint64		i,
@@ -182,13 +133,10 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 	nulls[3] = PG_ARGISNULL(4) ? 'n' : ' ';
 
 	SPI_connect();
-	citus = rr_citus_active();
 	sink = rr_sink_begin();
-	if (citus)
-		rr_citus_lock_lines(citus_lock_keys, 1, types, args, nulls);
-	else if (SPI_execute_with_args(lock_query, 1, types, args, nulls, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(lock_query, 1, types, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: locking the milestone groups failed");
-	if (SPI_execute_with_args(citus ? citus_milestone_query : milestone_query, 4, types, args, nulls, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(milestone_query, 4, types, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading milestones failed");
 	rows = SPI_tuptable;
 	nrows = SPI_processed;
@@ -262,7 +210,7 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 			sargs[1] = CStringGetTextDatum(o.invoice_id);
 			sargs[2] = CStringGetTextDatum(o.line_id);
 			sargs[3] = PointerGetDatum(construct_array(pend, npend, TEXTOID, -1, false, TYPALIGN_INT));
-			if (SPI_execute_with_args(citus ? citus_group_state_query : group_state_query, 4, stypes, sargs, NULL, false, 0)
+			if (SPI_execute_with_args(group_state_query, 4, stypes, sargs, NULL, false, 0)
 				!= SPI_OK_SELECT
 				|| SPI_processed != 1)
 				elog(ERROR, "revrec: reading the milestone group failed");
@@ -321,7 +269,7 @@ revrec_post_milestones(PG_FUNCTION_ARGS)
 			int64		done,
 						billed;
 
-			if (SPI_execute_with_args(citus ? citus_limit_query : limit_query, 3, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT
+			if (SPI_execute_with_args(limit_query, 3, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT
 				|| SPI_processed != 1)
 				elog(ERROR, "revrec: reading the milestone limit failed");
 			done = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),

@@ -15,7 +15,6 @@
 #include "ledger.h"
 #include "money.h"
 #include "post_emit.h"
-#include "citus.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -29,41 +28,6 @@ static const char *const lock_query =
 "SELECT 1 FROM revrec.invoice_line l"
 " WHERE l.line_id IN (SELECT x.line_id FROM revrec.usage x WHERE x.usage_id = ANY ($1))"
 " ORDER BY l.line_id FOR NO KEY UPDATE OF l";
-
-/* the same on a distributed revrec (docs/CITUS.md): rows joined by customer
- * too (a child's foreign key is (customer_id, parent) there), lines locked
- * one statement each (src/citus.c) */
-static const char *const citus_lock_keys =
-"SELECT DISTINCT l.customer_id, l.line_id FROM revrec.invoice_line l"
-"  JOIN revrec.usage x ON x.customer_id = l.customer_id AND x.line_id = l.line_id"
-" WHERE x.usage_id = ANY ($1)"
-" ORDER BY l.line_id, l.customer_id";
-
-static const char *const citus_group_query =
-"SELECT i.customer_id, i.invoice_id, i.invoice_number, i.currency, i.accounting_date,"
-"       coalesce(l.group_id, l.line_id) AS group_key, l.product_id,"
-"       coalesce((SELECT g.service_end FROM revrec.invoice_line g"
-"                  WHERE g.customer_id = l.customer_id AND g.line_id = coalesce(l.group_id, l.line_id)"
-"                    AND g.invoice_id = l.invoice_id), l.service_end) AS service_end,"
-"       array_agg(x.usage_date ORDER BY x.usage_date, x.usage_id) AS dates,"
-"       array_agg(x.amount ORDER BY x.usage_date, x.usage_id) AS amounts"
-"  FROM revrec.usage x"
-"  JOIN revrec.invoice_line l ON l.customer_id = x.customer_id AND l.line_id = x.line_id"
-"  JOIN revrec.invoice i ON i.customer_id = l.customer_id AND i.invoice_id = l.invoice_id"
-" WHERE x.usage_id = ANY ($1) AND i.status = 'issued'"
-"   AND NOT (i.invoice_id = ANY (coalesce($2, '{}')))"
-"   AND EXISTS (SELECT 1 FROM revrec.posting p WHERE p.customer_id = i.customer_id AND p.source = 'invoice'"
-"                  AND p.source_id = i.invoice_id AND p.reason = 'issue')"
-" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
-" ORDER BY 2, 6";
-
-static const char *const citus_limit_query =
-"SELECT (SELECT coalesce(sum(x.amount), 0) FROM revrec.usage x"
-"          JOIN revrec.invoice_line l ON l.customer_id = x.customer_id AND l.line_id = x.line_id"
-"         WHERE l.customer_id = $1 AND l.invoice_id = $2 AND coalesce(l.group_id, l.line_id) = $3) AS used,"
-"       " RR_GROUP_BILLED_SQL " AS billed,"
-"       (SELECT max(p.floor_date) FROM revrec.posting p"
-"         WHERE p.customer_id = $1 AND p.invoice_id = $2 AND p.line_id = $3) AS group_floor";
 
 /* the new usage of issued, posted invoices, per group */
 static const char *const group_query =
@@ -107,7 +71,6 @@ revrec_post_usage(PG_FUNCTION_ARGS)
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
 	RrPostingSink *sink;
-	bool		citus;
 	SPITupleTable *groups;
 	uint64		ngroups,
 				g,
@@ -120,13 +83,10 @@ revrec_post_usage(PG_FUNCTION_ARGS)
 	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
 
 	SPI_connect();
-	citus = rr_citus_active();
 	sink = rr_sink_begin();
-	if (citus)
-		rr_citus_lock_lines(citus_lock_keys, 1, types, args, NULL);
-	else if (SPI_execute_with_args(lock_query, 1, types, args, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(lock_query, 1, types, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: locking the usage lines failed");
-	if (SPI_execute_with_args(citus ? citus_group_query : group_query, 2, types, args, nulls, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(group_query, 2, types, args, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading usage failed");
 	groups = SPI_tuptable;
 	ngroups = SPI_processed;
@@ -161,7 +121,7 @@ revrec_post_usage(PG_FUNCTION_ARGS)
 		largs[0] = CStringGetTextDatum(o.customer_id);
 		largs[1] = CStringGetTextDatum(o.invoice_id);
 		largs[2] = CStringGetTextDatum(o.line_id);
-		if (SPI_execute_with_args(citus ? citus_limit_query : limit_query, 3, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT
+		if (SPI_execute_with_args(limit_query, 3, ltypes, largs, NULL, false, 0) != SPI_OK_SELECT
 			|| SPI_processed != 1)
 			elog(ERROR, "revrec: reading the usage limit failed");
 		used = rr_numeric_to_minor(DatumGetNumeric(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),

@@ -10,7 +10,6 @@
  */
 #include "revrec.h"
 #include "post_emit.h"
-#include "citus.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -25,17 +24,6 @@ static const char *const void_query =
 " WHERE p.reason <> 'void'"
 "   AND NOT EXISTS (SELECT 1 FROM revrec.posting v WHERE v.customer_id = d.customer AND v.source = $1"
 "                      AND v.source_id = d.doc AND v.reason = 'void')"
-" ORDER BY p.posting_id";
-
-/* the same on a distributed revrec: the void looked for by the posting's
- * own customer and document (Citus pushes that correlation down to the shard) */
-static const char *const citus_void_query =
-"SELECT p.*, d.day AS void_day, d.label AS void_label"
-"  FROM unnest($2, $3, $4, $5) AS d(customer, doc, day, label)"
-"  JOIN revrec.posting p ON p.customer_id = d.customer AND p.source = $1 AND p.source_id = d.doc"
-" WHERE p.reason <> 'void'"
-"   AND NOT EXISTS (SELECT 1 FROM revrec.posting v WHERE v.customer_id = p.customer_id AND v.source = p.source"
-"                      AND v.source_id = p.source_id AND v.reason = 'void')"
 " ORDER BY p.posting_id";
 
 PG_FUNCTION_INFO_V1(revrec_post_voids);
@@ -59,7 +47,7 @@ revrec_post_voids(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	sink = rr_sink_begin();
-	if (SPI_execute_with_args(rr_citus_active() ? citus_void_query : void_query, 5, types, args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(void_query, 5, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading the postings to void failed");
 	for (i = 0; i < SPI_processed; i++)
 	{

@@ -132,8 +132,7 @@ BEGIN
 END $$;
 
 -- The invoices voided (flush): what they and their credit notes posted,
--- reversed.  (revrec.distribute() replaces it with the same statements in a
--- form Citus plans: 98_distribute.sql.)
+-- reversed.
 CREATE OR REPLACE FUNCTION revrec._void_invoices(void_ids text[], fl date) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
