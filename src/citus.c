@@ -237,15 +237,16 @@ revrec_owner(void)
 }
 
 /*
- * On a distributed revrec, only revrec's owner can write what posts at
- * commit: the flush runs as the owner (SECURITY DEFINER, as on a single
- * node), and Citus refuses a statement on shard placements another role
- * modified in the same transaction ("cannot perform query on placements that
- * were modified in this transaction by a different user").  A revrec_writer's
- * documents or a revrec_admin's lock change would fail at their first
- * statement (EXECUTE on revrec's internal functions) or at commit: refused
- * here, before anything is written, with the reason (docs/CITUS.md, "Roles
- * on Citus").
+ * On a distributed revrec, only revrec's owner can write documents: revrec's
+ * own statements after each write and at commit run as the owner (SECURITY
+ * DEFINER, as on a single node), and Citus refuses a statement on shard
+ * placements another role modified in the same transaction ("cannot perform
+ * query on placements that were modified in this transaction by a different
+ * user").  A revrec_writer's documents would fail at their first statement
+ * (EXECUTE on revrec's internal functions) or at commit: refused here, before
+ * anything is written, with the reason (docs/CITUS.md, "Roles on Citus").
+ * (A lock change is logged on the coordinator, in the activity log, a table
+ * of the coordinator's own: its owner's insert touches no shard.)
  */
 static void
 only_the_owner(const char *what)
@@ -411,7 +412,6 @@ rr_executor_start(QueryDesc *qd, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_UPDATE && settings_qd == NULL && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && updates_settings(qd))
 	{
-		only_the_owner("the settings are changed");
 		read_lock(settings_old, settings_old_null);
 		settings_qd = qd;
 	}
@@ -458,14 +458,37 @@ rr_executor_finish(QueryDesc *qd)
 		nulls[1] = settings_old_null[1] ? 'n' : ' ';
 		nulls[2] = isnull[0] ? 'n' : ' ';
 		nulls[3] = isnull[1] ? 'n' : ' ';
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "revrec: SPI_connect failed");
-		if (SPI_execute_with_args("SELECT revrec._citus_settings_change($1, $2, $3, $4)", 4, types, args, nulls,
-								  false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: logging the change of the lock failed");
-		SPI_finish();
-		PopActiveSnapshot();
+		/*
+		 * as revrec's owner, from here only (the function is executable by
+		 * nobody else: a role calling it could write the log): it checks the
+		 * role outside (revrec._outer_role(), which the switch leaves as it
+		 * is) and logs the change in the activity log, a table of the
+		 * coordinator's own, so the owner touches no placement the admin
+		 * changed
+		 */
+		{
+			Oid			save_user;
+			int			save_sec;
+
+			GetUserIdAndSecContext(&save_user, &save_sec);
+			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+			PG_TRY();
+			{
+				PushActiveSnapshot(GetTransactionSnapshot());
+				if (SPI_connect() != SPI_OK_CONNECT)
+					elog(ERROR, "revrec: SPI_connect failed");
+				if (SPI_execute_with_args("SELECT revrec._citus_settings_change($1, $2, $3, $4)", 4, types, args, nulls,
+										  false, 0) != SPI_OK_SELECT)
+					elog(ERROR, "revrec: logging the change of the lock failed");
+				SPI_finish();
+				PopActiveSnapshot();
+			}
+			PG_FINALLY();
+			{
+				SetUserIdAndSecContext(save_user, save_sec);
+			}
+			PG_END_TRY();
+		}
 	}
 }
 

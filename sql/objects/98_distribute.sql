@@ -2,13 +2,14 @@
 -- superuser on a Citus coordinator after CREATE EXTENSION revrec.
 --
 --   reference tables   currency, product, ledger_account, settings,
---                      gl_account_map, activity (see below)
+--                      gl_account_map
 --   distributed by customer_id, co-located with revrec.customer:
 --                      customer, billing_schedule_line, credit_grant, invoice,
 --                      invoice_line, usage, milestone, credit_note,
 --                      credit_note_line, posting
---   left local to the coordinator: pending, pending_flush (the posting queue,
---                      per node), export_log, _export_job, _trigger_state
+--   left local to the coordinator: activity (see below), pending, pending_flush
+--                      (the posting queue, per node), export_log, _export_job,
+--                      _trigger_state
 --
 -- Citus requires every unique constraint of a distributed table to include
 -- the distribution column, and foreign keys between distributed tables to
@@ -19,9 +20,13 @@
 -- afterwards Citus enforces uniqueness per customer only
 -- (docs/CITUS.md, "Uniqueness").
 --
--- activity is a reference table, not distributed: rows written by settings
--- changes and close_period have no customer, and Citus refuses NULL in a
--- distribution column.
+-- activity stays a table of the coordinator's own: every row of it is
+-- written there (the workers return their postings' rows to the
+-- coordinator's commit; lock changes and close_period are logged there), so
+-- revrec's owner writes it without touching a shard, whichever role wrote the
+-- documents or the settings (Citus refuses a statement on placements another
+-- role changed in the transaction); and rows of settings changes and
+-- close_period have no customer to distribute them by.
 --
 -- Nothing here runs on a single node: the function refuses (RV060) when
 -- Citus is not installed in the database.
@@ -31,7 +36,7 @@ DECLARE
     -- per-customer tables, distributed by customer_id (customer first: the others co-locate with it)
     dist     text[] := ARRAY['customer', 'billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line',
                              'usage', 'milestone', 'credit_note', 'credit_note_line', 'posting'];
-    refs     text[] := ARRAY['currency', 'product', 'ledger_account', 'settings', 'gl_account_map', 'activity'];
+    refs     text[] := ARRAY['currency', 'product', 'ledger_account', 'settings', 'gl_account_map'];
     -- foreign keys re-created after distributing: name, table, definition
     fks      text[][] := ARRAY[
         ['billing_schedule_line_customer_id_fkey', 'billing_schedule_line', 'FOREIGN KEY (customer_id) REFERENCES revrec.customer (customer_id)'],
@@ -215,10 +220,10 @@ BEGIN
     END IF;
 END $$;
 
--- On Citus only revrec's owner writes documents and the settings (src/citus.c;
--- docs/CITUS.md, "Roles on Citus"): the writer's and the admin's rights on
--- them would only let them write the shards and placements on a worker
--- directly, past the coordinator's checks and without a posting.  On the
+-- On Citus only revrec's owner writes documents (src/citus.c; docs/CITUS.md,
+-- "Roles on Citus"): the writer's and the admin's rights on them would only
+-- let them write the shards on a worker directly, past the coordinator's
+-- checks and without a posting.  On the
 -- coordinator Citus propagates the REVOKE to the shards and the workers'
 -- shells.  Run by distribute() and after every ALTER EXTENSION revrec UPDATE
 -- (privileges.sql grants them again), on each node.
@@ -228,11 +233,10 @@ BEGIN
     REVOKE INSERT, UPDATE, DELETE ON revrec.invoice, revrec.invoice_line, revrec.usage, revrec.milestone,
         revrec.credit_note, revrec.credit_note_line, revrec.billing_schedule_line, revrec.credit_grant
         FROM revrec_writer, revrec_admin;
-    REVOKE UPDATE ON revrec.settings FROM revrec_admin;
 END $$;
 
 COMMENT ON FUNCTION revrec.distribute() IS
-    'superuser, on a Citus coordinator: reference tables of products, accounts, currencies, mappings, settings and the activity log; documents and postings distributed by customer_id (docs/CITUS.md)';
+    'superuser, on a Citus coordinator: reference tables of products, accounts, currencies, mappings and settings; documents and postings distributed by customer_id (docs/CITUS.md)';
 
 
 -- Document ids and numbers unique across customers (docs/CITUS.md,
@@ -288,6 +292,7 @@ DECLARE
     cmd text;
     docs text[] := ARRAY['billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage', 'milestone',
                          'credit_note', 'credit_note_line'];
+    refs text[] := ARRAY['currency', 'product', 'ledger_account', 'settings', 'gl_account_map'];
     -- the states revrec's guard (36_restore_guard.sql) holds them to, on
     -- every node: the document triggers disabled, the capture triggers on
     st  text := pg_catalog.format($s$
@@ -296,7 +301,10 @@ DECLARE
          WHERE (g <> 'citus_capture_bdel' OR t IN ('invoice', 'invoice_line', 'credit_note', 'billing_schedule_line'))
            AND NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = g)
         UNION ALL SELECT 'credit_grant', 'citus_capture_bgrant', 'O'
-         WHERE NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = 'credit_grant' AND s.tgname = 'citus_capture_bgrant')$s$, docs);
+         WHERE NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = 'credit_grant' AND s.tgname = 'citus_capture_bgrant')
+        UNION ALL SELECT t, 'citus_reference_guard', 'O' FROM unnest(%2$L::text[]) t
+         WHERE NOT EXISTS (SELECT 1 FROM revrec._trigger_state s WHERE s.relname = t AND s.tgname = 'citus_reference_guard')$s$,
+        docs, refs);
 BEGIN
     EXECUTE st;
     FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(st) LOOP
@@ -357,6 +365,11 @@ BEGIN
             END LOOP;
             EXECUTE pg_catalog.format('ALTER TABLE revrec.%I ENABLE ALWAYS TRIGGER %I', t, r.tgname);
         END LOOP;
+    END LOOP;
+    -- the reference tables' placements: written only in a coordinator's transaction
+    FOREACH t IN ARRAY refs LOOP
+        EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_reference_guard BEFORE INSERT OR UPDATE OR DELETE ON revrec.%I
+                                       FOR EACH STATEMENT EXECUTE FUNCTION revrec._citus_reference_guard()', t);
     END LOOP;
 END $$;
 

@@ -688,3 +688,32 @@ BEGIN
     RETURN NEW;
 END $$;
 
+
+-- Fires on the placements of the reference tables (products, currencies,
+-- ledger accounts, GL mappings, settings), on every node: a write there not
+-- made in a distributed transaction of the coordinator (a role connected to a
+-- worker, writing that worker's copy) would leave the copies different, and
+-- the posting on that worker would read its own (the lock, an account).
+-- Refused as documents written on a worker are (RV064).  Like that check it
+-- stops a mistake, not a role able to connect to a worker and forge Citus's
+-- transaction id (assign_distributed_transaction_id): let revrec's roles
+-- reach the workers only from the coordinator (docs/CITUS.md, "Roles on
+-- Citus").  An ORIGIN trigger: Citus's own copies of a placement (a node
+-- added, a shard moved) run in replica mode.
+CREATE OR REPLACE FUNCTION revrec._citus_reference_guard() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ini integer;
+    txn bigint;
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    SELECT g.initiator_node_identifier, g.transaction_number INTO ini, txn FROM pg_catalog.get_current_transaction_id() g;
+    IF ini IS DISTINCT FROM 0 OR coalesce(txn, 0) = 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'RV064',
+            MESSAGE = pg_catalog.format('revrec: %s on %s.%s outside a transaction of the Citus coordinator', TG_OP,
+                                        TG_TABLE_SCHEMA, TG_TABLE_NAME),
+            DETAIL = 'A reference table written on one node directly would differ from its copies on the others.',
+            HINT = 'Write it through the coordinator (docs/CITUS.md).';
+    END IF;
+    RETURN NULL;
+END $$;

@@ -166,6 +166,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._citus_commit()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_post_group(regclass,bigint[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_groups()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._citus_reference_guard()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_triggers()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_settings_change(date,boolean,date,boolean)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._void_invoices(text[],date)', '-', '-', '-', '-', '-'),
