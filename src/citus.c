@@ -237,33 +237,6 @@ revrec_owner(void)
 }
 
 /*
- * On a distributed revrec, only revrec's owner can write documents: revrec's
- * own statements after each write and at commit run as the owner (SECURITY
- * DEFINER, as on a single node), and Citus refuses a statement on shard
- * placements another role modified in the same transaction ("cannot perform
- * query on placements that were modified in this transaction by a different
- * user").  A revrec_writer's documents would fail at their first statement
- * (EXECUTE on revrec's internal functions) or at commit: refused here, before
- * anything is written, with the reason (docs/CITUS.md, "Roles on Citus").
- * (A lock change is logged on the coordinator, in the activity log, a table
- * of the coordinator's own: its owner's insert touches no shard.)
- */
-static void
-only_the_owner(const char *what)
-{
-	Oid			owner = revrec_owner();
-
-	if (GetUserId() != owner)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("on a distributed revrec, %s only by revrec's owner (%s) for now", what,
-						GetUserNameFromId(owner, false)),
-				 errdetail("revrec posts at commit as its owner, and Citus refuses to touch shards that another role (%s) "
-						   "changed in the same transaction.", GetUserNameFromId(GetUserId(), false)),
-				 errhint("See docs/CITUS.md, \"Roles on Citus\".")));
-}
-
-/*
  * SELECT sql (a call of one of revrec's functions) as the current user: a
  * function running as another role (its owner) could not read the shards
  * this transaction wrote as this one (Citus: "cannot perform query on
@@ -418,7 +391,6 @@ rr_executor_start(QueryDesc *qd, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && may_write(qd) && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
 	{
-		only_the_owner("documents are written");
 		use_coordinated_transaction();
 	}
 	if (prev_executor_start)
@@ -505,7 +477,6 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 
 		if (OidIsValid(relid) && is_document_table(relid))
 		{
-			only_the_owner("documents are written");
 			use_coordinated_transaction();
 		}
 	}
