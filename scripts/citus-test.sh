@@ -195,24 +195,24 @@ step() {
 }
 R="from_date => '2024-11-01', to_date => '2026-10-31'"
 compare posting_rows   "SELECT customer_id, source, source_id, line_id, reason, entries, sched_start, sched_end, sched_amount, sched_months FROM revrec.posting" sorted
-# (recorded_at and posting_id are the node's own: the time, and the order of
-# posting: on Citus each worker posts its customers at once, with ids from
-# blocks, checked below)
+# (recorded_at and posting_id are the node's own: the time, and the sequence
+# of the node that posted it: on Citus each worker posts its customers with
+# ids from its own range, checked below)
 J="journal_number, entry_date, source, source_id, customer_id, product_id, invoice_id, invoice_number, credit_note_id,
    line_id, account, direction, amount, currency, method, narrative, journal_type, reason"
 compare journal        "SELECT $J FROM revrec.journal_entry" sorted
 compare activity       "SELECT action, source, document_id, customer_id, entries, amount, currency, detail FROM revrec.activity" sorted
-# posted on the workers, one shard group at a time: each group numbers its
-# postings from its own block of ids (a value of the sequence times 2^24)
+# posted on the workers: every document's posting has an id from the range of
+# the worker that holds its customer's shard (group id times 2^48), none twice
 where=$(cpsql $COORD -d revrec -At -c "
-    SELECT count(*), count(DISTINCT p.posting_id >> 24) - count(DISTINCT (p.posting_id >> 24, w.shardid)), count(DISTINCT w.groupid),
+    SELECT count(*), count(*) FILTER (WHERE p.posting_id >> 48 <> w.groupid), count(DISTINCT w.groupid),
            count(*) - count(DISTINCT p.posting_id)
       FROM revrec.posting p
       JOIN (SELECT s.shardid, pl.groupid FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
              WHERE s.logicalrelid = 'revrec.posting'::regclass) w
         ON w.shardid = get_shard_id_for_distribution_column('revrec.posting', p.customer_id)" 2>&1)
 if [ "$(cut -d'|' -f2- <<<"$where")" = "0|2|0" ]; then
-    ok "posted by shard group: the $(cut -d'|' -f1 <<<"$where") postings' ids come in blocks of one shard group each (on 2 workers), none twice"
+    ok "posted on the workers: the $(cut -d'|' -f1 <<<"$where") postings have ids of the worker holding their customer (2 workers), none twice"
 else
     not_ok "postings and the workers that made them (all|elsewhere|workers|duplicate ids): $where"
 fi
@@ -325,8 +325,8 @@ if [ $posted_on_citus = 1 ]; then
     compare close_summary "$CS"
     # broken the same way on both sides (replica mode, rolled back): verify()
     # must find the same problems, and close_summary name the same first ones
-    # (posting ids are the node's own: on Citus a value of the sequence times
-    # 2^24 plus a count; masked in what verify() says of them)
+    # (posting ids are the node's own: on Citus from the range of the worker
+    # that posted them; masked in what verify() says of them)
     compare_tx verify_broken "$ROOT/test/citus/verify_breaks.sql" \
         "SELECT \"check\", document, CASE WHEN document = 'revrec.posting_posting_id_seq' THEN 'behind'
                                           ELSE regexp_replace(detail, 'posting [0-9]+', 'posting N', 'g') END

@@ -10,7 +10,7 @@
  * COPY hooks notice a write into one of revrec's document tables and arm the
  * commit as a single node does (a row in revrec.pending_flush, whose deferred
  * constraint trigger runs at commit); the flush trigger (src/flush.c) then has
- * every worker post its own shard groups (revrec._citus_commit(),
+ * every worker post its own shard groups (rr_citus_commit(),
  * src/citus_shard.c).
  *
  * On a single node revrec.citus_queue does not exist: nothing here does
@@ -18,6 +18,7 @@
  */
 #include "revrec.h"
 #include "citus.h"
+#include "post_emit.h"
 
 #include "access/xact.h"
 #include "access/htup_details.h"
@@ -32,6 +33,9 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/tuplestore.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -237,21 +241,40 @@ revrec_owner(void)
 }
 
 /*
- * SELECT sql (a call of one of revrec's functions) as the current user: a
- * function running as another role (its owner) could not read the shards
- * this transaction wrote as this one (Citus: "cannot perform query on
- * placements that were modified in this transaction by a different user").
+ * SPI as revrec's owner, for revrec's own statements that touch only the
+ * coordinator's tables or revrec.doc_key (a co-location group of its own):
+ * no shard the writing role changed.  Nothing but revrec's SQL runs while
+ * switched; revrec._outer_role() still names the role outside.
  */
 static void
-run_spi(const char *sql, const char *what)
+with_owner_begin(Oid *save_user, int *save_sec)
 {
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "revrec: SPI_connect failed");
-	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: %s failed", what);
-	SPI_finish();
-	PopActiveSnapshot();
+	GetUserIdAndSecContext(save_user, save_sec);
+	SetUserIdAndSecContext(revrec_owner(), *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+static void
+run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls, const char *what)
+{
+	Oid			save_user;
+	int			save_sec;
+
+	with_owner_begin(&save_user, &save_sec);
+	PG_TRY();
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "revrec: SPI_connect failed");
+		if (rr_spi_execute_args_user_error(sql, nargs, types, args, nulls) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: %s failed", what);
+		SPI_finish();
+		PopActiveSnapshot();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
 }
 
 static void
@@ -260,12 +283,190 @@ arm_flush(void)
 	if (armed || !rr_citus_active() || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 		return;
 	armed = true;
-	run_spi("SELECT revrec._enqueue()", "arming the flush");
+	run_spi_as_owner("SELECT revrec._enqueue()", 0, NULL, NULL, NULL, "arming the flush");
+}
+
+/*
+ * The role whose connections wrote this transaction's documents: Citus keeps
+ * a role's writes on its own connections, and revrec's reads and the workers'
+ * posting must go through them (src/citus_shard.c).  Documents written by
+ * two roles in one transaction are refused: Citus cannot show one role's
+ * uncommitted rows to the other's connection.
+ */
+static Oid	writing_role = InvalidOid;
+static int64 *keys_read = NULL;	/* per shard group: the last key read (revrec._citus_keys) */
+static int	keys_groups = 0;
+
+static void
+note_writing_role(void)
+{
+	Oid			me = GetUserId();
+
+	if (!OidIsValid(writing_role))
+		writing_role = me;
+	else if (writing_role != me)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("on a distributed revrec, documents are written by one role in a transaction"),
+				 errdetail("%s wrote documents in this transaction, and now %s: Citus keeps each role's uncommitted "
+						   "rows on its own connections.", GetUserNameFromId(writing_role, false),
+						   GetUserNameFromId(me, false)),
+				 errhint("Write the documents of one transaction as one role (docs/CITUS.md, \"Roles on Citus\").")));
+}
+
+/*
+ * The ids and references the statements since the last read noted on the
+ * workers (revrec._citus_keys(), read as the writing role: it takes nothing
+ * away), checked by revrec._citus_apply_keys() as revrec's owner: ids unique
+ * across customers (revrec.doc_key), parents of this customer.
+ */
+void
+rr_citus_check_keys(void)
+{
+	Oid			save_user;
+	int			save_sec;
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		args[1];
+	Datum	   *hw;
+	int			i;
+	uint64		n,
+				r;
+	Datum		arr[5];
+	Oid			atypes[5] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	SPITupleTable *tt;
+
+	if (!OidIsValid(writing_role))
+		return;
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(writing_role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "revrec: SPI_connect failed");
+		if (keys_read == NULL)
+		{
+			if (SPI_execute("SELECT count(*) FROM pg_catalog.pg_dist_shard s"
+							" WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass", true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "revrec: counting the shard groups failed");
+			keys_groups = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
+			keys_read = MemoryContextAllocZero(TopTransactionContext, sizeof(int64) * Max(keys_groups, 1));
+		}
+		hw = palloc(sizeof(Datum) * Max(keys_groups, 1));
+		for (i = 0; i < keys_groups; i++)
+			hw[i] = Int64GetDatum(keys_read[i]);
+		args[0] = PointerGetDatum(construct_array(hw, keys_groups, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (SPI_execute_with_args("SELECT k.grp, k.seq, k.customer_id, k.kind, k.doc_id, k.ref, k.op"
+								  "  FROM revrec.citus_group g, LATERAL revrec._citus_keys(g.tableoid, $1) k"
+								  " ORDER BY k.grp, k.seq", 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: reading the statement's document ids failed");
+		tt = SPI_tuptable;
+		n = SPI_processed;
+		if (n > 0)
+		{
+			int			f;
+
+			for (f = 0; f < 5; f++)
+			{
+				Datum	   *e = palloc(sizeof(Datum) * n);
+				bool	   *nl = palloc(sizeof(bool) * n);
+				int			dims[1] = {(int) n};
+				int			lbs[1] = {1};
+
+				for (r = 0; r < n; r++)
+					e[r] = SPI_getbinval(tt->vals[r], tt->tupdesc, f + 3, &nl[r]);
+				arr[f] = PointerGetDatum(construct_md_array(e, nl, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+			}
+			for (r = 0; r < n; r++)
+			{
+				bool		isnull;
+				int64		g = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+				int64		q = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
+
+				if (g >= 0 && g < keys_groups && q > keys_read[g])
+					keys_read[g] = q;
+			}
+		}
+		/* (the arrays live in SPI's memory until SPI_finish: checked first) */
+		if (n > 0)
+		{
+			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+			if (rr_spi_execute_args_user_error("SELECT revrec._citus_apply_keys($1, $2, $3, $4, $5)", 5, atypes, arr,
+											   NULL) != SPI_OK_SELECT)
+				elog(ERROR, "revrec: checking the statement's document ids failed");
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * At commit (src/flush.c): the last ids checked, then every worker posts its
+ * shard groups in the writing role's connections (revrec._citus_post_group(),
+ * src/citus_shard.c), and the activity rows they return are logged here as
+ * revrec's owner (the activity log is the coordinator's own table).
+ */
+void
+rr_citus_commit(void)
+{
+	Oid			save_user;
+	int			save_sec;
+	Oid			role = OidIsValid(writing_role) ? writing_role : GetUserId();
+
+	rr_citus_check_keys();
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "revrec: SPI_connect failed");
+		if (rr_spi_execute_args_user_error("SELECT x.action, x.source, x.document_id, x.customer_id, x.currency, x.entries, x.amount"
+										   "  FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x",
+										   0, NULL, NULL, NULL) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: posting on the workers failed");
+		if (SPI_processed > 0)
+		{
+			EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
+			Tuplestorestate *ts = tuplestore_begin_heap(false, false, work_mem);
+			uint64		r;
+
+			for (r = 0; r < SPI_processed; r++)
+				tuplestore_puttuple(ts, SPI_tuptable->vals[r]);
+			enr->md.name = "revrec_group_activity";
+			enr->md.reliddesc = InvalidOid;
+			enr->md.tupdesc = SPI_tuptable->tupdesc;
+			enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+			enr->md.enrtuples = (double) SPI_processed;
+			enr->reldata = ts;
+			if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
+				elog(ERROR, "revrec: could not register the activity rows");
+			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+			if (SPI_execute("INSERT INTO revrec.activity (action, source, document_id, customer_id, currency, entries, amount)"
+							" SELECT * FROM revrec_group_activity", false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "revrec: logging the postings failed");
+		}
+		SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		if (SPI_execute("DELETE FROM revrec.pending_flush WHERE xid = pg_catalog.pg_current_xact_id()", false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "revrec: clearing the flush failed");
+		SPI_finish();
+		PopActiveSnapshot();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
 }
 
 /*
  * After a statement that wrote documents: the ids it wrote or freed and the
- * parents its rows name, as the shards queued them (revrec._citus_statement():
+ * parents its rows name, as the shards noted them (rr_citus_check_keys():
  * ids unique across customers, references), so that the statement fails as
  * it does on a single node, and a second transaction writing an id another
  * has written waits for it.
@@ -276,7 +477,7 @@ statement_pass(void)
 	if (rr_citus_internal || SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA || !rr_citus_active())
 		return;
 	rr_citus_internal = true;
-	run_spi("SELECT revrec._citus_statement()", "checking the statement's document ids");
+	rr_citus_check_keys();
 	rr_citus_internal = false;
 }
 
@@ -391,6 +592,7 @@ rr_executor_start(QueryDesc *qd, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && may_write(qd) && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && writes_documents(qd))
 	{
+		note_writing_role();
 		use_coordinated_transaction();
 	}
 	if (prev_executor_start)
@@ -477,6 +679,7 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 
 		if (OidIsValid(relid) && is_document_table(relid))
 		{
+			note_writing_role();
 			use_coordinated_transaction();
 		}
 	}
@@ -519,6 +722,9 @@ rr_xact_callback(XactEvent event, void *arg)
 		armed = false;
 		settings_qd = NULL;
 		rr_citus_internal = false;
+		writing_role = InvalidOid;
+		keys_read = NULL;		/* (TopTransactionContext) */
+		keys_groups = 0;
 	}
 }
 

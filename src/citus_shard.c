@@ -5,12 +5,12 @@
  * On a distributed revrec every per-customer table is co-located: one
  * customer's documents and postings are in one shard group, on one worker.
  * At commit the coordinator (src/flush.c) sends
- *     SELECT a.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, blocks) a
+ *     SELECT a.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) a
  * to every shard of revrec.citus_group (one row per shard group), in the
  * connections that wrote the documents, so every worker posts its own
  * customers, in the distributed transaction, at once.
  *
- * revrec._citus_post_group(anchor, blocks) runs there, on the worker, the single
+ * revrec._citus_post_group(anchor) runs there, on the worker, the single
  * node's revrec._citus_pull() and revrec.flush(), unchanged: while it runs
  * ("shard mode"), the planner hook below replaces every revrec table those
  * functions name by its shard in the group (a distributed table) or its local
@@ -27,6 +27,7 @@
 #include "post_emit.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -46,8 +47,6 @@
 #include "utils/tuplestore.h"
 
 bool		rr_shard_mode = false;
-static int64 next_id = 0;		/* shard mode: the next posting_id of the group's block */
-static int64 end_id = 0;		/* ... and the first one after it */
 Tuplestorestate *rr_shard_activity = NULL;
 TupleDesc	rr_shard_activity_desc = NULL;
 
@@ -196,65 +195,6 @@ rr_shard_log(HeapTuple row, TupleDesc rowdesc)
 	tuplestore_putvalues(rr_shard_activity, rr_shard_activity_desc, v, n);
 }
 
-/*
- * Posting ids on a distributed revrec: the coordinator takes one value of
- * revrec.posting_posting_id_seq per shard group at each commit (bases, in
- * the groups' hash order); this group's postings are numbered from that
- * value times 2^RR_ID_BLOCK_BITS.  Ids stay unique across the cluster and
- * ordered by commit, and the one sequence still bounds every id in use
- * (revrec.verify()).
- */
-static void
-take_block(Oid anchor, ArrayType *bases)
-{
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(anchor)};
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int64		idx;
-	bool		isnull;
-
-	if (SPI_execute_with_args("SELECT count(*) FROM pg_catalog.pg_dist_shard s, pg_catalog.pg_dist_shard a"
-							  " WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
-							  "   AND a.logicalrelid = s.logicalrelid"
-							  "   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1"
-							  "   AND s.shardminvalue::int < a.shardminvalue::int", 1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: reading the shard group's place failed");
-	idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	if (ARR_ELEMTYPE(bases) != INT8OID || ARR_NDIM(bases) != 1)
-		elog(ERROR, "revrec._citus_post_group: the blocks must be a bigint array");
-	deconstruct_array(bases, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-	if (idx >= n || nulls[idx] || DatumGetInt64(elems[idx]) <= 0
-		|| DatumGetInt64(elems[idx]) > (PG_INT64_MAX >> RR_ID_BLOCK_BITS) - 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("revrec._citus_post_group: no block of posting ids for shard group %ld", (long) idx)));
-	next_id = DatumGetInt64(elems[idx]) << RR_ID_BLOCK_BITS;
-	end_id = next_id + ((int64) 1 << RR_ID_BLOCK_BITS);
-}
-
-/* shard mode: the first of n posting ids (post_emit.c) */
-int64
-rr_shard_take_ids(int64 n)
-{
-	int64		first = next_id;
-
-	if (n < 0 || n > end_id - next_id)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("revrec: more than %ld postings for one shard group in one transaction",
-							   (long) ((int64) 1 << RR_ID_BLOCK_BITS)),
-						errhint("Write the documents in several transactions.")));
-	next_id += n;
-	return first;
-}
-
-/* the posting_id before this transaction's next postings: revrec._posting_mark() */
-int64
-rr_shard_mark(void)
-{
-	return next_id - 1;
-}
-
 /* the group's shard of revrec.citus_queue has rows (SPI connected, map built) */
 static bool
 queued(void)
@@ -278,12 +218,11 @@ leave_shard_mode(void)
 	shard_map = NULL;
 	rr_shard_activity = NULL;
 	rr_shard_activity_desc = NULL;
-	next_id = end_id = 0;
 	ResetPlanCache();
 }
 
 /*
- * revrec._citus_post_group(anchor regclass, blocks bigint[]): on a worker, in the
+ * revrec._citus_post_group(anchor regclass): on a worker, in the
  * coordinator's distributed transaction, post what this transaction queued
  * in the shard group of anchor (a shard of revrec.citus_group); returns the
  * activity rows of the postings, for the coordinator to log.
@@ -300,9 +239,9 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("revrec._citus_post_group() returns a set: call it in FROM")));
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("revrec._citus_post_group: the shard and the blocks must not be null")));
+						errmsg("revrec._citus_post_group: the shard must not be null")));
 	if (rr_shard_mode)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("revrec._citus_post_group() is already running")));
@@ -334,7 +273,6 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 		rsinfo->setDesc = td;
 		return (Datum) 0;
 	}
-	take_block(PG_GETARG_OID(0), PG_GETARG_ARRAYTYPE_P(1));
 	PG_TRY();
 	{
 		rr_shard_mode = true;
@@ -364,4 +302,222 @@ revrec_citus_shard_init(void)
 {
 	prev_planner = planner_hook;
 	planner_hook = shard_planner;
+}
+
+/* ---------- ids and references of the documents written, per transaction ----------
+ *
+ * The capture on a shard (revrec._citus_capture()) notes here, in the worker
+ * backend's memory for the transaction, the document ids and numbers a
+ * statement wrote or freed ('key') and the parents its rows name that their
+ * customer does not have ('ref').  The coordinator reads them after each
+ * statement and at commit with revrec._citus_keys(), as the role writing:
+ * reading takes nothing away, so a role calling it itself cannot hide an id
+ * from the coordinator's uniqueness check (docs/CITUS.md, "Roles on Citus").
+ * Entries of a subtransaction rolled back go with it; all go at the end of
+ * the transaction.
+ */
+typedef struct NotedKey
+{
+	int64		seq;			/* in the order noted, never reused in the backend */
+	int32		group_min;		/* the shard group: its hash range's low end */
+	SubTransactionId subid;
+	char	   *customer_id;
+	char	   *kind;			/* 'key' or 'ref' */
+	char	   *doc_id;
+	char	   *ref;
+	char	   *op;
+} NotedKey;
+
+static List *noted = NIL;		/* of NotedKey *, in TopTransactionContext */
+static int64 noted_seq = 0;
+static bool noted_callbacks = false;
+
+static void
+noted_xact(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE
+		|| event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		noted = NIL;			/* (its memory goes with TopTransactionContext) */
+}
+
+static void
+noted_subxact(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		foreach(lc, noted)
+		{
+			NotedKey   *k = lfirst(lc);
+
+			if (k->subid == mySubid)
+				k->subid = parentSubid;
+		}
+	}
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		foreach(lc, noted)
+		{
+			NotedKey   *k = lfirst(lc);
+
+			if (k->subid == mySubid)
+				noted = foreach_delete_current(noted, lc);
+		}
+	}
+}
+
+static char *
+text_elem(Datum *e, bool *n, int i)
+{
+	return n[i] ? NULL : TextDatumGetCString(e[i]);
+}
+
+/*
+ * revrec._citus_note(group_min int, customers text[], kinds text[], ids
+ * text[], refs text[], ops text[]): called by the capture (SECURITY DEFINER),
+ * executable by nobody else.
+ */
+PG_FUNCTION_INFO_V1(revrec_citus_note);
+Datum
+revrec_citus_note(PG_FUNCTION_ARGS)
+{
+	Datum	   *e[5];
+	bool	   *n[5];
+	int			len[5];
+	int			a,
+				i;
+	MemoryContext old;
+
+	for (a = 0; a < 6; a++)
+		if (PG_ARGISNULL(a))
+			PG_RETURN_VOID();
+	for (a = 0; a < 5; a++)
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(a + 1);
+
+		if (ARR_ELEMTYPE(arr) != TEXTOID || ARR_NDIM(arr) > 1)
+			elog(ERROR, "revrec._citus_note: text arrays expected");
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &e[a], &n[a], &len[a]);
+		if (len[a] != len[0])
+			elog(ERROR, "revrec._citus_note: arrays of different lengths");
+	}
+	if (!noted_callbacks)
+	{
+		RegisterXactCallback(noted_xact, NULL);
+		RegisterSubXactCallback(noted_subxact, NULL);
+		noted_callbacks = true;
+	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	for (i = 0; i < len[0]; i++)
+	{
+		NotedKey   *k = palloc0(sizeof(NotedKey));
+
+		CHECK_FOR_INTERRUPTS();
+		k->seq = ++noted_seq;
+		k->group_min = PG_GETARG_INT32(0);
+		k->subid = GetCurrentSubTransactionId();
+		k->customer_id = text_elem(e[0], n[0], i);
+		k->kind = text_elem(e[1], n[1], i);
+		k->doc_id = text_elem(e[2], n[2], i);
+		k->ref = text_elem(e[3], n[3], i);
+		k->op = text_elem(e[4], n[4], i);
+		noted = lappend(noted, k);
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_VOID();
+}
+
+/* the hash range's low end of anchor, a shard of revrec.citus_group on this node, and its place */
+static void
+anchor_group(Oid anchor, int32 *group_min, int64 *idx)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(anchor)};
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT a.shardminvalue::int,"
+							  "       (SELECT count(*) FROM pg_catalog.pg_dist_shard s"
+							  "         WHERE s.logicalrelid = a.logicalrelid AND s.shardminvalue::int < a.shardminvalue::int)"
+							  "  FROM pg_catalog.pg_dist_shard a"
+							  " WHERE a.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
+							  "   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the shard group failed");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revrec: %u is not a shard of revrec.citus_group on this node", anchor),
+				 errhint("It is called by the coordinator, on the workers (docs/CITUS.md).")));
+	*group_min = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+}
+
+/*
+ * revrec._citus_keys(anchor regclass, after bigint[]): the ids and references
+ * this transaction noted in anchor's shard group, after the one numbered
+ * after[place of the group] (the coordinator's last read): (group, seq,
+ * customer_id, kind, doc_id, ref, op).  Reads, takes nothing away.
+ */
+PG_FUNCTION_INFO_V1(revrec_citus_keys);
+Datum
+revrec_citus_keys(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcxt;
+	Tuplestorestate *ts;
+	TupleDesc	td;
+	int32		group_min;
+	int64		idx;
+	int64		after = 0;
+	ListCell   *lc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("revrec._citus_keys() returns a set: call it in FROM")));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("revrec._citus_keys: the shard must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "revrec._citus_keys: return type must be a row type");
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	ts = tuplestore_begin_heap(true, false, work_mem);
+	td = CreateTupleDescCopy(td);
+	MemoryContextSwitchTo(oldcxt);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	anchor_group(PG_GETARG_OID(0), &group_min, &idx);
+	SPI_finish();
+	if (!PG_ARGISNULL(1))
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+		if (idx < n && !nulls[idx])
+			after = DatumGetInt64(elems[idx]);
+	}
+	foreach(lc, noted)
+	{
+		NotedKey   *k = lfirst(lc);
+		Datum		v[7];
+		bool		nl[7] = {false, false, false, false, false, false, false};
+
+		if (k->group_min != group_min || k->seq <= after)
+			continue;
+		v[0] = Int64GetDatum(idx);
+		v[1] = Int64GetDatum(k->seq);
+		v[2] = k->customer_id ? CStringGetTextDatum(k->customer_id) : (nl[2] = true, (Datum) 0);
+		v[3] = k->kind ? CStringGetTextDatum(k->kind) : (nl[3] = true, (Datum) 0);
+		v[4] = k->doc_id ? CStringGetTextDatum(k->doc_id) : (nl[4] = true, (Datum) 0);
+		v[5] = k->ref ? CStringGetTextDatum(k->ref) : (nl[5] = true, (Datum) 0);
+		v[6] = k->op ? CStringGetTextDatum(k->op) : (nl[6] = true, (Datum) 0);
+		tuplestore_putvalues(ts, td, v, nl);
+	}
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = td;
+	return (Datum) 0;
 }

@@ -43,8 +43,7 @@ revrec_flush_trigger(PG_FUNCTION_ARGS)
 		 * (src/citus_shard.c); their activity rows are logged here
 		 */
 		rr_citus_internal = true;
-		if (rr_spi_execute_user_error("SELECT revrec._citus_commit()", false) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: posting on the workers failed");
+		rr_citus_commit();
 		rr_citus_internal = false;
 	}
 	else if (rr_spi_execute_user_error("SELECT revrec.flush()", false) != SPI_OK_SELECT)
@@ -54,27 +53,3 @@ revrec_flush_trigger(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/*
- * revrec._posting_mark(): the posting_id after which this flush's postings
- * come (revrec.flush() logs them from there): the sequence's last value; on
- * a Citus worker posting a shard group, the last id before the group's block
- * (src/citus_shard.c).
- */
-PG_FUNCTION_INFO_V1(revrec_posting_mark);
-Datum
-revrec_posting_mark(PG_FUNCTION_ARGS)
-{
-	bool		isnull;
-	int64		mark;
-
-	if (rr_shard_mode)
-		PG_RETURN_INT64(rr_shard_mark());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "revrec: SPI_connect failed");
-	if (SPI_execute("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM revrec.posting_posting_id_seq",
-					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "revrec: reading revrec.posting_posting_id_seq failed");
-	mark = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	PG_RETURN_INT64(mark);
-}

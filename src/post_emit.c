@@ -177,11 +177,13 @@ rr_sink_begin(void)
 	 */
 	if (s->citus)
 		s->insert_sql = psprintf("INSERT INTO pg_temp.revrec_citus_postings (posting_id, %s)"
-								 " SELECT b.first + pg_catalog.row_number() OVER () - 1, %s"
-								 "   FROM " ENR_NAME ", (SELECT pg_catalog.nextval('revrec.posting_posting_id_seq') << %d AS first) b",
-								 cols.data, cols.data, RR_ID_BLOCK_BITS);
+								 " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq'), %s FROM " ENR_NAME,
+								 cols.data, cols.data);
 	else if (rr_shard_mode)
-		s->insert_sql = NULL;	/* made at each flush: the ids of the group's block (src/citus_shard.c) */
+		/* a shard has no identity: the worker's own range of the sequence (revrec._citus_groups()) */
+		s->insert_sql = psprintf("INSERT INTO revrec.posting (posting_id, %s) OVERRIDING SYSTEM VALUE"
+								 " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq'), %s FROM " ENR_NAME,
+								 cols.data, cols.data);
 	else
 		s->insert_sql = psprintf("INSERT INTO revrec.posting (%s) SELECT %s FROM " ENR_NAME, cols.data, cols.data);
 	s->values = palloc(sizeof(Datum) * s->td->natts);
@@ -297,6 +299,35 @@ rr_spi_execute_user_error(const char *sql, bool read_only)
 	return rc;
 }
 
+/* the same, with arguments (src/citus.c) */
+int
+rr_spi_execute_args_user_error(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	int			rc = 0;
+
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, types, args, nulls, false, 0);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+
+		MemoryContextSwitchTo(caller);
+		ed = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) != ERRCODE_INTERNAL_ERROR)
+		{
+			FlushErrorState();
+			ed->context = NULL;
+			ReThrowError(ed);
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return rc;
+}
+
 uint64
 rr_sink_flush(RrPostingSink *s)
 {
@@ -334,9 +365,8 @@ rr_sink_flush(RrPostingSink *s)
 				elog(ERROR, "revrec: dropping a temporary table revrec_citus_postings failed");
 			s->temp_made = true;
 			rc = SPI_execute(psprintf("CREATE TEMPORARY TABLE revrec_citus_postings ON COMMIT DROP AS"
-									  " SELECT b.first + pg_catalog.row_number() OVER () - 1 AS posting_id, %s"
-									  "   FROM " ENR_NAME ", (SELECT pg_catalog.nextval('revrec.posting_posting_id_seq') << %d AS first) b",
-									  s->cols, RR_ID_BLOCK_BITS), false, 0);
+									  " SELECT pg_catalog.nextval('revrec.posting_posting_id_seq') AS posting_id, %s FROM " ENR_NAME,
+									  s->cols), false, 0);
 			if (rc < 0)
 				elog(ERROR, "revrec: creating the temporary postings failed: %s", SPI_result_code_string(rc));
 			rc = SPI_OK_INSERT;
@@ -344,11 +374,6 @@ rr_sink_flush(RrPostingSink *s)
 		else
 			rc = SPI_execute(s->insert_sql, false, 0);
 	}
-	else if (rr_shard_mode)
-		/* a shard has no identity: ids of the group's block, in the engines' order */
-		rc = rr_spi_execute_user_error(psprintf("INSERT INTO revrec.posting (posting_id, %s) OVERRIDING SYSTEM VALUE"
-												" SELECT " INT64_FORMAT " + pg_catalog.row_number() OVER () - 1, %s FROM " ENR_NAME,
-												s->cols, rr_shard_take_ids((int64) n), s->cols), false);
 	else
 		rc = rr_spi_execute_user_error(s->insert_sql, false);
 	if (rc != SPI_OK_INSERT)

@@ -53,10 +53,6 @@ SELECT activity_id, at, who, action, source, document_id, customer_id, entries, 
 CREATE OR REPLACE FUNCTION revrec._log_postings(p_from bigint, p_action text) RETURNS void
     LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_log_postings';
 
--- The last posting_id before this flush's postings (src/flush.c).
-CREATE OR REPLACE FUNCTION revrec._posting_mark() RETURNS bigint
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_posting_mark';
-
 -- (while a dump is being restored, what was queued is dropped: 33_restore.sql)
 CREATE OR REPLACE FUNCTION revrec._enqueue() RETURNS void
     LANGUAGE sql
@@ -182,7 +178,7 @@ BEGIN
     SELECT * INTO s FROM revrec.settings FOR SHARE;
     fl := s.lock_date + 1;
     -- the sequence's last value bounds what was posted before us (no table scan)
-    mark := revrec._posting_mark();
+    SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END INTO mark FROM revrec.posting_posting_id_seq;
 
     -- billing schedules first: an invoice line naming a schedule line posted
     -- in this same transaction reads what the schedule recognized

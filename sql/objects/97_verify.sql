@@ -276,10 +276,11 @@ BEGIN
     RETURN QUERY
     SELECT 'sequence behind', s.name, format('last value %s, largest id in use %s', s.last, s.used)
       FROM (SELECT 'revrec.posting_posting_id_seq' AS name, (SELECT last_value FROM revrec.posting_posting_id_seq) AS last,
-                   -- (on Citus a posting's id is a value of the sequence times 2^24
-                   -- plus a count: src/citus_shard.c)
-                   (SELECT CASE WHEN pg_catalog.to_regclass('revrec.citus_queue') IS NULL THEN max(posting_id)
-                                ELSE max(posting_id) >> 24 END FROM revrec.posting) AS used
+                   -- (on Citus each worker posts with ids from its own range of its
+                   -- own sequence, from its group id times 2^48: the coordinator's
+                   -- is group 0; revrec._citus_groups() keeps the workers')
+                   (SELECT max(posting_id) FROM revrec.posting
+                     WHERE pg_catalog.to_regclass('revrec.citus_queue') IS NULL OR posting_id < 281474976710656) AS used
             UNION ALL
             SELECT 'revrec.activity_activity_id_seq', (SELECT last_value FROM revrec.activity_activity_id_seq),
                    (SELECT max(activity_id) FROM revrec.activity)

@@ -91,8 +91,7 @@ BEGIN
         PERFORM revrec._citus_triggers();
         ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
         PERFORM revrec._distribute_overlay();
-        PERFORM revrec._citus_rights();
-        RAISE NOTICE 'revrec is already distributed';
+            RAISE NOTICE 'revrec is already distributed';
         RETURN;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node n WHERE n.noderole = 'primary' AND n.groupid <> 0) THEN
@@ -180,14 +179,14 @@ BEGIN
     PERFORM revrec._citus_triggers();
 
     PERFORM revrec._distribute_overlay();
-    PERFORM revrec._citus_rights();
     ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
 END $$;
 
 -- The workers post their own customers (src/citus_shard.c, docs/CITUS.md
 -- "Posting on the workers"): revrec.citus_group holds one row in each shard
 -- group, a customer_id chosen to hash into it; the coordinator's commit
--- reaches every group through it (revrec._citus_commit()).  Run by
+-- reaches every group through it (src/citus.c, rr_citus_commit()).  Each
+-- worker numbers its postings from its own range of the sequence.  Run by
 -- distribute() and after an update; run it again after shards are split or
 -- added (it adds the rows missing).
 CREATE OR REPLACE FUNCTION revrec._citus_groups() RETURNS void
@@ -195,6 +194,28 @@ CREATE OR REPLACE FUNCTION revrec._citus_groups() RETURNS void
 DECLARE
     missing bigint;
     have    bigint[];
+    w       record;
+    -- each worker's range of posting ids: its group id times 2^48, in its
+    -- own revrec.posting_posting_id_seq (the coordinator's is group 0); and
+    -- the sequence moved past the ids it holds (after a restore, say)
+    cmd     text := $c$
+        DO $d$
+        DECLARE
+            lo bigint := (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)::bigint * 281474976710656 + 1;
+        BEGIN
+            IF lo > 1 AND (SELECT s.seqmin FROM pg_catalog.pg_sequence s
+                            WHERE s.seqrelid = 'revrec.posting_posting_id_seq'::pg_catalog.regclass) < lo THEN
+                SET LOCAL citus.enable_ddl_propagation = off;
+                EXECUTE pg_catalog.format('ALTER SEQUENCE revrec.posting_posting_id_seq MINVALUE %s MAXVALUE %s START %s RESTART %s',
+                                          lo, lo + 281474976710655 - 1, lo, lo);
+            END IF;
+            IF lo > 1 THEN
+                PERFORM pg_catalog.setval('revrec.posting_posting_id_seq', m)
+                   FROM (SELECT max(p.posting_id) AS m FROM revrec.posting p
+                          WHERE p.posting_id BETWEEN lo AND lo + 281474976710655 - 1) x
+                  WHERE x.m > (SELECT s.last_value FROM revrec.posting_posting_id_seq s);
+            END IF;
+        END $d$ $c$;
 BEGIN
     IF pg_catalog.to_regclass('revrec.citus_group') IS NULL THEN
         CREATE TABLE revrec.citus_group (customer_id text PRIMARY KEY);
@@ -218,21 +239,14 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'RV060',
             MESSAGE = pg_catalog.format('revrec: %s shard groups have no row in revrec.citus_group', missing);
     END IF;
-END $$;
-
--- On Citus only revrec's owner writes documents (src/citus.c; docs/CITUS.md,
--- "Roles on Citus"): the writer's and the admin's rights on them would only
--- let them write the shards on a worker directly, past the coordinator's
--- checks and without a posting.  On the
--- coordinator Citus propagates the REVOKE to the shards and the workers'
--- shells.  Run by distribute() and after every ALTER EXTENSION revrec UPDATE
--- (privileges.sql grants them again), on each node.
-CREATE OR REPLACE FUNCTION revrec._citus_rights() RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    REVOKE INSERT, UPDATE, DELETE ON revrec.invoice, revrec.invoice_line, revrec.usage, revrec.milestone,
-        revrec.credit_note, revrec.credit_note_line, revrec.billing_schedule_line, revrec.credit_grant
-        FROM revrec_writer, revrec_admin;
+    -- the commit reaches the groups through it as the role that wrote the documents
+    GRANT SELECT ON revrec.citus_group TO revrec_writer;
+    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
+        IF NOT w.success THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV060',
+                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+        END IF;
+    END LOOP;
 END $$;
 
 COMMENT ON FUNCTION revrec.distribute() IS
@@ -244,7 +258,7 @@ COMMENT ON FUNCTION revrec.distribute() IS
 -- value of the distribution column, so the documents' keys become
 -- (customer_id, id), and revrec.doc_key, distributed by the id itself, holds
 -- one row per id (and per invoice or credit-note number) with its customer.
--- revrec._citus_statement() writes it after each statement, in the same
+-- revrec._citus_apply_keys() writes it after each statement, in the same
 -- distributed transaction as the documents.  Made here from the documents
 -- already there (unique: the single node's keys held them so); run again (after
 -- an upgrade), it makes what is missing.
@@ -260,7 +274,9 @@ BEGIN
             customer_id text NOT NULL,
             PRIMARY KEY (id, kind)
         );
-        PERFORM pg_catalog.create_distributed_table('revrec.doc_key', 'id', colocate_with => 'revrec.customer');
+        -- (a co-location group of its own: revrec's owner writes it while
+        -- another role has written the documents, src/citus.c)
+        PERFORM pg_catalog.create_distributed_table('revrec.doc_key', 'id', colocate_with => 'none');
     END IF;
     FOREACH k SLICE 1 IN ARRAY ARRAY[['invoice', 'invoice_id'], ['invoice_number', 'invoice_number'],
                                      ['invoice_line', 'line_id'], ['usage', 'usage_id'], ['milestone', 'milestone_id'],
@@ -410,7 +426,6 @@ BEGIN
             UPDATE revrec._trigger_state s SET state = 'D' WHERE s.relname = r.relname AND s.tgname = r.tgname;
             EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
         END LOOP;
-        PERFORM revrec._citus_rights();   -- the shells' (the shards are left as they are)
         RETURN;
     END IF;
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);
@@ -418,5 +433,4 @@ BEGIN
     PERFORM revrec._citus_groups();
     PERFORM revrec._citus_triggers();
     PERFORM revrec._distribute_overlay();
-    PERFORM revrec._citus_rights();
 END $$;

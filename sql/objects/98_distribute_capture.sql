@@ -42,13 +42,14 @@ END $$;
 --      posted and void documents, usage and milestones on their lines,
 --      billing schedule lines billed once, amounts' decimals, drawn grants,
 --      references to currencies, products and customers;
---   3. queues, in the co-located shard of revrec.citus_queue, what the
---      coordinator does next: the keys a single node's triggers queue for
---      posting (read at commit, revrec._citus_pull()), the document ids and
---      numbers written or freed ('key', kept unique across customers in
---      revrec.doc_key) and the references to a parent this customer does
---      not have ('ref'), both read at the end of the statement
---      (revrec._citus_statement(), src/citus.c).
+--   3. queues, in the co-located shard of revrec.citus_queue, the keys a
+--      single node's triggers queue for posting (read at commit, on this
+--      worker, by revrec._citus_pull()), and notes in this backend's memory
+--      for the transaction (revrec._citus_note(), src/citus_shard.c) the
+--      document ids and numbers written or freed ('key', kept unique across
+--      customers in revrec.doc_key) and the references to a parent this
+--      customer does not have ('ref'), which the coordinator reads after the
+--      statement (revrec._citus_keys(), src/citus.c).
 CREATE OR REPLACE FUNCTION revrec._citus_capture() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -605,16 +606,23 @@ BEGIN
                                                                                     EXCEPT SELECT o.customer_id, o.%1$I FROM old_rows o) x', numc) END;
         END IF;
     END IF;
-    sel := pg_catalog.concat_ws(' UNION ALL ',
-        'SELECT * FROM (' || sel || ') s',
-        'SELECT k.customer_id, ''key'', k.id, NULL::date, NULL::date, k.kind, k.op FROM (' || keys || ') k(customer_id, id, kind, op)',
-        'SELECT r.customer_id, ''ref'', r.parent, NULL::date, NULL::date, r.child, r.what FROM (' || refs || ') r(customer_id, parent, child, what)');
-    IF sel <> '' THEN
+    IF sel IS NOT NULL AND sel <> '' THEN
         EXECUTE revrec._citus_local(pg_catalog.format(
             'INSERT INTO {citus_queue} (customer_id, doc_kind, doc_id, old_date, new_date, ref, op, seq, txn)
              SELECT x.customer_id, x.k, x.d, x.o, x.n, x.ref, x.op,
                     (pg_catalog.date_part(''epoch'', pg_catalog.clock_timestamp()) * 1000000)::bigint, %s
-               FROM (%s) x(customer_id, k, d, o, n, ref, op)', txn, sel), sid);
+               FROM (%s) x(customer_id, k, d, o, n, ref, op)', txn, 'SELECT * FROM (' || sel || ') s'), sid);
+    END IF;
+    -- the ids and references: noted in this backend's memory for the
+    -- transaction (src/citus_shard.c), read by the coordinator
+    keys := pg_catalog.concat_ws(' UNION ALL ',
+        'SELECT k.customer_id, ''key'', k.id, k.kind, k.op FROM (' || keys || ') k(customer_id, id, kind, op)',
+        'SELECT r.customer_id, ''ref'', r.parent, r.child, r.what FROM (' || refs || ') r(customer_id, parent, child, what)');
+    IF keys <> '' THEN
+        EXECUTE revrec._citus_local(pg_catalog.format(
+            'SELECT revrec._citus_note(%s, array_agg(x.c), array_agg(x.k), array_agg(x.d), array_agg(x.ref), array_agg(x.op))
+               FROM (%s) x(c, k, d, ref, op) HAVING count(*) > 0',
+            (SELECT s.shardminvalue::integer FROM pg_catalog.pg_dist_shard s WHERE s.shardid = sid), keys), sid);
     END IF;
     RETURN NULL;
 END $$;

@@ -29,12 +29,12 @@ BEGIN
     END IF;
 END $$;
 
--- After each statement that wrote documents through the coordinator
--- (src/citus.c), and again at commit before the posting keys are read: the
--- ids and numbers the statement wrote or freed, and the parents its rows name
--- that their customer does not have, as revrec._citus_capture() queued them
--- on the shards.  Taken with DELETE ... RETURNING: only what this reads is
--- removed.
+-- After each statement that wrote documents through the coordinator, and
+-- at commit (src/citus.c, rr_citus_check_keys()): the ids and numbers the
+-- statements wrote or freed, and the parents their rows name that their
+-- customer does not have, as the capture noted them on the workers (read by
+-- the coordinator with revrec._citus_keys() as the writing role).  Run as
+-- revrec's owner from C, executable by nobody else.
 --   ids and numbers: revrec.doc_key holds one row per document id (and
 --   invoice or credit-note number) of every customer, distributed by the id:
 --   a single node's primary key or unique index across customers.  An id
@@ -43,14 +43,9 @@ END $$;
 --   wait (the insert into doc_key), then fail if that one commits.
 --   parents: another customer's parent is the single node's RV014 (a line's
 --   customer is not its invoice's), none at all its foreign-key error (23503).
-CREATE OR REPLACE FUNCTION revrec._citus_statement() RETURNS void
+CREATE OR REPLACE FUNCTION revrec._citus_apply_keys(c text[], k text[], d text[], refs text[], ops text[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    c    text[];
-    k    text[];
-    d    text[];
-    refs text[];
-    ops  text[];
     mk   text[];
     mid  text[];
     mc   text[];
@@ -62,12 +57,6 @@ DECLARE
     did  text;
     r    record;
 BEGIN
-    WITH x AS (DELETE FROM revrec.citus_queue q WHERE q.doc_kind IN ('key', 'ref')
-               RETURNING q.customer_id, q.doc_kind, q.doc_id, q.ref, q.op, q.seq)
-    SELECT array_agg(x.customer_id ORDER BY x.seq), array_agg(x.doc_kind ORDER BY x.seq), array_agg(x.doc_id ORDER BY x.seq),
-           array_agg(x.ref ORDER BY x.seq), array_agg(x.op ORDER BY x.seq)
-      INTO c, k, d, refs, ops
-      FROM x;
     IF c IS NULL THEN
         RETURN;
     END IF;
@@ -162,47 +151,26 @@ BEGIN
     END IF;
 END $$;
 
--- At commit, on the coordinator (src/flush.c): the ids and references of a
--- statement the coordinator's hook did not see, then every worker posts its
--- shard groups in the connections that wrote them (src/citus_shard.c), and
--- the activity rows they return are logged here (a reference table).
-CREATE OR REPLACE FUNCTION revrec._citus_commit() RETURNS void
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    a text[];
-    s text[];
-    d text[];
-    c text[];
-    cur text[];
-    e bigint[];
-    m numeric[];
-    blocks bigint[];
-BEGIN
-    PERFORM revrec._citus_statement();
-    -- posting ids: one value of the sequence per shard group, in the groups'
-    -- hash order; each group numbers its postings from it times 2^24
-    -- (src/citus_shard.c)
-    blocks := ARRAY(SELECT pg_catalog.nextval('revrec.posting_posting_id_seq')
-                      FROM pg_catalog.pg_dist_shard s WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass);
-    -- (read first, then logged here: an INSERT ... SELECT would have Citus
-    -- evaluate the log's defaults, who and when, on the workers)
-    SELECT array_agg(x.action), array_agg(x.source), array_agg(x.document_id), array_agg(x.customer_id),
-           array_agg(x.currency), array_agg(x.entries), array_agg(x.amount)
-      INTO a, s, d, c, cur, e, m
-      FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, blocks) x;
-    IF a IS NOT NULL THEN
-        INSERT INTO revrec.activity (action, source, document_id, customer_id, currency, entries, amount)
-        SELECT * FROM unnest(a, s, d, c, cur, e, m);
-    END IF;
-    DELETE FROM revrec.pending_flush WHERE xid = pg_current_xact_id();
-END $$;
-
 -- On a worker, posting one shard group (src/citus_shard.c): runs
 -- revrec._citus_pull() and revrec.flush() against the group's shards.
-CREATE OR REPLACE FUNCTION revrec._citus_post_group(anchor regclass, blocks bigint[])
+-- Pushed down by the coordinator's commit as the role that wrote the
+-- documents (src/citus.c, rr_citus_commit()), so revrec_writer may execute
+-- it: called directly, it only posts that role's own transaction's
+-- documents, early.
+CREATE OR REPLACE FUNCTION revrec._citus_post_group(anchor regclass)
     RETURNS TABLE (action text, source text, document_id text, customer_id text, currency text, entries bigint,
                    amount numeric)
     LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_citus_post_group';
+
+-- The capture's notes of ids and references (src/citus_shard.c): written
+-- by the capture only; read by the coordinator, as the writing role, after
+-- each statement and at commit (reading takes nothing away).
+CREATE OR REPLACE FUNCTION revrec._citus_note(group_min integer, customers text[], kinds text[], ids text[],
+                                              refs text[], ops text[]) RETURNS void
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_citus_note';
+CREATE OR REPLACE FUNCTION revrec._citus_keys(anchor regclass, after bigint[])
+    RETURNS TABLE (grp bigint, seq bigint, customer_id text, kind text, doc_id text, ref text, op text)
+    LANGUAGE c SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_citus_keys';
 
 -- On a worker, in shard mode (revrec._citus_post_group()): the keys queued
 -- in the group's shard of revrec.citus_queue move into revrec.pending, as a
