@@ -226,6 +226,35 @@ c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-W-$RID C000020) COMMIT;"); cp
 [ "$c" = "$s" ] && [ "$cp" = "$sp" ] && ok "revrec_writer: an invoice written through the coordinator posts as on the single node ($sp posting)" \
     || not_ok "revrec_writer: an invoice written through the coordinator: single node $s, $sp posting; Citus $c, $cp posting"
 
+# 1e'. the writer's posting records the writer (as on the single node); the writer's direct calls of
+# the functions the coordinator runs as it: reading the noted ids takes nothing away (the next
+# commit still refuses a duplicate id), posting only posts its own transaction
+rb_s=$(val $SINGLE "SELECT recorded_by FROM revrec.posting WHERE source_id = 'INV-W-$RID' LIMIT 1")
+rb_c=$(val $COORD "SELECT recorded_by FROM revrec.posting WHERE source_id = 'INV-W-$RID' LIMIT 1")
+[ "$rb_c" = "$rb_s" ] && ok "revrec_writer's posting records $rb_c, as on the single node" || not_ok "recorded_by: single node $rb_s, Citus $rb_c"
+c=$(commit $COORD att_writer "BEGIN; INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+        VALUES ('INV-W-$RID', 'DUP-$RID', 'C000021', 'USD', '2026-03-01');
+        SELECT count(*) FROM revrec.citus_group g, LATERAL revrec._citus_keys(g.tableoid, NULL) k; COMMIT;")
+s=$(commit $SINGLE att_writer "BEGIN; INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date)
+        VALUES ('INV-W-$RID', 'DUP-$RID', 'C000021', 'USD', '2026-03-01'); COMMIT;")
+[ "$c" = "$s" ] && ok "revrec_writer reading the noted ids itself hides nothing: another customer's invoice with the same id is refused as on the single node ($c)" \
+    || not_ok "a duplicate id after the writer read the noted ids: single node $s; Citus $c"
+c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WE-$RID C000022)
+        SELECT count(*) FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x;
+        UPDATE revrec.invoice_line SET amount = 1300.00 WHERE customer_id = 'C000022' AND line_id = 'INV-WE-$RID-1'; COMMIT;")
+n=$(posted $COORD INV-WE-$RID)
+[ "${c#ERROR}" != "$c" ] && [ "$n" = 0 ] && ok "revrec_writer posting its own transaction early: then the posted line is refused, and nothing is committed ($c)" \
+    || not_ok "revrec_writer posting early: $c, $n postings"
+w=$(try $W1 att_writer "SELECT * FROM revrec._citus_post_group('revrec.citus_group'::regclass)")
+refused "$w" && ok "revrec_writer calling _citus_post_group on a worker directly: refused ($w)" || not_ok "_citus_post_group on a worker: $w"
+w=$(try $COORD att_writer "SELECT revrec._citus_note(0, ARRAY['C1'], ARRAY['key'], ARRAY['x'], ARRAY['invoice'], ARRAY['-'])")
+refused "$w" && ok "revrec_writer cannot note ids itself ($w)" || not_ok "revrec_writer notes ids: $w"
+# 1e''. documents written by two roles in one transaction: refused with the reason
+c=$(commit $COORD postgres "BEGIN; $(inv_sql INV-2R-$RID C000023 draft) SET LOCAL ROLE att_writer;
+        INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end, product_id)
+        VALUES ('INV-2R-$RID-2', 'INV-2R-$RID', 'C000023', 10.00, '2026-03-01', '2026-03-31', 'SUB-STARTER'); COMMIT;")
+grep -q 'one role in a transaction' <<<"$c" && ok "documents written by two roles in one transaction: refused ($c)" || not_ok "two roles in one transaction: $c"
+
 # 1f. revrec_admin moves the lock (forward, back) and changes export settings through the coordinator
 for sql in "UPDATE revrec.settings SET lock_date = '2024-01-31'" "UPDATE revrec.settings SET lock_date = NULL" \
            "UPDATE revrec.settings SET xero_tax_rate = 'Tax Exempt'"; do
