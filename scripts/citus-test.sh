@@ -413,13 +413,13 @@ if [ $posted_on_citus = 1 ]; then
     # the writer's and admin's write rights are the single node's after the update, on every node and
     # shard (docs/CITUS.md, "Roles on Citus")
     R1="SELECT (CASE WHEN has_table_privilege('revrec_writer', 'revrec.invoice', 'INSERT') THEN 't' ELSE 'f' END)
-               || (CASE WHEN has_table_privilege('revrec_admin', 'revrec.settings', 'UPDATE') THEN 't' ELSE 'f' END)"
+               || (CASE WHEN has_any_column_privilege('revrec_admin', 'revrec.settings', 'UPDATE') THEN 't' ELSE 'f' END)"
     rights=$(cpsql $COORD -d revrec -At -c "
         SELECT string_agg(DISTINCT x, ' ') FROM (
             $R1
             UNION ALL SELECT result FROM run_command_on_workers(\$\$$R1\$\$)
             UNION ALL SELECT result || 't' FROM run_command_on_shards('revrec.invoice', \$\$SELECT has_table_privilege('revrec_writer', '%s', 'INSERT')\$\$)
-            UNION ALL SELECT 't' || result FROM run_command_on_placements('revrec.settings', \$\$SELECT has_table_privilege('revrec_admin', '%s', 'UPDATE')\$\$)) r(x)")
+            UNION ALL SELECT 't' || result FROM run_command_on_placements('revrec.settings', \$\$SELECT has_any_column_privilege('revrec_admin', '%s', 'UPDATE')\$\$)) r(x)")
     [ "$rights" = "tt" ] && ok "after the update: the writer writes invoices and the admin the settings, on every node and shard" \
                          || not_ok "after the update: rights of the writer on invoices and the admin on settings (t = can): $rights"
     compare journal_report_after_update "SELECT $M journal_number END, $M source_id END, $(sed 's/journal_number, entry_date, source, source_id,/entry_date, source,/' <<<"$JR")

@@ -273,6 +273,22 @@ BEGIN
     $q$, prow);
 
     -- sequences ahead of their data
+    -- (on Citus, each worker's sequence against the ids of its range first:
+    -- where a single node reports its one sequence of postings)
+    IF pg_catalog.to_regclass('revrec.citus_queue') IS NOT NULL THEN
+        RETURN QUERY EXECUTE $q$
+        SELECT 'sequence behind', 'revrec.posting_posting_id_seq',
+               format('last value %s, largest id in use %s (worker %s:%s)', split_part(w.result, ',', 2), u.used,
+                      w.nodename, w.nodeport)
+          FROM pg_catalog.run_command_on_workers(
+                   'SELECT g.groupid || '','' || s.last_value FROM pg_catalog.pg_dist_local_group g, revrec.posting_posting_id_seq s') w
+          JOIN (SELECT p.posting_id >> 48 AS grp, max(p.posting_id) AS used FROM revrec.posting p
+                 WHERE p.posting_id >= 281474976710656 GROUP BY 1) u
+            ON w.success AND u.grp = split_part(w.result, ',', 1)::bigint
+         WHERE u.used > split_part(w.result, ',', 2)::bigint
+         ORDER BY w.nodename, w.nodeport
+        $q$;
+    END IF;
     RETURN QUERY
     SELECT 'sequence behind', s.name, format('last value %s, largest id in use %s', s.last, s.used)
       FROM (SELECT 'revrec.posting_posting_id_seq' AS name, (SELECT last_value FROM revrec.posting_posting_id_seq) AS last,
@@ -291,19 +307,4 @@ BEGIN
             SELECT 'revrec.ledger_account_account_id_seq', (SELECT last_value FROM revrec.ledger_account_account_id_seq),
                    (SELECT max(account_id) FROM revrec.ledger_account WHERE account_id >= 100)) s
      WHERE s.used > s.last;
-    -- on Citus, each worker's sequence against the ids of its range
-    IF pg_catalog.to_regclass('revrec.citus_queue') IS NOT NULL THEN
-        RETURN QUERY EXECUTE $q$
-        SELECT 'sequence behind', 'revrec.posting_posting_id_seq',
-               format('last value %s, largest id in use %s (worker %s:%s)', split_part(w.result, ',', 2), u.used,
-                      w.nodename, w.nodeport)
-          FROM pg_catalog.run_command_on_workers(
-                   'SELECT g.groupid || '','' || s.last_value FROM pg_catalog.pg_dist_local_group g, revrec.posting_posting_id_seq s') w
-          JOIN (SELECT p.posting_id >> 48 AS grp, max(p.posting_id) AS used FROM revrec.posting p
-                 WHERE p.posting_id >= 281474976710656 GROUP BY 1) u
-            ON w.success AND u.grp = split_part(w.result, ',', 1)::bigint
-         WHERE u.used > split_part(w.result, ',', 2)::bigint
-         ORDER BY w.nodename, w.nodeport
-        $q$;
-    END IF;
 END $$;
