@@ -200,6 +200,21 @@ DECLARE
     r record;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
+    IF TG_OP = 'INSERT' AND TG_TABLE_NAME <> 'invoice_line' THEN
+        -- rows inserted without their customer whose parent the BEFORE fill
+        -- did not see (written by a transaction that committed since): filled
+        -- now, from the parent the reference check found; none is left
+        -- without one
+        EXECUTE format('SELECT revrec._fill_customers(%1$L, ARRAY(SELECT n.%2$I::text FROM new_rows n WHERE n.customer_id IS NULL))
+                         WHERE EXISTS (SELECT 1 FROM new_rows n WHERE n.customer_id IS NULL)', TG_TABLE_NAME, TG_ARGV[3]);
+        EXECUTE format('SELECT c.%2$I::text AS id, c.%3$I::text AS pid FROM revrec.%1$I c
+                         WHERE c.%2$I IN (SELECT n.%2$I FROM new_rows n WHERE n.customer_id IS NULL) AND c.customer_id IS NULL
+                         ORDER BY 1 LIMIT 1', TG_TABLE_NAME, TG_ARGV[3], TG_ARGV[2]) INTO r;
+        IF r.id IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV014',
+                MESSAGE = format('%s %s has no customer_id: %s %s was not found', TG_ARGV[4], r.id, TG_ARGV[5], r.pid);
+        END IF;
+    END IF;
     EXECUTE format('SELECT n.%4$I::text AS id, n.customer_id AS ncust, p.%2$I::text AS pid, p.customer_id AS pcust
                       FROM new_rows n JOIN revrec.%1$I p ON p.%2$I = n.%3$I
                      WHERE %5$s
