@@ -12,7 +12,13 @@
 #      internal functions), compared with the single node (the reference);
 #   2. two sessions through the coordinator, interleaved step by step (two
 #      psql coprocesses): different customers posting, credit notes, usage and
-#      a lock move racing a posting; the ledger's invariants checked after.
+#      a lock move racing a posting;
+#   3. posting on the workers (revrec._citus_post_group()): who may call its
+#      functions, shard mode after an error, errors raised at commit on a
+#      worker, immediate mode, manual journals, savepoints, every shard group
+#      in one commit, posting ids, a group without its citus_group row, a
+#      locked shard of another group;
+#   4. the ledger's invariants checked after.
 # Every check prints ok / not ok; the last line is "N passed, N failed".
 # CITUS_KEEP=FILE keeps the clusters running while FILE exists (after setup,
 # before the tests when CITUS_KEEP_EARLY=1).
@@ -591,7 +597,216 @@ fi
 nudge 2j
 
 # ---------------------------------------------------------------------------
-echo "# 3. the ledger on Citus after all this"
+echo "# 3. posting on the workers (revrec._citus_post_group(), src/citus_shard.c)"
+
+# 3a. the worker posting's internal functions: EXECUTE for nobody, on the coordinator and the workers
+# (_citus_keys and _citus_post_group are the writer's: 1e')
+FUNCS3="revrec._citus_groups() revrec._citus_apply_keys(NULL,NULL,NULL,NULL,NULL)
+        revrec._citus_note(0,NULL,NULL,NULL,NULL,NULL)"
+for r in $ROLES; do
+    bad=""
+    for p in $COORD $W1; do
+        for f in $FUNCS3; do
+            res=$(try $p $r "SELECT * FROM $f"); grep -q 'permission denied' <<<"$res" || bad+="[$p $f: $res] "
+        done
+    done
+    [ -z "$bad" ] && ok "$r: permission denied for _citus_groups(), _citus_apply_keys(), _citus_note() (coordinator, worker)" \
+                  || not_ok "$r calls the worker posting's functions: $bad"
+done
+
+# 3b. revrec's owner connected to a worker: _citus_post_group() outside a coordinator's transaction refused
+read GS GP <<<"$(shard citus_group C000020)"
+res=$(try $GP postgres "SELECT * FROM revrec._citus_post_group('$GS')")
+grep -q 'only in a transaction of the Citus coordinator' <<<"$res" && ok "revrec._citus_post_group() on a worker outside a coordinator's transaction: refused ($res)" \
+    || not_ok "revrec._citus_post_group() on a worker outside a coordinator's transaction: $res"
+
+# 3c. an error while a group posts (lock_timeout on its posting shard, held by
+# another session; the coordinator's transaction faked with Citus's
+# assign_distributed_transaction_id, which any role may call): shard mode ends
+# with it, the same connection then reads whole tables again
+read PS _ <<<"$(shard posting C000020)"; read IS _ <<<"$(shard invoice C000020)"; read ILS _ <<<"$(shard invoice_line C000020)"
+sess_open C $GP; sess_wait C 10
+sess_send C "SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE $PS IN SHARE MODE"; sess_wait C 10
+w_sql=$(inv_sql INV-LEAK-$RID C000020 | sed "s|revrec.invoice_line|$ILS|; s|revrec.invoice |$IS |")
+out=$(rpsql $GP postgres -At -v ON_ERROR_STOP=0 -c "BEGIN" -c "SELECT assign_distributed_transaction_id(0, 424242, now())" -c "$w_sql" \
+        -c "SET LOCAL lock_timeout = '1s'" -c "SELECT count(*) FROM revrec._citus_post_group('$GS')" -c "ROLLBACK" \
+        -c "SELECT 'count ' || count(*) FROM revrec.posting" 2>&1)
+sess_send C "ROLLBACK"; sess_wait C 10; sess_close C
+cc=$(val $COORD "SELECT count(*) FROM revrec.posting")
+if grep -q 'lock timeout' <<<"$out" && grep -qx "count $cc" <<<"$out"; then
+    ok "an error inside a shard group's posting (lock timeout): shard mode ends, the connection reads revrec.posting whole again ($cc rows)"
+else
+    not_ok "an error inside a shard group's posting: $(tr '\n' ' ' <<<"$out" | cut -c1-300) (coordinator: $cc postings)"
+fi
+
+# 3d. a credit note refused at commit on a worker, with invoices of nine other
+# customers in the same transaction: the single node's SQLSTATE, message and
+# hint; nothing of the transaction anywhere; the next commit in the same
+# session (the same worker connections) posts as on the single node
+E=INV-E-$RID
+on_both "$(inv_sql $E C000011)"
+ERR_SQL="BEGIN; $(for c in 12 13 14 15 16 17 18 19 20; do inv_sql $E-$c C0000$c; done) $(cn_sql CN-E-$RID C000011 $E $E-1 1500) COMMIT;"
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    rpsql $port postgres -v ON_ERROR_STOP=0 -c '\set SHOW_CONTEXT never' -c "$ERR_SQL" -c '\echo sqlstate :LAST_ERROR_SQLSTATE' \
+        -c "BEGIN; $(inv_sql $E-N C000012) COMMIT;" >"$OUT/e3d.$side" 2>&1
+    val $port "SELECT count(*) FILTER (WHERE source_id LIKE '$E-%' AND source_id <> '$E-N'), count(*) FILTER (WHERE source_id = '$E-N')
+                 FROM revrec.posting WHERE source_id LIKE '$E-%' OR source_id = 'CN-E-$RID'" >>"$OUT/e3d.$side"
+    val $port "SELECT count(*) FILTER (WHERE document_id <> '$E-N'), count(*) FILTER (WHERE document_id = '$E-N')
+                 FROM revrec.activity WHERE document_id LIKE '$E-%' OR document_id = 'CN-E-$RID'" >>"$OUT/e3d.$side"
+done
+left=$(val $COORD "SELECT count(*) FROM revrec.invoice WHERE invoice_id LIKE '$E-1%' OR invoice_id LIKE '$E-2%'")
+if cmp -s "$OUT/e3d.single" "$OUT/e3d.citus" && grep -q "^sqlstate RV" "$OUT/e3d.citus" && [ "$left" = 0 ]; then
+    ok "a credit note refused at commit on a worker: $(grep -m1 ERROR "$OUT/e3d.citus" | cut -c1-90) ($(grep sqlstate "$OUT/e3d.citus")); nothing of the transaction kept; the next commit posts as on the single node"
+else
+    not_ok "a credit note refused at commit on a worker: single $(tr '\n' ' ' <"$OUT/e3d.single"); Citus $(tr '\n' ' ' <"$OUT/e3d.citus"); invoices of the transaction left: $left"
+fi
+
+# 3e. a grant drawn after it expired (RV021, with a DETAIL), refused at commit on a worker
+G="INSERT INTO revrec.credit_grant (grant_id, customer_id, currency, amount, effective_date, expires_on)
+   VALUES ('G-ATK-$RID', 'C000024', 'USD', 1000, '2026-01-01', '2026-02-01');"
+on_both "$G"
+GD="BEGIN; $(inv_sql INV-G-$RID C000024 issued 2026-03-01)
+    INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end, product_id, kind, grant_id)
+    VALUES ('INV-G-$RID-2', 'INV-G-$RID', 'C000024', -100, '2026-03-01', '2026-03-31', 'SUB-STARTER', 'credit_usage', 'G-ATK-$RID'); COMMIT;"
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    rpsql $port postgres -v ON_ERROR_STOP=0 -c '\set SHOW_CONTEXT never' -c "$GD" -c '\echo sqlstate :LAST_ERROR_SQLSTATE' >"$OUT/e3e.$side" 2>&1
+    val $port "SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'INV-G-$RID'" >>"$OUT/e3e.$side"
+done
+if cmp -s "$OUT/e3e.single" "$OUT/e3e.citus" && grep -q DETAIL "$OUT/e3e.citus"; then
+    ok "a grant drawn after it expired, refused at commit: SQLSTATE, message and DETAIL as on the single node ($(grep sqlstate "$OUT/e3e.citus"))"
+else
+    not_ok "a grant drawn after it expired: single $(tr '\n' ' ' <"$OUT/e3e.single"); Citus $(tr '\n' ' ' <"$OUT/e3e.citus")"
+fi
+
+# activity of documents, by document and action (ids and times left out)
+act() { local ids; ids=$(printf "'%s'," "$@"); echo "SELECT document_id || ' ' || action || ' ' || entries || ' ' || amount, count(*) FROM revrec.activity
+                                               WHERE document_id IN (${ids%,}) GROUP BY 1 ORDER BY 1"; }
+issue() { echo "$(inv_sql $1 $2 draft) UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = '$2' AND invoice_id = '$1';"; }
+
+# 3f. SET CONSTRAINTS ALL IMMEDIATE, invoices in several statements of one
+# transaction (a flush each, a block of ids each): each posted and logged once
+I=INV-IM-$RID
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    commit $port postgres "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; $(issue $I-1 C000013) $(issue $I-2 C000014) $(issue $I-3 C000013)
+                           COMMIT;" >"$OUT/e3f.$side"
+    val $port "$(pstate $I-1 $I-2 $I-3)" >>"$OUT/e3f.$side"
+    val $port "$(act $I-1 $I-2 $I-3)" >>"$OUT/e3f.$side"
+done
+cmp -s "$OUT/e3f.single" "$OUT/e3f.citus" && ok "immediate mode: three invoices in six statements of one transaction: postings and activity as on the single node ($(grep -c . "$OUT/e3f.citus") lines)" \
+    || not_ok "immediate mode: postings or activity differ: single $(tr '\n' ' ' <"$OUT/e3f.single" | cut -c1-300); Citus $(tr '\n' ' ' <"$OUT/e3f.citus" | cut -c1-300)"
+
+# 3g. two manual journals in one transaction (the coordinator posts them, ids
+# of its own range): each logged once
+MJ2="SELECT revrec.post_manual_journal(entry_date => '2026-03-31', narrative => 'twice $RID', currency => 'USD', customer_id => 'C000015',
+        lines => '[{\"account\":\"recognized\",\"direction\":\"debit\",\"amount\":\"100.00\"},
+                   {\"account\":\"deferred\",\"direction\":\"credit\",\"amount\":\"100.00\"}]') IS NOT NULL"
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    commit $port postgres "BEGIN; $MJ2; $(issue $I-4 C000015) $MJ2; COMMIT;" >"$OUT/e3g.$side"
+    val $port "SELECT count(*), sum(a.amount) FROM revrec.activity a WHERE a.action = 'manual journal'
+                  AND a.document_id IN (SELECT p.source_id FROM revrec.posting p WHERE p.source = 'standalone' AND p.narrative = 'twice $RID')" >>"$OUT/e3g.$side"
+    val $port "$(act $I-4)" >>"$OUT/e3g.$side"
+done
+cmp -s "$OUT/e3g.single" "$OUT/e3g.citus" && ok "two manual journals and an invoice in one transaction: activity as on the single node ($(tr '\n' ' ' <"$OUT/e3g.citus"))" \
+    || not_ok "two manual journals and an invoice in one transaction: activity differs: single $(tr '\n' ' ' <"$OUT/e3g.single"); Citus $(tr '\n' ' ' <"$OUT/e3g.citus")"
+
+# 3h. savepoints rolled back around document writes (one customer's only
+# write rolled back: its group has nothing left to post)
+S=INV-SP-$RID
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    commit $port postgres "BEGIN; $(inv_sql $S-1 C000016) SAVEPOINT a; $(inv_sql $S-2 C000017) $(inv_sql $S-3 C000016) ROLLBACK TO SAVEPOINT a;
+                           SAVEPOINT b; $(inv_sql $S-4 C000018) RELEASE SAVEPOINT b; SAVEPOINT c; $(inv_sql $S-5 C000019)
+                           ROLLBACK TO SAVEPOINT c; COMMIT;" >"$OUT/e3h.$side"
+    val $port "$(pstate $S-1 $S-2 $S-3 $S-4 $S-5)" >>"$OUT/e3h.$side"
+    val $port "$(act $S-1 $S-2 $S-3 $S-4 $S-5)" >>"$OUT/e3h.$side"
+done
+nq=$(val $COORD "SELECT count(*) FROM revrec.citus_queue")
+cmp -s "$OUT/e3h.single" "$OUT/e3h.citus" && [ "$nq" = 0 ] && ok "savepoints rolled back around documents: postings and activity as on the single node, nothing left queued" \
+    || not_ok "savepoints rolled back around documents: single $(tr '\n' ' ' <"$OUT/e3h.single" | cut -c1-300); Citus $(tr '\n' ' ' <"$OUT/e3h.citus" | cut -c1-300); $nq keys queued"
+
+# 3i. 400 new customers with an invoice each, in one commit: every shard group
+# posts; postings and activity as on the single node
+M=M$RID
+MANY="BEGIN; INSERT INTO revrec.customer (customer_id, name) SELECT '$M-' || i, 'many' FROM generate_series(1, 400) i;
+      INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+      SELECT 'INV-$M-' || i, 'INV-$M-' || i, '$M-' || i, 'USD', '2026-03-01', 'issued' FROM generate_series(1, 400) i;
+      INSERT INTO revrec.invoice_line (line_id, invoice_id, customer_id, amount, service_start, service_end, product_id)
+      SELECT 'INV-$M-' || i || '-1', 'INV-$M-' || i, '$M-' || i, 100.00 + i, '2026-03-01', '2027-02-28', 'SUB-STARTER' FROM generate_series(1, 400) i;
+      COMMIT;"
+MS="SELECT count(*), sum(cardinality(entries)) FROM revrec.posting WHERE customer_id LIKE '$M-%'
+    UNION ALL SELECT count(*), sum(amount) FROM revrec.activity WHERE customer_id LIKE '$M-%'"
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    commit $port postgres "$MANY" >"$OUT/e3i.$side"; val $port "$MS" >>"$OUT/e3i.$side"
+done
+ng=$(val $COORD "SELECT count(DISTINCT get_shard_id_for_distribution_column('revrec.posting', customer_id)) FROM revrec.posting WHERE customer_id LIKE '$M-%'")
+nsh=$(val $COORD "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'revrec.posting'::regclass")
+cmp -s "$OUT/e3i.single" "$OUT/e3i.citus" && [ "$ng" = "$nsh" ] && ok "400 customers in one commit: all $ng shard groups posted, postings and activity as on the single node" \
+    || not_ok "400 customers in one commit: $ng of $nsh shard groups posted; single $(tr '\n' ' ' <"$OUT/e3i.single"); Citus $(tr '\n' ' ' <"$OUT/e3i.citus")"
+
+# 3j. two sessions commit invoices of the same customer at once
+for side in single citus; do
+    scenario s9 $side C000027 "SELECT * FROM ($(pstate INV-S9A-$RID INV-S9B-$RID)) p UNION ALL SELECT * FROM ($(act INV-S9A-$RID INV-S9B-$RID)) a" \
+        "A|w|BEGIN; $(inv_sql INV-S9A-$RID C000027)" "B|w|BEGIN; $(inv_sql INV-S9B-$RID C000027)" "A|n|COMMIT" "B|w|COMMIT"
+done
+compare_scenario s9 "two invoices of one customer committed at once: both post, each logged once"
+
+# 3k. posting ids: unique across the cluster (each worker's own range)
+d=$(val $COORD "SELECT count(*) - count(DISTINCT posting_id) FROM revrec.posting")
+[ "$d" = 0 ] && ok "posting ids unique across the cluster ($(val $COORD "SELECT count(*) FROM revrec.posting") postings)" \
+    || not_ok "$d posting ids used twice across the cluster"
+
+# 3l. the sequence set back: verify() reports it, as on the single node
+for side in single citus; do
+    port=$COORD; [ $side = single ] && port=$SINGLE
+    v0=$(val $port "SELECT last_value FROM revrec.posting_posting_id_seq")
+    val $port "SELECT setval('revrec.posting_posting_id_seq', 2)" >/dev/null
+    val $port "SELECT \"check\" FROM revrec.verify() WHERE \"check\" = 'sequence behind'" >"$OUT/e3l.$side"
+    val $port "SELECT setval('revrec.posting_posting_id_seq', $v0)" >/dev/null
+    val $port "SELECT count(*) FROM revrec.verify() WHERE \"check\" = 'sequence behind'" >>"$OUT/e3l.$side"
+done
+cmp -s "$OUT/e3l.single" "$OUT/e3l.citus" && grep -q 'sequence behind' "$OUT/e3l.citus" \
+    && ok "the posting sequence set back: verify() reports 'sequence behind' as on the single node, and nothing once set again" \
+    || not_ok "the posting sequence set back: verify() single $(tr '\n' ' ' <"$OUT/e3l.single"); Citus $(tr '\n' ' ' <"$OUT/e3l.citus")"
+
+# 3m. a shard group without its row in revrec.citus_group (shards split, or
+# the row deleted): its customers' documents must not commit unposted
+GR=$(val $COORD "SELECT g.customer_id FROM revrec.citus_group g
+                  WHERE get_shard_id_for_distribution_column('revrec.citus_group', g.customer_id)
+                      = get_shard_id_for_distribution_column('revrec.citus_group', 'C000018')")
+val $COORD "DELETE FROM revrec.citus_group WHERE customer_id = '$GR'" >/dev/null
+res=$(commit $COORD postgres "BEGIN; $(inv_sql INV-NG-$RID C000018) COMMIT;")
+n=$(posted $COORD INV-NG-$RID)
+val $COORD "INSERT INTO revrec.citus_group (customer_id) VALUES ('$GR')" >/dev/null
+if refused "$res" || [ "$n" = 1 ]; then ok "a shard group without its row in revrec.citus_group: its document is refused or posted ($res)"
+else not_ok "a shard group without its row in revrec.citus_group: invoice INV-NG-$RID (C000018) committed without a posting, left in revrec.citus_queue"; fi
+nudge 3m
+
+# 3n. a shard of another shard group locked ACCESS EXCLUSIVE on a worker (a
+# VACUUM FULL, an ALTER, the end of a shard move): a commit that posts
+# nothing in that group does not wait for it (the holder lets go after 8 s;
+# the coordinator's statement_timeout does not cut a commit waiting there)
+read MS MP <<<"$(shard milestone C000020)"
+for cust in C000021 C000022 C000023 C000024 C000025; do
+    [ "$(shard milestone $cust)" != "$MS $MP" ] && break
+done
+sess_open C $MP; sess_wait C 10
+sess_send C "SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE $MS IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); ROLLBACK"
+sleep 1
+t0=$(date +%s%N)
+res=$(commit $COORD postgres "BEGIN; $(inv_sql INV-AX-$RID $cust) COMMIT;")
+waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+sess_wait C 20; sess_close C
+[ "$res" = OK ] && [ "$(posted $COORD INV-AX-$RID)" = 1 ] && [ $waited -lt 5000 ] \
+    && ok "a shard of another group locked on worker $MP ($MS): an invoice of $cust commits and posts without waiting (${waited} ms)" \
+    || not_ok "a shard of another group locked on worker $MP ($MS): the invoice of $cust waited ${waited} ms for it ($res)"
+
+# ---------------------------------------------------------------------------
+echo "# 4. the ledger on Citus after all this"
 n=$(val $COORD "SELECT count(*) FROM revrec.posting p WHERE (SELECT sum(e) FROM unnest(p.entries) WITH ORDINALITY u(e, i) WHERE i % 3 = 0) <> 0")
 [ "$n" = 0 ] && ok "every posting balances" || not_ok "$n postings do not balance"
 n=$(val $COORD "SELECT count(*) FROM (SELECT customer_id, source, source_id, line_id FROM revrec.posting WHERE reason = 'issue'

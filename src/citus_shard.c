@@ -195,18 +195,34 @@ rr_shard_log(HeapTuple row, TupleDesc rowdesc)
 	tuplestore_putvalues(rr_shard_activity, rr_shard_activity_desc, v, n);
 }
 
-/* the group's shard of revrec.citus_queue has rows (SPI connected, map built) */
+/*
+ * The group's shard of revrec.citus_queue has rows (SPI connected).  Asked
+ * before the map is built: a group with nothing queued opens, locks and
+ * checks none of its shards (a commit would otherwise wait for any lock held
+ * on any shard of any group).
+ */
 static bool
-queued(void)
+queued(Oid anchor)
 {
-	Oid			queue = get_relname_relid("citus_queue", get_namespace_oid("revrec", false));
-	ShardMapEntry *e = OidIsValid(queue) ? hash_search(shard_map, &queue, HASH_FIND, NULL) : NULL;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(anchor)};
+	char	   *queue;
 
-	if (e == NULL)
-		elog(ERROR, "revrec: the shard group has no shard of revrec.citus_queue");
-	if (SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1",
-							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(e->shard)),
-														get_rel_name(e->shard))), true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args("SELECT pg_catalog.format('revrec.%I', 'citus_queue_' || q.shardid)"
+							  "  FROM pg_catalog.pg_dist_shard a"
+							  "  JOIN pg_catalog.pg_dist_shard q ON q.logicalrelid = 'revrec.citus_queue'::pg_catalog.regclass"
+							  "   AND q.shardminvalue = a.shardminvalue"
+							  " WHERE a.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
+							  "   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the shard group failed");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revrec._citus_post_group: %u is not a shard of revrec.citus_group on this node", anchor),
+				 errhint("It is called by the coordinator's commit, on the workers (docs/CITUS.md).")));
+	queue = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1", queue), true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading the shard group's queue failed");
 	return SPI_processed > 0;
 }
@@ -262,17 +278,16 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("revrec._citus_post_group() runs only in a transaction of the Citus coordinator")));
-	build_map(PG_GETARG_OID(0));
-	if (!queued())
+	if (!queued(PG_GETARG_OID(0)))
 	{
 		/* nothing queued in this group: no posting, no plans reset */
-		shard_map = NULL;
 		SPI_finish();
 		rsinfo->returnMode = SFRM_Materialize;
 		rsinfo->setResult = ts;
 		rsinfo->setDesc = td;
 		return (Datum) 0;
 	}
+	build_map(PG_GETARG_OID(0));
 	PG_TRY();
 	{
 		rr_shard_mode = true;

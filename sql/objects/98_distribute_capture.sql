@@ -70,6 +70,7 @@ DECLARE
     v6   text;
     v7   text;
     dec  text;
+    grp  boolean;   -- the shard group has its row in revrec.citus_group
 BEGIN
     IF TG_TABLE_SCHEMA <> 'revrec' THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec''s trigger functions fire only on revrec''s own tables'; END IF;
     IF sid IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_shard s WHERE s.shardid = sid) THEN
@@ -607,11 +608,19 @@ BEGIN
         END IF;
     END IF;
     IF sel IS NOT NULL AND sel <> '' THEN
+        -- (and whether the coordinator's commit reaches this shard group: it
+        -- posts the groups that have a row in revrec.citus_group)
         EXECUTE revrec._citus_local(pg_catalog.format(
-            'INSERT INTO {citus_queue} (customer_id, doc_kind, doc_id, old_date, new_date, ref, op, seq, txn)
+            'WITH q AS (INSERT INTO {citus_queue} (customer_id, doc_kind, doc_id, old_date, new_date, ref, op, seq, txn)
              SELECT x.customer_id, x.k, x.d, x.o, x.n, x.ref, x.op,
                     (pg_catalog.date_part(''epoch'', pg_catalog.clock_timestamp()) * 1000000)::bigint, %s
-               FROM (%s) x(customer_id, k, d, o, n, ref, op)', txn, 'SELECT * FROM (' || sel || ') s'), sid);
+               FROM (%s) x(customer_id, k, d, o, n, ref, op) RETURNING 1)
+             SELECT EXISTS (SELECT 1 FROM {citus_group})', txn, 'SELECT * FROM (' || sel || ') s'), sid) INTO grp;
+        IF NOT grp THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV060',
+                MESSAGE = pg_catalog.format('revrec: the shard group of %s has no row in revrec.citus_group: its documents would not post', TG_TABLE_NAME),
+                HINT = 'Run SELECT revrec._citus_groups() as revrec''s owner (after shards are split or added: docs/CITUS.md).';
+        END IF;
     END IF;
     -- the ids and references: noted in this backend's memory for the
     -- transaction (src/citus_shard.c), read by the coordinator
