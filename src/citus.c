@@ -265,7 +265,7 @@ run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
-		if (rr_spi_execute_args_user_error(sql, nargs, types, args, nulls) != SPI_OK_SELECT)
+		if (rr_spi_execute_args_user_error(sql, nargs, types, args, nulls, false) != SPI_OK_SELECT)
 			elog(ERROR, "revrec: %s failed", what);
 		SPI_finish();
 		PopActiveSnapshot();
@@ -392,7 +392,7 @@ rr_citus_check_keys(void)
 		{
 			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 			if (rr_spi_execute_args_user_error("SELECT revrec._citus_apply_keys($1, $2, $3, $4, $5)", 5, atypes, arr,
-											   NULL) != SPI_OK_SELECT)
+											   NULL, false) != SPI_OK_SELECT)
 				elog(ERROR, "revrec: checking the statement's document ids failed");
 		}
 		SPI_finish();
@@ -428,7 +428,7 @@ rr_citus_commit(void)
 			elog(ERROR, "revrec: SPI_connect failed");
 		if (rr_spi_execute_args_user_error("SELECT x.action, x.source, x.document_id, x.customer_id, x.currency, x.entries, x.amount"
 										   "  FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x",
-										   0, NULL, NULL, NULL) != SPI_OK_SELECT)
+										   0, NULL, NULL, NULL, false) != SPI_OK_SELECT)
 			elog(ERROR, "revrec: posting on the workers failed");
 		if (SPI_processed > 0)
 		{

@@ -274,41 +274,20 @@ rr_sink_put(RrPostingSink *s, const RrPostingOut *o)
 int
 rr_spi_execute_user_error(const char *sql, bool read_only)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	int			rc = 0;
-
-	PG_TRY();
-	{
-		rc = SPI_execute(sql, read_only, 0);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *ed;
-
-		MemoryContextSwitchTo(caller);
-		ed = CopyErrorData();
-		if (ERRCODE_TO_CATEGORY(ed->sqlerrcode) != ERRCODE_INTERNAL_ERROR)
-		{
-			FlushErrorState();
-			ed->context = NULL;
-			ReThrowError(ed);
-		}
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	return rc;
+	return rr_spi_execute_args_user_error(sql, 0, NULL, NULL, NULL, read_only);
 }
 
 /* the same, with arguments (src/citus.c) */
 int
-rr_spi_execute_args_user_error(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls)
+rr_spi_execute_args_user_error(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls,
+							   bool read_only)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	int			rc = 0;
 
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args(sql, nargs, types, args, nulls, false, 0);
+		rc = SPI_execute_with_args(sql, nargs, types, args, nulls, read_only, 0);
 	}
 	PG_CATCH();
 	{

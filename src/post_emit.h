@@ -141,6 +141,7 @@ extern uint64 rr_sink_flush(RrPostingSink *s);
 
 /* SPI_execute; a user-facing error is rethrown without revrec's SQL as context */
 extern int rr_spi_execute_user_error(const char *sql, bool read_only);
-extern int rr_spi_execute_args_user_error(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls);
+extern int rr_spi_execute_args_user_error(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls,
+										  bool read_only);
 
 #endif
