@@ -63,6 +63,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
@@ -696,8 +697,8 @@ claim_job(void)
 static void
 run_job(const char *query)
 {
-	Oid			types[6] = {INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID, INT8OID};
-	Datum		values[6];
+	Oid			types[7] = {INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID, INT8OID, INTERVALOID};
+	Datum		values[7];
 	Portal		portal;
 	uint64		total;
 	uint64		done = 0;
@@ -850,10 +851,26 @@ run_job(const char *query)
 	values[3] = Int64GetDatum(bytes);
 	values[4] = CStringGetTextDatum(hex);
 	values[5] = Int64GetDatum((int64) total);
+	/*
+	 * the token's lifetime read first: an UPDATE of the job naming the
+	 * settings would be planned by Citus on a distributed revrec (a reference
+	 * table), which refuses the volatile functions here
+	 */
+	job_sql("SELECT s.export_token_ttl FROM revrec.settings s", 0, NULL, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "revrec.settings must have exactly one row");
+	{
+		bool		isnull;
+
+		values[6] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			elog(ERROR, "revrec export: settings.export_token_ttl is null");
+		values[6] = datumCopy(values[6], false, 16);
+	}
 	job_sql("UPDATE revrec._export_job SET status = 'done', finished_at = clock_timestamp(), rows_done = $2, "
 			"rows_total = $6, file_name = $3, file_bytes = $4, sha256 = $5, token = gen_random_uuid()::text, "
-			"token_expires_at = clock_timestamp() + (SELECT s.export_token_ttl FROM revrec.settings s) "
-			"WHERE job_id = $1", 6, types, values);
+			"token_expires_at = clock_timestamp() + $7 "
+			"WHERE job_id = $1", 7, types, values);
 	job_sql("SELECT pg_notify('revrec_export', $1::text)", 1, types, values);
 	commit_tx();
 }
