@@ -195,6 +195,31 @@ rr_shard_log(HeapTuple row, TupleDesc rowdesc)
 	tuplestore_putvalues(rr_shard_activity, rr_shard_activity_desc, v, n);
 }
 
+/* the hash range's low end of anchor, a shard of revrec.citus_group on this node, and its place */
+static void
+anchor_group(Oid anchor, int32 *group_min, int64 *idx)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(anchor)};
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT a.shardminvalue::int,"
+							  "       (SELECT count(*) FROM pg_catalog.pg_dist_shard s"
+							  "         WHERE s.logicalrelid = a.logicalrelid AND s.shardminvalue::int < a.shardminvalue::int)"
+							  "  FROM pg_catalog.pg_dist_shard a"
+							  " WHERE a.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
+							  "   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the shard group failed");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revrec: %u is not a shard of revrec.citus_group on this node", anchor),
+				 errhint("It is called by the coordinator's commit, on the workers (docs/CITUS.md).")));
+	*group_min = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+}
+
 /*
  * The group's shard of revrec.citus_queue has rows (SPI connected).  Asked
  * before the map is built: a group with nothing queued opens, locks and
@@ -204,23 +229,20 @@ rr_shard_log(HeapTuple row, TupleDesc rowdesc)
 static bool
 queued(Oid anchor)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(anchor)};
+	Oid			types[1] = {INT4OID};
+	Datum		args[1];
+	int32		group_min;
+	int64		idx;
 	char	   *queue;
 
+	anchor_group(anchor, &group_min, &idx);
+	args[0] = Int32GetDatum(group_min);
 	if (SPI_execute_with_args("SELECT pg_catalog.format('revrec.%I', 'citus_queue_' || q.shardid)"
-							  "  FROM pg_catalog.pg_dist_shard a"
-							  "  JOIN pg_catalog.pg_dist_shard q ON q.logicalrelid = 'revrec.citus_queue'::pg_catalog.regclass"
-							  "   AND q.shardminvalue = a.shardminvalue"
-							  " WHERE a.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
-							  "   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1",
-							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: reading the shard group failed");
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("revrec._citus_post_group: %u is not a shard of revrec.citus_group on this node", anchor),
-				 errhint("It is called by the coordinator's commit, on the workers (docs/CITUS.md).")));
+							  "  FROM pg_catalog.pg_dist_shard q"
+							  " WHERE q.logicalrelid = 'revrec.citus_queue'::pg_catalog.regclass"
+							  "   AND q.shardminvalue::int = $1", 1, types, args, NULL, true, 1) != SPI_OK_SELECT
+		|| SPI_processed != 1)
+		elog(ERROR, "revrec: the shard group has no shard of revrec.citus_queue");
 	queue = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (SPI_execute(psprintf("SELECT 1 FROM %s LIMIT 1", queue), true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "revrec: reading the shard group's queue failed");
@@ -237,6 +259,39 @@ leave_shard_mode(void)
 	ResetPlanCache();
 }
 
+/* a set-returning function's tuplestore and row type, in the query's memory */
+static Tuplestorestate *
+materialize_begin(FunctionCallInfo fcinfo, const char *name, TupleDesc *td)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcxt;
+	Tuplestorestate *ts;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("%s() returns a set: call it in FROM", name)));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("%s: the shard must not be null", name)));
+	if (get_call_result_type(fcinfo, NULL, td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "%s: return type must be a row type", name);
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	ts = tuplestore_begin_heap(true, false, work_mem);
+	*td = CreateTupleDescCopy(*td);
+	MemoryContextSwitchTo(oldcxt);
+	return ts;
+}
+
+static void
+materialize_end(FunctionCallInfo fcinfo, Tuplestorestate *ts, TupleDesc td)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = td;
+}
+
 /*
  * revrec._citus_post_group(anchor regclass): on a worker, in the
  * coordinator's distributed transaction, post what this transaction queued
@@ -247,27 +302,12 @@ PG_FUNCTION_INFO_V1(revrec_citus_post_group);
 Datum
 revrec_citus_post_group(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcxt;
-	Tuplestorestate *ts;
 	TupleDesc	td;
+	Tuplestorestate *ts = materialize_begin(fcinfo, "revrec._citus_post_group", &td);
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("revrec._citus_post_group() returns a set: call it in FROM")));
-	if (PG_ARGISNULL(0))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("revrec._citus_post_group: the shard must not be null")));
 	if (rr_shard_mode)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("revrec._citus_post_group() is already running")));
-	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "revrec._citus_post_group: return type must be a row type");
-
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	td = CreateTupleDescCopy(td);
-	MemoryContextSwitchTo(oldcxt);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "revrec: SPI_connect failed");
@@ -282,9 +322,7 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 	{
 		/* nothing queued in this group: no posting, no plans reset */
 		SPI_finish();
-		rsinfo->returnMode = SFRM_Materialize;
-		rsinfo->setResult = ts;
-		rsinfo->setDesc = td;
+		materialize_end(fcinfo, ts, td);
 		return (Datum) 0;
 	}
 	build_map(PG_GETARG_OID(0));
@@ -306,9 +344,7 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = td;
+	materialize_end(fcinfo, ts, td);
 	return (Datum) 0;
 }
 
@@ -443,31 +479,6 @@ revrec_citus_note(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* the hash range's low end of anchor, a shard of revrec.citus_group on this node, and its place */
-static void
-anchor_group(Oid anchor, int32 *group_min, int64 *idx)
-{
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(anchor)};
-	bool		isnull;
-
-	if (SPI_execute_with_args("SELECT a.shardminvalue::int,"
-							  "       (SELECT count(*) FROM pg_catalog.pg_dist_shard s"
-							  "         WHERE s.logicalrelid = a.logicalrelid AND s.shardminvalue::int < a.shardminvalue::int)"
-							  "  FROM pg_catalog.pg_dist_shard a"
-							  " WHERE a.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass"
-							  "   AND pg_catalog.to_regclass(pg_catalog.format('revrec.%I', 'citus_group_' || a.shardid)) = $1",
-							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "revrec: reading the shard group failed");
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("revrec: %u is not a shard of revrec.citus_group on this node", anchor),
-				 errhint("It is called by the coordinator, on the workers (docs/CITUS.md).")));
-	*group_min = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	*idx = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-}
-
 /*
  * revrec._citus_keys(anchor regclass, after bigint[]): the ids and references
  * this transaction noted in anchor's shard group, after the one numbered
@@ -478,27 +489,12 @@ PG_FUNCTION_INFO_V1(revrec_citus_keys);
 Datum
 revrec_citus_keys(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcxt;
-	Tuplestorestate *ts;
 	TupleDesc	td;
+	Tuplestorestate *ts = materialize_begin(fcinfo, "revrec._citus_keys", &td);
 	int32		group_min;
 	int64		idx;
 	int64		after = 0;
 	ListCell   *lc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("revrec._citus_keys() returns a set: call it in FROM")));
-	if (PG_ARGISNULL(0))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("revrec._citus_keys: the shard must not be null")));
-	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "revrec._citus_keys: return type must be a row type");
-	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	ts = tuplestore_begin_heap(true, false, work_mem);
-	td = CreateTupleDescCopy(td);
-	MemoryContextSwitchTo(oldcxt);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "revrec: SPI_connect failed");
@@ -531,8 +527,6 @@ revrec_citus_keys(PG_FUNCTION_ARGS)
 		v[6] = k->op ? CStringGetTextDatum(k->op) : (nl[6] = true, (Datum) 0);
 		tuplestore_putvalues(ts, td, v, nl);
 	}
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = ts;
-	rsinfo->setDesc = td;
+	materialize_end(fcinfo, ts, td);
 	return (Datum) 0;
 }
