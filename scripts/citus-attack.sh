@@ -18,7 +18,13 @@
 #      worker, immediate mode, manual journals, savepoints, every shard group
 #      in one commit, posting ids, a group without its citus_group row, a
 #      locked shard of another group;
-#   4. the ledger's invariants checked after.
+#   4. backup and restore: the coordinator's pg_dump restored into a single
+#      node and into a new Citus database then distributed (the same ledger,
+#      posting on), and a data-only restore into the distributed revrec refused;
+#   5. nodes added (a third worker, +4), shards split, moved and rebalanced,
+#      the coordinator holding shards: refused until distribute() runs again,
+#      then posted from each node's own range of ids;
+#   6. the ledger's invariants checked after.
 # Every check prints ok / not ok; the last line is "N passed, N failed".
 # CITUS_KEEP=FILE keeps the clusters running while FILE exists (after setup,
 # before the tests when CITUS_KEEP_EARLY=1).
@@ -806,7 +812,216 @@ sess_wait C 20; sess_close C
     || not_ok "a shard of another group locked on worker $MP ($MS): the invoice of $cust waited ${waited} ms for it ($res)"
 
 # ---------------------------------------------------------------------------
-echo "# 4. the ledger on Citus after all this"
+echo "# 4. backup and restore of the distributed revrec (docs/CITUS.md, \"Backup and restore\")"
+DUMP=$OUT/coord.dump
+as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p $COORD -d revrec -Fc -f "$DUMP" 2>"$OUT/dump.err" \
+    && ok "pg_dump -Fc of the coordinator" || not_ok "pg_dump of the coordinator: $(head -c 300 "$OUT/dump.err")"
+# the ledger, ids and all, and the documents: what every restore must give back
+LEDGER="SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', posting_id, customer_id, source, source_id, entry_date, account, direction, amount), ','
+                                          ORDER BY posting_id, account, direction, amount, entry_date))
+          FROM revrec.journal_entry"
+DOCS="SELECT (SELECT count(*) FROM revrec.invoice) || ' ' || (SELECT count(*) FROM revrec.invoice_line) || ' ' || (SELECT count(*) FROM revrec.usage)
+             || ' ' || (SELECT count(*) FROM revrec.credit_note_line) || ' ' || (SELECT count(*) FROM revrec.activity)"
+led0=$(val $COORD "$LEDGER"); docs0=$(val $COORD "$DOCS")
+rdb() { cpsql "$1" -d "$2" -At -c "$3" 2>&1; }
+# (Citus's own extension is not restored where Citus is not preloaded: left out of the list)
+as_pg "$PGBIN/pg_restore" -l "$DUMP" | grep -v ' EXTENSION .* citus\b\| COMMENT .* EXTENSION citus\b' > "$OUT/restore.list"
+
+# a. into a single node without Citus: a single node, the same ledger
+cpsql $SINGLE -d postgres -c "DROP DATABASE IF EXISTS restored" -c "CREATE DATABASE restored" >/dev/null
+as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p $SINGLE -d restored -L "$OUT/restore.list" "$DUMP" >"$OUT/restore_single.out" 2>&1
+rc=$?
+led=$(rdb $SINGLE restored "$LEDGER"); docs=$(rdb $SINGLE restored "$DOCS")
+[ $rc = 0 ] && [ "$led" = "$led0" ] && [ "$docs" = "$docs0" ] \
+    && ok "restored into a single node (pg_restore -L, without Citus's extension): the same ledger, ids and all, and documents ($docs)" \
+    || not_ok "restored into a single node: exit $rc $(grep -m2 ERROR "$OUT/restore_single.out" | tr '\n' ' '); ledger ${led:0:60} (was ${led0:0:60}); documents $docs (were $docs0)"
+r=$(rdb $SINGLE restored "SELECT revrec._citus_active()::text || ' ' || (SELECT count(*) FROM revrec.verify())")
+[ "$r" = "false 0" ] && ok "the single node restored is not distributed, and verify() finds nothing" \
+    || not_ok "the single node restored (distributed?, verify() rows): $r $(rdb $SINGLE restored "SELECT string_agg(\"check\" || ' ' || detail, '; ') FROM revrec.verify()" | cut -c1-200)"
+r=$(rdb $SINGLE restored "BEGIN; $(inv_sql "INV-RST-$RID" C000001) COMMIT;
+                          SELECT count(*) || ' ' || (SELECT count(*) FROM revrec.verify()) FROM revrec.posting WHERE source_id = 'INV-RST-$RID'" | tail -1)
+[ "$r" = "1 0" ] && ok "a new invoice posts on the restored single node; verify() still finds nothing" \
+    || not_ok "a new invoice on the restored single node (postings, verify() rows): $r $(rdb $SINGLE restored "SELECT string_agg(\"check\" || ' ' || document || ' ' || detail, '; ') FROM revrec.verify()" | cut -c1-300)"
+
+# b. into a new database of a Citus cluster (the same nodes), then distribute(): the same ledger, posting on
+for p in $W1 $W2; do
+    cpsql $p -d postgres -c "DROP DATABASE IF EXISTS revrec_restored" -c "CREATE DATABASE revrec_restored" >/dev/null
+    cpsql $p -d revrec_restored -c "CREATE EXTENSION citus" >/dev/null
+done
+cpsql $COORD -d postgres -c "DROP DATABASE IF EXISTS revrec_restored" -c "CREATE DATABASE revrec_restored" >/dev/null
+cpsql $COORD -d revrec_restored -c "CREATE EXTENSION citus" -c "SELECT citus_set_coordinator_host('127.0.0.1', $COORD)" \
+      -c "SELECT citus_add_node('127.0.0.1', $W1)" -c "SELECT citus_add_node('127.0.0.1', $W2)" >/dev/null
+as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p $COORD -d revrec_restored "$DUMP" >"$OUT/restore_citus.out" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "restored into a new database of a Citus cluster (plain pg_restore)" \
+    || not_ok "restored into a Citus database: exit $rc $(grep -m2 ERROR "$OUT/restore_citus.out" | tr '\n' ' ')"
+r=$(cpsql $COORD -d revrec_restored -c "ALTER DATABASE revrec_restored SET citus.multi_shard_modify_mode = 'sequential'" -c "SELECT revrec.distribute()" 2>&1)
+led=$(rdb $COORD revrec_restored "$LEDGER"); docs=$(rdb $COORD revrec_restored "$DOCS")
+{ ! grep -q ERROR <<<"$r" && [ "$led" = "$led0" ] && [ "$docs" = "$docs0" ]; } \
+    && ok "distribute() on the restored revrec: the same ledger, ids and all, and documents" \
+    || not_ok "distribute() on the restored revrec: $(grep -m1 ERROR <<<"$r"); ledger ${led:0:60} (was ${led0:0:60}); documents $docs (were $docs0)"
+r=$(rdb $COORD revrec_restored "SELECT revrec._citus_active() || ' ' || (SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'revrec.%') || ' '
+                                 || (SELECT count(*) FROM revrec.verify()) || ' ' || (SELECT count(*) FROM revrec.citus_queue) || ' '
+                                 || (SELECT count(*) FROM revrec.doc_key)")
+want="true $(val $COORD "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'revrec.%'") 0 0 $(val $COORD "SELECT count(*) FROM revrec.doc_key")"
+[ "$r" = "$want" ] \
+    && ok "the restored revrec distributed as the original ($r: distributed, Citus tables, verify() rows, queued, keys)" \
+    || not_ok "the restored revrec distributed (distributed, Citus tables, verify() rows, queued, keys): $r, want $want $(rdb $COORD revrec_restored "SELECT string_agg(\"check\" || ' ' || detail, '; ') FROM revrec.verify()" | cut -c1-200)"
+r=$(cpsql $COORD -d revrec_restored -At -c "BEGIN; $(inv_sql "INV-RST-$RID" C000002) COMMIT;" \
+        -c "SELECT (SELECT count(*) FROM revrec.posting WHERE source_id = 'INV-RST-$RID') || ' '
+                   || (SELECT count(*) FROM revrec.posting) - (SELECT count(DISTINCT posting_id) FROM revrec.posting) || ' '
+                   || (SELECT count(*) FROM revrec.verify())" 2>&1 | tail -1)
+[ "$r" = "1 0 0" ] && ok "a new invoice posts on the restored, distributed revrec, with an id no posting has; verify() finds nothing" \
+    || not_ok "a new invoice on the restored, distributed revrec (postings, ids used twice, verify() rows): $r"
+
+# c. a dump's data restored into the distributed revrec itself: refused, nothing written
+before=$(val $COORD "SELECT (SELECT count(*) FROM revrec.posting) || ' ' || (SELECT count(*) FROM revrec.citus_queue)")
+as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p $COORD -d revrec --data-only -t invoice -t usage -t ledger_account "$DUMP" >"$OUT/restore_data.out" 2>&1
+after=$(val $COORD "SELECT (SELECT count(*) FROM revrec.posting) || ' ' || (SELECT count(*) FROM revrec.citus_queue)")
+n=$(grep -c 'cannot be restored into a distributed revrec' "$OUT/restore_data.out")
+[ "$n" = 3 ] && [ "$before" = "$after" ] \
+    && ok "pg_restore --data-only into the distributed revrec: each table refused (RV040), nothing written or queued" \
+    || not_ok "pg_restore --data-only into the distributed revrec: $n refusals of 3, postings and queue $before -> $after: $(grep -m2 ERROR "$OUT/restore_data.out" | tr '\n' ' ' | cut -c1-300)"
+cpsql $COORD -d postgres -c "DROP DATABASE IF EXISTS revrec_restored WITH (FORCE)" >/dev/null 2>&1
+for p in $W1 $W2; do cpsql $p -d postgres -c "DROP DATABASE IF EXISTS revrec_restored WITH (FORCE)" >/dev/null 2>&1; done
+
+# d. distribute() failing half-way (a restored revrec whose credit note names another customer's
+#    invoice: Citus's foreign key refuses), fixed, run again: it completes
+for p in $W1 $W2; do
+    cpsql $p -d postgres -c "DROP DATABASE IF EXISTS revrec_half" -c "CREATE DATABASE revrec_half" >/dev/null
+    cpsql $p -d revrec_half -c "CREATE EXTENSION citus" >/dev/null
+done
+cpsql $COORD -d postgres -c "DROP DATABASE IF EXISTS revrec_half" -c "CREATE DATABASE revrec_half" >/dev/null
+cpsql $COORD -d revrec_half -c "CREATE EXTENSION citus" -c "SELECT citus_set_coordinator_host('127.0.0.1', $COORD)" \
+      -c "SELECT citus_add_node('127.0.0.1', $W1)" -c "SELECT citus_add_node('127.0.0.1', $W2)" -c "CREATE EXTENSION revrec" \
+      -c "ALTER DATABASE revrec_half SET citus.multi_shard_modify_mode = 'sequential'" >/dev/null
+cpsql $COORD -d revrec_half -c "INSERT INTO revrec.customer VALUES ('C1', 'a'), ('C2', 'b')" \
+      -c "INSERT INTO revrec.product VALUES ('SUB-STARTER', 'Starter', 'straight_line')" \
+      -c "BEGIN; $(inv_sql I1 C1) COMMIT;" \
+      -c "BEGIN; SET LOCAL session_replication_role = replica;
+          INSERT INTO revrec.credit_note VALUES ('CN2', 'CN-2', 'C2', 'I1', 'USD', '2026-06-01'); COMMIT;" >/dev/null
+r1=$(cpsql $COORD -d revrec_half -c "SELECT revrec.distribute()" 2>&1 | grep -m1 ERROR)
+cpsql $COORD -d revrec_half -c "BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM revrec.credit_note WHERE credit_note_id = 'CN2'; COMMIT;" >/dev/null
+r2=$(cpsql $COORD -d revrec_half -c "SELECT revrec.distribute()" 2>&1 | grep -m1 ERROR)
+r=$(rdb $COORD revrec_half "SELECT revrec._citus_active() || ' ' || (SELECT count(*) FROM revrec.verify()) || ' ' || (SELECT count(*) FROM revrec.posting)")
+r3=$(cpsql $COORD -d revrec_half -At -c "BEGIN; $(inv_sql I2 C2) COMMIT;" -c "SELECT count(*) FROM revrec.posting WHERE source_id = 'I2'" 2>&1 | tail -1)
+{ grep -q 'foreign key' <<<"$r1" && [ -z "$r2" ] && [ "$r" = "true 0 1" ] && [ "$r3" = 1 ]; } \
+    && ok "distribute() failing half-way (${r1:0:70}...), the data fixed, run again: distributed, verify() empty, posting on" \
+    || not_ok "distribute() run again after failing half-way: first '$r1', then '$r2'; distributed, verify() rows, postings: $r; new invoice postings: $r3"
+for p in $COORD $W1 $W2; do cpsql $p -d postgres -c "DROP DATABASE IF EXISTS revrec_half WITH (FORCE)" >/dev/null 2>&1; done
+
+# ---------------------------------------------------------------------------
+echo "# 5. nodes added, shards split and moved, the coordinator holding shards (docs/CITUS.md)"
+W3=$((CITUS_PORT_BASE + 4))
+# the journal without posting ids, of the documents there now: unchanged by moving them
+FP="SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', customer_id, source, source_id, entry_date, account, direction, amount), ','
+                                      ORDER BY customer_id, source, source_id, entry_date, account, direction, amount))
+      FROM revrec.journal_entry WHERE source_id NOT LIKE 'INV-TOPO-%'"
+fp0=$(val $COORD "$FP")
+# new_cust SHARD: a new customer id hashed into the group of SHARD (a shard of revrec.citus_group)
+new_cust() {
+    val $COORD "SELECT k FROM (SELECT 'TOPO-$RID-' || i AS k FROM generate_series(1, 20000) i) x
+                 WHERE get_shard_id_for_distribution_column('revrec.citus_group', k) = $1 ORDER BY length(k), k LIMIT 1"
+}
+# old_cust GROUPID: a customer of the company whose shard group is on the node of GROUPID
+old_cust() {
+    val $COORD "SELECT c.customer_id FROM revrec.customer c
+                  JOIN pg_dist_placement pl ON pl.shardid = get_shard_id_for_distribution_column('revrec.customer', c.customer_id)
+                 WHERE pl.groupid = $1 AND c.customer_id LIKE 'C0%' ORDER BY 1 LIMIT 1"
+}
+cust_inv() {  # cust_inv CUSTOMER INVOICE: a new customer (ON CONFLICT nothing) and its invoice, committed
+    commit $COORD att_writer "BEGIN; INSERT INTO revrec.customer VALUES ('$1', 'topology') ON CONFLICT DO NOTHING; $(inv_sql "$2" "$1") COMMIT;"
+}
+gid() { val $COORD "SELECT groupid FROM pg_dist_node WHERE nodeport = $1"; }
+
+# a. a shard split in two on its worker: the half without its citus_group row refuses, naming distribute()
+S=$(val $COORD "SELECT min(s.shardid) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
+                 WHERE s.logicalrelid = 'revrec.citus_group'::regclass AND pl.groupid = $(gid $W1)")
+NID1=$(val $COORD "SELECT nodeid FROM pg_dist_node WHERE nodeport = $W1")
+r=$(val $COORD "SELECT citus_split_shard_by_split_points($S,
+                   ARRAY[((shardminvalue::bigint + shardmaxvalue::bigint) / 2)::text], ARRAY[$NID1, $NID1], 'block_writes')
+                  FROM pg_dist_shard WHERE shardid = $S")
+HALF=$(val $COORD "SELECT s.shardid FROM pg_dist_shard s WHERE s.logicalrelid = 'revrec.citus_group'::regclass
+                     AND s.shardid NOT IN (SELECT get_shard_id_for_distribution_column('revrec.citus_group', g.customer_id) FROM revrec.citus_group g)")
+if [ -n "$HALF" ] && [ "$(wc -l <<<"$HALF")" = 1 ]; then
+    ok "a shard split in two (citus_split_shard_by_split_points): one half has no row in revrec.citus_group ($HALF)"
+else
+    not_ok "a shard split: the halves without their citus_group row: '$HALF' ($r)"
+fi
+CS=$(new_cust "$HALF")
+res=$(cust_inv "$CS" "INV-TOPO-$RID-S")
+n=$(val $COORD "SELECT count(*) FROM revrec.customer WHERE customer_id = '$CS'")
+{ grep -q 'has no row in revrec.citus_group' <<<"$res" && [ "$n" = 0 ]; } \
+    && ok "an invoice in the split-off half is refused until distribute() runs again, nothing written: ${res:0:110}" \
+    || not_ok "an invoice in the split-off half ($CS): $res (customer rows $n)"
+hint=$(cpsql $COORD -d revrec -c "BEGIN; INSERT INTO revrec.customer VALUES ('$CS', 'topology'); $(inv_sql "INV-TOPO-$RID-S" "$CS") COMMIT;" 2>&1 | grep HINT)
+grep -q 'SELECT revrec.distribute() again' <<<"$hint" && ok "its hint names distribute()" || not_ok "the split-off half's hint: $hint"
+
+# b. a node added and the shards rebalanced onto it: its groups refuse to post
+#    (the new node has no range of posting ids) until distribute() runs again
+set -e
+citus_start "worker-$W3" $W3 citus,revrec
+cpsql $W3 -d postgres -c "CREATE DATABASE revrec"
+cpsql $W3 -d revrec -c "CREATE EXTENSION citus"
+set +e
+r=$(val $COORD "SELECT citus_add_node('127.0.0.1', $W3)")
+r=$(val $COORD "SELECT replicate_reference_tables('block_writes')")
+r=$(val $COORD "SELECT rebalance_table_shards(shard_transfer_mode => 'block_writes')")
+G3=$(gid $W3)
+n=$(val $COORD "SELECT count(*) FROM pg_dist_placement pl JOIN pg_dist_shard s USING (shardid)
+                 WHERE s.logicalrelid = 'revrec.citus_group'::regclass AND pl.groupid = $G3")
+[ "${n:-0}" -gt 0 ] && ok "worker $W3 added, shards rebalanced: $n shard groups moved there" || not_ok "rebalance onto worker $W3: $n groups there ($r)"
+C3=$(old_cust "$G3")
+before=$(val $COORD "SELECT count(*) FROM revrec.posting")
+res=$(cust_inv "$C3" "INV-TOPO-$RID-N")
+after=$(val $COORD "SELECT count(*) FROM revrec.posting")
+n=$(val $COORD "SELECT count(*) FROM revrec.invoice WHERE invoice_id = 'INV-TOPO-$RID-N'")
+{ grep -q 'no range of posting ids of its own' <<<"$res" && [ "$n" = 0 ] && [ "$before" = "$after" ]; } \
+    && ok "an invoice of $C3, now on the added worker, is refused until distribute() runs again, nothing written: ${res:0:100}" \
+    || not_ok "an invoice of $C3 on the added worker: $res (invoice rows $n, postings $before -> $after)"
+fp1=$(val $COORD "$FP")
+[ "$fp1" = "$fp0" ] && ok "the journal is the same after the split and the rebalance ($fp1)" || not_ok "the journal after the split and the rebalance: $fp1, was $fp0"
+
+# c. the coordinator holding shards: a group moved there posts at once, from the coordinator's range
+r=$(val $COORD "SELECT citus_set_node_property('127.0.0.1', $COORD, 'shouldhaveshards', true)")
+S0=$(val $COORD "SELECT min(s.shardid) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
+                  WHERE s.logicalrelid = 'revrec.citus_group'::regclass AND pl.groupid = $(gid $W2)")
+r=$(val $COORD "SELECT citus_move_shard_placement($S0, '127.0.0.1', $W2, '127.0.0.1', $COORD, shard_transfer_mode => 'block_writes')")
+C0=$(old_cust 0)
+res=$(cust_inv "$C0" "INV-TOPO-$RID-C")
+n=$(val $COORD "SELECT count(*) || ' ' || coalesce(max(posting_id) >> 48, -1) FROM revrec.posting WHERE source_id = 'INV-TOPO-$RID-C'")
+[ "$res" = OK ] && [ "$n" = "1 0" ] \
+    && ok "a group moved to the coordinator ($C0): its invoice posts there, with an id of the coordinator's range" \
+    || not_ok "a group moved to the coordinator ($C0): $res (postings, range: $n) ($r)"
+
+# d. distribute() again: the new groups' rows, the new node's range and triggers; then everything posts
+r=$(cpsql $COORD -d revrec -c "SELECT revrec.distribute()" 2>&1)
+grep -q 'completed for the nodes and shard groups added' <<<"$r" && ok "distribute() again: $(grep -m1 NOTICE <<<"$r" | cut -c1-90)" || not_ok "distribute() again: $r"
+n=$(val $COORD "SELECT (SELECT count(*) FROM revrec.citus_group) = (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'revrec.citus_group'::regclass)")
+[ "$n" = t ] && ok "revrec.citus_group has one row per shard group again" || not_ok "citus_group rows against shard groups: $n"
+for x in "S:$CS" "N:$C3"; do
+    res=$(cust_inv "${x#*:}" "INV-TOPO-$RID-${x%%:*}")
+    n=$(val $COORD "SELECT count(*) || ' ' || string_agg(DISTINCT (posting_id >> 48)::text, ',') FROM revrec.posting WHERE source_id = 'INV-TOPO-$RID-${x%%:*}'")
+    want=$(val $COORD "SELECT pl.groupid FROM pg_dist_placement pl
+                        WHERE pl.shardid = get_shard_id_for_distribution_column('revrec.posting', '${x#*:}')")
+    [ "$res" = OK ] && [ "$n" = "1 $want" ] \
+        && ok "after distribute(): the invoice of ${x#*:} posts, with an id from the range of its node (group $want)" \
+        || not_ok "after distribute(): the invoice of ${x#*:}: $res (postings, ranges: $n; its node's group $want)"
+done
+st1=$(val $W1 "SELECT count(*) || ' ' || string_agg(relname || '.' || tgname || ':' || state::text, ' ' ORDER BY relname, tgname) FROM revrec._trigger_state")
+st3=$(val $W3 "SELECT count(*) || ' ' || string_agg(relname || '.' || tgname || ':' || state::text, ' ' ORDER BY relname, tgname) FROM revrec._trigger_state")
+tg="SELECT string_agg(tgname || ':' || tgenabled, ' ' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'revrec.invoice'::regclass AND NOT tgisinternal"
+[ "$st1" = "$st3" ] && [ "${st1#ERROR}" = "$st1" ] && [ "$(val $W1 "$tg")" = "$(val $W3 "$tg")" ] \
+    && ok "the added worker's triggers and their meant states are the other workers' (${st3%% *} states)" \
+    || not_ok "the added worker's trigger states differ: W1 ${st1:0:80} / W3 ${st3:0:80}; $(val $W3 "$tg" | cut -c1-100)"
+n=$(val $COORD "SELECT count(*) FROM revrec.verify()")
+[ "$n" = 0 ] && ok "verify() finds nothing after the split, the rebalance and the coordinator's shard" \
+    || not_ok "verify() after the topology changes: $(val $COORD "SELECT string_agg(\"check\" || ' ' || document || ' ' || detail, '; ') FROM revrec.verify()" | cut -c1-300)"
+fp2=$(val $COORD "$FP")
+[ "$fp2" = "$fp0" ] && ok "the journal of the documents before is unchanged" || not_ok "the journal of the documents before: $fp2, was $fp0"
+
+# ---------------------------------------------------------------------------
+echo "# 6. the ledger on Citus after all this"
 n=$(val $COORD "SELECT count(*) FROM revrec.posting p WHERE (SELECT sum(e) FROM unnest(p.entries) WITH ORDINALITY u(e, i) WHERE i % 3 = 0) <> 0")
 [ "$n" = 0 ] && ok "every posting balances" || not_ok "$n postings do not balance"
 n=$(val $COORD "SELECT count(*) FROM (SELECT customer_id, source, source_id, line_id FROM revrec.posting WHERE reason = 'issue'

@@ -141,7 +141,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION revrec.verify() TO revrec_reader;
 -- verify() reads postings with these pure functions of their arguments
 -- (NULL and malformed arguments: hostile_calls.sql), so readers need them
-GRANT EXECUTE ON FUNCTION revrec._account_sum(bigint[], smallint), revrec._d(date),
+GRANT EXECUTE ON FUNCTION revrec._account_sum(bigint[], smallint), revrec._d(date), revrec._citus_active(),
     revrec._posting_stats(revrec.posting), revrec._posting_balance(revrec.posting) TO revrec_reader;
 -- 5. GL files and the close (issue 17) ---------------------------------------
 -- the export log and the close reports are readers'; closing a period is an

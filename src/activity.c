@@ -3,7 +3,8 @@
  *
  * revrec._log_postings(from bigint, action text) writes one revrec.activity
  * row per document and action among the postings this transaction made after
- * posting_id `from`: how many daily entries they expand to and the sum of
+ * posting_id `from` (up to the sequence's last value: the ids this node gave
+ * since): how many daily entries they expand to and the sum of
  * their debits.  It runs once per flush, over every posting of a bulk load,
  * so it is one pass in C: each posting row is read once, its entries are
  * counted from month amounts (rr_posting_stats, no day loop), the documents
@@ -109,8 +110,8 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 	StringInfoData key;
 	SPIPlanPtr	plan;
 	Portal		portal;
-	Oid			argtypes[2] = {INT8OID, XID8OID};
-	Datum		args[2];
+	Oid			argtypes[3] = {INT8OID, XID8OID, INT8OID};
+	Datum		args[3];
 	RrPostingCols cols;
 	int			att_reason = -1,
 				att_customer = -1,
@@ -144,9 +145,24 @@ revrec_log_postings(PG_FUNCTION_ARGS)
 
 		args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	}
+	/*
+	 * The ids this node's sequence has given since `from`: a transaction id
+	 * is unique only in its own cluster, and the ledger also holds postings
+	 * made elsewhere with ids above `from` (a dump of a distributed revrec
+	 * restored here; on Citus, the other nodes' ranges of ids, and shard
+	 * groups moved from another node), whose recorded_xid may be this one.
+	 */
+	if (SPI_execute("SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END"
+					"  FROM revrec.posting_posting_id_seq s", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "revrec: reading the posting sequence failed");
+	{
+		bool		isnull;
+
+		args[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	}
 	plan = SPI_prepare("SELECT * FROM revrec.posting"
-					   " WHERE posting_id > $1 AND recorded_xid = $2",
-					   2, argtypes);
+					   " WHERE posting_id > $1 AND posting_id <= $3 AND recorded_xid = $2",
+					   3, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "revrec: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	args[0] = Int64GetDatum(from);

@@ -13,7 +13,8 @@
  * every worker post its own shard groups (rr_citus_commit(),
  * src/citus_shard.c).
  *
- * On a single node revrec.citus_queue does not exist: nothing here does
+ * On a single node revrec.citus_queue does not exist (or, restored from a
+ * distributed revrec's dump, is not a Citus table): nothing here does
  * anything but look that up (once per statement that writes).
  */
 #include "revrec.h"
@@ -21,7 +22,10 @@
 #include "post_emit.h"
 
 #include "access/xact.h"
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "commands/trigger.h"
@@ -29,6 +33,7 @@
 #include "executor/spi.h"
 #include "catalog/pg_type.h"
 #include "nodes/parsenodes.h"
+#include "parser/parsetree.h"
 #include "tcop/utility.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -36,8 +41,11 @@
 #include "utils/array.h"
 #include "utils/tuplestore.h"
 #include "utils/memutils.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "storage/proc.h"
 #include "utils/syscache.h"
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
@@ -56,21 +64,76 @@ static bool settings_old_null[2];
 static emit_log_hook_type prev_emit_log = NULL;
 static bool citus_seen = false;	/* rr_citus_active() was true in this session */
 
+/*
+ * Citus lists queue in pg_dist_partition: revrec.distribute() made it.  A
+ * dump of a distributed revrec restores revrec.citus_queue as a plain table
+ * (into a database without Citus, or with Citus before distribute() runs
+ * there): revrec is a single node there.  Read once per transaction when
+ * true (the catalog is small: one row per distributed table).
+ */
+static bool
+queue_distributed(Oid queue)
+{
+	static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
+	static Oid	seen_queue = InvalidOid;
+	Oid			catalog;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	Snapshot	snap;
+	bool		found;
+
+	if (MyProc->lxid == seen_lxid && queue == seen_queue)
+		return true;
+	/* (Citus's catalog, in pg_catalog, exists where CREATE EXTENSION citus ran) */
+	catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(catalog))
+		return false;
+	rel = table_open(catalog, AccessShareLock);
+	/* its first column, logicalrelid */
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(queue));
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snap, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	if (found)
+	{
+		seen_lxid = MyProc->lxid;
+		seen_queue = queue;
+	}
+	return found;
+}
+
 bool
 rr_citus_active(void)
 {
 	Oid			ns;
+	Oid			queue;
 	bool		active;
 
 	/* posting one shard group on a worker: the single node's SQL (src/citus_shard.c) */
 	if (rr_shard_mode)
 		return false;
 	ns = get_namespace_oid("revrec", true);
-	active = OidIsValid(ns) && OidIsValid(get_relname_relid("citus_queue", ns));
+	queue = OidIsValid(ns) ? get_relname_relid("citus_queue", ns) : InvalidOid;
+	active = OidIsValid(queue) && queue_distributed(queue);
 
 	if (active)
 		citus_seen = true;
 	return active;
+}
+
+/*
+ * revrec._citus_active(): revrec is distributed in this database (for the
+ * SQL that has a Citus form: verify(), the install's currencies).
+ */
+PG_FUNCTION_INFO_V1(revrec_citus_active);
+Datum
+revrec_citus_active(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(rr_citus_active());
 }
 
 /*
@@ -580,9 +643,45 @@ use_coordinated_transaction(void)
 	fn();
 }
 
+/*
+ * A restore writing one of revrec's tables on a distributed revrec is
+ * refused (docs/CITUS.md, "Backup and restore"): its documents would be
+ * queued for posting again on the shards, and the workers' ranges of posting
+ * ids left behind the restored ids.  A restore session is recognized as the
+ * single node's restore guard does (revrec._restore_session(): the settings
+ * pg_restore and a dump's SQL put in force before any data); anyone can set
+ * them, so they only ever lead to this refusal.
+ */
+static void
+refuse_restore(Oid relid)
+{
+	Oid			ns = get_namespace_oid("revrec", true);
+	const char *rs = GetConfigOption("row_security", true, false);
+	const char *cfb = GetConfigOption("check_function_bodies", true, false);
+	const char *cmm = GetConfigOption("client_min_messages", true, false);
+
+	if (!OidIsValid(ns) || get_rel_namespace(relid) != ns
+		|| rs == NULL || cfb == NULL || cmm == NULL
+		|| strcmp(rs, "off") != 0 || strcmp(cfb, "off") != 0 || strcmp(cmm, "warning") != 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_RR_RESTORE),
+			 errmsg("a dump cannot be restored into a distributed revrec (revrec.%s)", get_rel_name(relid)),
+			 errdetail("Its documents would be queued for posting again on the shards, and the workers' posting ids would fall behind the restored ones. Nothing was written."),
+			 errhint("Restore into a new database where revrec is not distributed (pg_restore -d NEWDB FILE), then run SELECT revrec.distribute() there (docs/CITUS.md, \"Backup and restore\").")));
+}
+
 static void
 rr_executor_start(QueryDesc *qd, int eflags)
 {
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation != CMD_SELECT && qd->plannedstmt != NULL
+		&& rr_citus_active())
+	{
+		ListCell   *lc;
+
+		foreach(lc, qd->plannedstmt->resultRelations)
+			refuse_restore(rt_fetch(lfirst_int(lc), qd->plannedstmt->rtable)->relid);
+	}
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_UPDATE && settings_qd == NULL && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && updates_settings(qd))
 	{
@@ -671,6 +770,14 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 				   ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
 				   DestReceiver *dest, QueryCompletion *qc)
 {
+	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from
+		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && rr_citus_active())
+	{
+		Oid			relid = RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true);
+
+		if (OidIsValid(relid))
+			refuse_restore(relid);
+	}
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from
 		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA)

@@ -249,6 +249,38 @@ queued(Oid anchor)
 	return SPI_processed > 0;
 }
 
+/*
+ * This node numbers postings from its own range of the posting sequence:
+ * its group id times 2^48 (revrec._citus_groups(), run by distribute()).  A
+ * node added after distribute() still has the install's sequence, from 1,
+ * the coordinator's range: its postings would take ids the coordinator's
+ * postings have, so nothing posts there until distribute() has run again
+ * (docs/CITUS.md, "Adding nodes, moving and splitting shards").  SPI
+ * connected.
+ */
+static void
+check_posting_range(void)
+{
+	bool		isnull;
+	int64		group;
+	int64		seqmin;
+
+	if (SPI_execute("SELECT g.groupid::bigint, s.seqmin FROM pg_catalog.pg_dist_local_group g, pg_catalog.pg_sequence s"
+					" WHERE s.seqrelid = 'revrec.posting_posting_id_seq'::pg_catalog.regclass", true, 1) != SPI_OK_SELECT
+		|| SPI_processed != 1)
+		elog(ERROR, "revrec: reading this node's posting sequence failed");
+	group = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	seqmin = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (group > 0 && seqmin != group * (INT64CONST(1) << 48) + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_RR_CITUS),
+				 errmsg("revrec: this node (group %lld) has no range of posting ids of its own",
+						(long long) group),
+				 errdetail("Its sequence revrec.posting_posting_id_seq starts at %lld, not at %lld: its postings would take ids another node's postings have. Nothing was posted.",
+						   (long long) seqmin, (long long) (group * (INT64CONST(1) << 48) + 1)),
+				 errhint("The node was added after revrec.distribute(): run SELECT revrec.distribute() again on the coordinator, as a superuser (docs/CITUS.md, \"Adding nodes, moving and splitting shards\").")));
+}
+
 static void
 leave_shard_mode(void)
 {
@@ -325,6 +357,7 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 		materialize_end(fcinfo, ts, td);
 		return (Datum) 0;
 	}
+	check_posting_range();
 	build_map(PG_GETARG_OID(0));
 	PG_TRY();
 	{

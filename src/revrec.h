@@ -37,5 +37,7 @@
 #define ERRCODE_RR_INVALID_DOCUMENT		MAKE_SQLSTATE('R','V','0','1','4')
 #define ERRCODE_RR_OVER_CREDIT			MAKE_SQLSTATE('R','V','0','2','0')
 #define ERRCODE_RR_GRANT				MAKE_SQLSTATE('R','V','0','2','1')
+#define ERRCODE_RR_RESTORE				MAKE_SQLSTATE('R','V','0','4','0')
+#define ERRCODE_RR_CITUS				MAKE_SQLSTATE('R','V','0','6','0')
 
 #endif

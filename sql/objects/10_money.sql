@@ -11,7 +11,7 @@ CREATE OR REPLACE FUNCTION revrec._iso_currencies(OUT code text, OUT exponent sm
 -- table, which the coordinator's update fills.
 DO $$
 BEGIN
-    IF pg_catalog.to_regclass('revrec.citus_queue') IS NOT NULL THEN
+    IF revrec._citus_active() THEN
         IF NOT pg_catalog.citus_is_coordinator() THEN
             RETURN;
         END IF;

@@ -16,6 +16,8 @@
 --   activity differs  the activity log's entries or debits for a document
 --                     differ from its journal entries
 --   sequence behind   a sequence whose next value is already taken
+--   posting id twice  two postings with one posting_id (on Citus, a node
+--                     posting from another node's range of ids)
 -- Run it after a restore, before a close, and in the tests.  It reads only
 -- (reader and admin may call it) and runs as the caller.
 CREATE OR REPLACE FUNCTION revrec.verify()
@@ -27,7 +29,8 @@ DECLARE
     -- distributed revrec (docs/CITUS.md), where the query runs on the shards
     -- and p has a shard's row type, ROW(p.*)::revrec.posting, the same row
     -- (slower to build: 10-15% more for these two queries on a single node)
-    prow  text := CASE WHEN pg_catalog.to_regclass('revrec.citus_queue') IS NULL THEN 'p'
+    dist  boolean := revrec._citus_active();
+    prow  text := CASE WHEN NOT dist THEN 'p'
                        ELSE 'ROW(p.*)::revrec.posting' END;
 BEGIN
     -- (Every child is joined to its parent by (customer_id, id), not by the
@@ -272,10 +275,20 @@ BEGIN
      ORDER BY 2, 3
     $q$, prow);
 
+    -- one posting_id, two postings: nothing revrec writes does that (one
+    -- sequence on a single node; on Citus each node's own range, which a
+    -- node added after distribute() does not have: src/citus_shard.c refuses
+    -- to post there, docs/CITUS.md)
+    RETURN QUERY
+    SELECT 'posting id twice', d.posting_id::text, pg_catalog.format('%s postings, of customers %s to %s', d.n, d.lo, d.hi)
+      FROM (SELECT p.posting_id, count(*) AS n, min(p.customer_id) AS lo, max(p.customer_id) AS hi
+              FROM revrec.posting p GROUP BY 1 HAVING count(*) > 1) d
+     ORDER BY d.posting_id;
+
     -- sequences ahead of their data
     -- (on Citus, each worker's sequence against the ids of its range first:
     -- where a single node reports its one sequence of postings)
-    IF pg_catalog.to_regclass('revrec.citus_queue') IS NOT NULL THEN
+    IF dist THEN
         RETURN QUERY EXECUTE $q$
         SELECT 'sequence behind', 'revrec.posting_posting_id_seq',
                format('last value %s, largest id in use %s (worker %s:%s)', split_part(w.result, ',', 2), u.used,
@@ -292,11 +305,13 @@ BEGIN
     RETURN QUERY
     SELECT 'sequence behind', s.name, format('last value %s, largest id in use %s', s.last, s.used)
       FROM (SELECT 'revrec.posting_posting_id_seq' AS name, (SELECT last_value FROM revrec.posting_posting_id_seq) AS last,
-                   -- (on Citus each worker posts with ids from its own range of its
-                   -- own sequence, from its group id times 2^48: the coordinator's
-                   -- is group 0; revrec._citus_groups() keeps the workers')
-                   (SELECT max(posting_id) FROM revrec.posting
-                     WHERE pg_catalog.to_regclass('revrec.citus_queue') IS NULL OR posting_id < 281474976710656) AS used
+                   -- (the ids of its range, below 2^48: all of a single node's.  On
+                   -- Citus each worker posts with ids from its own range of its own
+                   -- sequence, from its group id times 2^48, the coordinator's being
+                   -- group 0; revrec._citus_groups() keeps the workers'.  A single
+                   -- node restored from a distributed revrec's dump goes on with the
+                   -- coordinator's range: docs/CITUS.md, "Backup and restore")
+                   (SELECT max(posting_id) FROM revrec.posting WHERE posting_id < 281474976710656) AS used
             UNION ALL
             SELECT 'revrec.activity_activity_id_seq', (SELECT last_value FROM revrec.activity_activity_id_seq),
                    (SELECT max(activity_id) FROM revrec.activity)

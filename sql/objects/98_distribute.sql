@@ -88,10 +88,17 @@ BEGIN
             ALTER TABLE revrec.citus_queue ADD COLUMN txn bigint;
         END IF;
         PERFORM revrec._citus_doc_keys();
+        -- after nodes were added or shards split (docs/CITUS.md, "Adding
+        -- nodes, moving and splitting shards"): the new shard groups' rows,
+        -- the new nodes' ranges of posting ids and their triggers' states
+        -- (the new nodes first: in connections of their own, they would wait
+        -- for the locks this transaction's DDL takes on the workers' tables)
+        PERFORM revrec._citus_new_nodes();
+        PERFORM revrec._citus_groups();
         PERFORM revrec._citus_triggers();
         ALTER EVENT TRIGGER revrec_triggers_after ENABLE ALWAYS;
         PERFORM revrec._distribute_overlay();
-            RAISE NOTICE 'revrec is already distributed';
+        RAISE NOTICE 'revrec is already distributed: completed for the nodes and shard groups added since';
         RETURN;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node n WHERE n.noderole = 'primary' AND n.groupid <> 0) THEN
@@ -109,23 +116,29 @@ BEGIN
     -- ALTER TABLE would fight the settings trigger being lifted for the copy
     ALTER EVENT TRIGGER revrec_triggers_after DISABLE;
 
+    -- the workers' shells first, in connections of their own
+    PERFORM revrec._citus_new_nodes();
+
     -- Keys first, on the coordinator and on every worker: CREATE EXTENSION
     -- revrec made the same tables on the workers, and Citus keeps them as the
     -- distributed tables' shells there (DDL on the coordinator's tables is
     -- only propagated once they are distributed).
+    -- (each statement can run again: run_command_on_workers commits on the
+    -- workers at once, so a distribute() that fails later, and is run again
+    -- once the cause is fixed, finds the workers' tables changed already)
     FOR i IN 1 .. pg_catalog.array_length(fks, 1) LOOP
-        ddl := ddl || pg_catalog.format('ALTER TABLE revrec.%I DROP CONSTRAINT %I', fks[i][2], fks[i][1]);
+        ddl := ddl || pg_catalog.format('ALTER TABLE revrec.%I DROP CONSTRAINT IF EXISTS %I', fks[i][2], fks[i][1]);
     END LOOP;
     FOR i IN 1 .. pg_catalog.array_length(pks, 1) LOOP
-        ddl := ddl || pg_catalog.format('ALTER TABLE revrec.%1$I DROP CONSTRAINT %2$I, ADD CONSTRAINT %2$I PRIMARY KEY (customer_id, %3$I)',
+        ddl := ddl || pg_catalog.format('ALTER TABLE revrec.%1$I DROP CONSTRAINT IF EXISTS %2$I, ADD CONSTRAINT %2$I PRIMARY KEY (customer_id, %3$I)',
                                         pks[i][1], pks[i][1] || '_pkey', pks[i][2]);
         IF pks[i][3] IS NOT NULL THEN   -- the (customer_id, id) unique constraint the primary key now is
-            ddl := ddl || pg_catalog.format('ALTER TABLE revrec.%I DROP CONSTRAINT %I', pks[i][1], pks[i][3]);
+            ddl := ddl || pg_catalog.format('ALTER TABLE revrec.%I DROP CONSTRAINT IF EXISTS %I', pks[i][1], pks[i][3]);
         END IF;
     END LOOP;
-    ddl := ddl || ARRAY['DROP INDEX revrec.invoice_number_unique',
+    ddl := ddl || ARRAY['DROP INDEX IF EXISTS revrec.invoice_number_unique',
                         'CREATE UNIQUE INDEX invoice_number_unique ON revrec.invoice (customer_id, invoice_number)',
-                        'DROP INDEX revrec.credit_note_number_unique',
+                        'DROP INDEX IF EXISTS revrec.credit_note_number_unique',
                         'CREATE UNIQUE INDEX credit_note_number_unique ON revrec.credit_note (customer_id, credit_note_number)'];
     FOREACH cmd IN ARRAY ddl LOOP
         EXECUTE cmd;
@@ -138,6 +151,14 @@ BEGIN
         END LOOP;
     END LOOP;
 
+    -- A revrec restored from a distributed revrec's dump (docs/CITUS.md,
+    -- "Backup and restore") has the tables made below as plain tables of the
+    -- dump: made again here (the queue and the keys from the documents).
+    DROP TABLE IF EXISTS revrec.citus_queue, revrec.doc_key, revrec.citus_group;
+    -- The rows already there (a restored revrec) are copied into the shards
+    -- as the tables are distributed: the document triggers are off first
+    -- (as _citus_triggers() leaves them), so that none fires on a shard
+    PERFORM revrec._citus_document_triggers_off();
     FOREACH t IN ARRAY refs LOOP
         IF t = 'settings' THEN
             -- the settings row's insert trigger replaces the install's row (a restore):
@@ -197,7 +218,8 @@ DECLARE
     w       record;
     -- each worker's range of posting ids: its group id times 2^48, in its
     -- own revrec.posting_posting_id_seq (the coordinator's is group 0); and
-    -- the sequence moved past the ids it holds (after a restore, say)
+    -- the sequence moved past the ids of its range the cluster holds (after
+    -- a restore, say: %L, the largest of each range, read below)
     cmd     text := $c$
         DO $d$
         DECLARE
@@ -206,16 +228,20 @@ DECLARE
             IF lo > 1 AND (SELECT s.seqmin FROM pg_catalog.pg_sequence s
                             WHERE s.seqrelid = 'revrec.posting_posting_id_seq'::pg_catalog.regclass) < lo THEN
                 SET LOCAL citus.enable_ddl_propagation = off;
-                EXECUTE pg_catalog.format('ALTER SEQUENCE revrec.posting_posting_id_seq MINVALUE %s MAXVALUE %s START %s RESTART %s',
+                EXECUTE pg_catalog.format('ALTER SEQUENCE revrec.posting_posting_id_seq MINVALUE %%s MAXVALUE %%s START %%s RESTART %%s',
                                           lo, lo + 281474976710655 - 1, lo, lo);
             END IF;
             IF lo > 1 THEN
-                PERFORM pg_catalog.setval('revrec.posting_posting_id_seq', m)
-                   FROM (SELECT max(p.posting_id) AS m FROM revrec.posting p
-                          WHERE p.posting_id BETWEEN lo AND lo + 281474976710655 - 1) x
-                  WHERE x.m > (SELECT s.last_value FROM revrec.posting_posting_id_seq s);
+                PERFORM pg_catalog.setval('revrec.posting_posting_id_seq', m.used::bigint)
+                   FROM pg_catalog.jsonb_each_text(%L::jsonb) m(grp, used)
+                  WHERE m.grp::bigint = lo >> 48
+                    AND m.used::bigint > (SELECT s.last_value FROM revrec.posting_posting_id_seq s);
             END IF;
         END $d$ $c$;
+    -- the largest id of each worker's range, read here: the workers' own
+    -- connections would not see the rows this transaction wrote (distribute()
+    -- on a restored revrec)
+    used    jsonb;
 BEGIN
     IF pg_catalog.to_regclass('revrec.citus_group') IS NULL THEN
         CREATE TABLE revrec.citus_group (customer_id text PRIMARY KEY);
@@ -241,7 +267,59 @@ BEGIN
     END IF;
     -- the commit reaches the groups through it as the role that wrote the documents
     GRANT SELECT ON revrec.citus_group TO revrec_writer;
+    SELECT coalesce(pg_catalog.jsonb_object_agg(u.grp, u.used), '{}') INTO used
+      FROM (SELECT p.posting_id >> 48 AS grp, max(p.posting_id) AS used FROM revrec.posting p
+             WHERE p.posting_id >= 281474976710656 GROUP BY 1) u;
+    cmd := pg_catalog.format(cmd, used);
     FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
+        IF NOT w.success THEN
+            RAISE EXCEPTION USING ERRCODE = 'RV060',
+                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+        END IF;
+    END LOOP;
+END $$;
+
+-- The document tables' own triggers off on this node's tables, and their
+-- meant state (revrec._trigger_state) with them: on the coordinator before
+-- distribute() copies their rows into the shards (the shards are made with
+-- the triggers' states; a trigger firing on a shard would run its SQL as a
+-- distributed query from the shard), on the workers' shells (_citus_new_nodes()),
+-- and after an update on a worker.  The capture triggers and the
+-- *_no_truncate triggers stay on.
+CREATE OR REPLACE FUNCTION revrec._citus_document_triggers_off() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT g.tgrelid::pg_catalog.regclass AS rel, c.relname, g.tgname
+               FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
+              WHERE c.relnamespace = 'revrec'::pg_catalog.regnamespace
+                AND c.relname IN ('billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage',
+                                  'milestone', 'credit_note', 'credit_note_line')
+                AND NOT g.tgisinternal AND g.tgname NOT LIKE 'citus\_capture\_%' AND g.tgenabled <> 'D'
+                AND g.tgname NOT LIKE '%\_no\_truncate'   -- (on, as _citus_triggers() leaves them)
+              ORDER BY 2, 3 LOOP
+        UPDATE revrec._trigger_state s SET state = 'D' WHERE s.relname = r.relname AND s.tgname = r.tgname;
+        EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
+    END LOOP;
+END $$;
+
+-- A node added after distribute() has revrec as Citus makes it there, CREATE
+-- EXTENSION's: the document triggers of the tables' shells on, as on a
+-- single node, where every other worker has them off (the shards Citus puts
+-- there have the coordinator's).  Run by distribute() first, before it
+-- changes anything on the workers in its own transaction (these connections
+-- of their own would wait for its locks), and when it runs again (docs/CITUS.md,
+-- "Adding nodes, moving and splitting shards"); on the workers set up
+-- already, nothing.
+CREATE OR REPLACE FUNCTION revrec._citus_new_nodes() RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    w record;
+BEGIN
+    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(
+                 -- (propagation off first: the FROM item runs before the target list)
+                 $c$SELECT revrec._citus_document_triggers_off() FROM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true) p$c$) LOOP
         IF NOT w.success THEN
             RAISE EXCEPTION USING ERRCODE = 'RV060',
                 MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
@@ -407,7 +485,7 @@ CREATE OR REPLACE FUNCTION revrec._distribute_after_update() RETURNS void
 DECLARE
     r record;
 BEGIN
-    IF pg_catalog.to_regclass('revrec.citus_queue') IS NULL THEN
+    IF NOT revrec._citus_active() THEN
         RETURN;
     END IF;
     IF NOT pg_catalog.citus_is_coordinator() THEN
@@ -415,17 +493,7 @@ BEGIN
         -- propagation off; the update's objects enabled the document
         -- triggers of the tables' shells here (not of the shards, which the
         -- update leaves alone): disabled again, as distribute() left them
-        FOR r IN SELECT g.tgrelid::pg_catalog.regclass AS rel, c.relname, g.tgname
-                   FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid
-                  WHERE c.relnamespace = 'revrec'::pg_catalog.regnamespace
-                    AND c.relname IN ('billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage',
-                                      'milestone', 'credit_note', 'credit_note_line')
-                    AND NOT g.tgisinternal AND g.tgname NOT LIKE 'citus\_capture\_%' AND g.tgenabled <> 'D'
-                    AND g.tgname NOT LIKE '%\_no\_truncate'   -- (on, as _citus_triggers() leaves them)
-                  ORDER BY 2, 3 LOOP
-            UPDATE revrec._trigger_state s SET state = 'D' WHERE s.relname = r.relname AND s.tgname = r.tgname;
-            EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.rel, r.tgname);
-        END LOOP;
+        PERFORM revrec._citus_document_triggers_off();
         RETURN;
     END IF;
     PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'on', true);

@@ -618,8 +618,9 @@ BEGIN
              SELECT EXISTS (SELECT 1 FROM {citus_group})', txn, 'SELECT * FROM (' || sel || ') s'), sid) INTO grp;
         IF NOT grp THEN
             RAISE EXCEPTION USING ERRCODE = 'RV060',
-                MESSAGE = pg_catalog.format('revrec: the shard group of %s has no row in revrec.citus_group: its documents would not post', TG_TABLE_NAME),
-                HINT = 'Run SELECT revrec._citus_groups() as revrec''s owner (after shards are split or added: docs/CITUS.md).';
+                MESSAGE = pg_catalog.format('revrec: the shard group of revrec.%s (shard %s) has no row in revrec.citus_group: its documents would not post', t, sid),
+                DETAIL = 'The shards were split after revrec.distribute(). Nothing was written.',
+                HINT = 'Run SELECT revrec.distribute() again on the coordinator, as a superuser (docs/CITUS.md, "Adding nodes, moving and splitting shards").';
         END IF;
     END IF;
     -- the ids and references: noted in this backend's memory for the

@@ -8,7 +8,7 @@
 -- not counted with that parent (the posting engines do not post it either)
 -- and is reported as 'no document'.
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 
 INSERT INTO revrec.customer VALUES ('C1', 'Acme'), ('C2', 'Globex');
 INSERT INTO revrec.product VALUES ('SUB', 'Subscription', 'straight_line'), ('API', 'API calls', 'usage'),
@@ -32,13 +32,14 @@ SELECT is_empty($$SELECT * FROM revrec.verify()$$, 'the ledger as posted: no pro
 -- a copy of the first posting of source_id src, changed, inserted as revrec
 -- itself never would (replica mode: without the ledger's check)
 CREATE FUNCTION pg_temp.copy_posting(src text, new_id text, new_line text DEFAULT NULL, new_customer text DEFAULT NULL,
-                                     new_ref text DEFAULT NULL, new_entries bigint[] DEFAULT NULL) RETURNS bigint
+                                     new_ref text DEFAULT NULL, new_entries bigint[] DEFAULT NULL,
+                                     new_posting_id bigint DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql AS $$
 DECLARE
     r revrec.posting;
 BEGIN
     SELECT * INTO STRICT r FROM revrec.posting p WHERE p.source_id = src ORDER BY p.posting_id LIMIT 1;
-    r.posting_id := nextval('revrec.posting_posting_id_seq');
+    r.posting_id := coalesce(new_posting_id, nextval('revrec.posting_posting_id_seq'));
     r.source_id := new_id;
     IF r.source = 'invoice' THEN r.invoice_id := new_id; END IF;
     IF r.source = 'credit_note' THEN r.credit_note_id := new_id; END IF;
@@ -192,7 +193,17 @@ SELECT results_eq($$SELECT * FROM revrec.verify()$$,
     'activity differs, sequence behind');
 ROLLBACK TO SAVEPOINT s;
 
--- 13. many problems at once: verify() lists them in a set order (by check,
+-- 13. two postings with one posting_id (what a Citus node posting from
+-- another node's range of ids would leave: docs/CITUS.md)
+SAVEPOINT s; SET session_replication_role = replica;
+SELECT min(posting_id) AS first FROM revrec.posting WHERE source_id = 'I1' \gset
+SELECT pg_temp.copy_posting('I3', 'I3', new_ref => 'dup', new_posting_id => :first) IS NOT NULL AS copied;
+SELECT results_eq($$SELECT * FROM revrec.verify() WHERE "check" = 'posting id twice'$$,
+    format($$VALUES ('posting id twice', '%s', '2 postings, of customers C1 to C2')$$, :first),
+    'posting id twice: two postings with one id');
+ROLLBACK TO SAVEPOINT s;
+
+-- 14. many problems at once: verify() lists them in a set order (by check,
 -- then document), and close_summary names the same first three
 SAVEPOINT s; SET session_replication_role = replica;
 INSERT INTO revrec.invoice VALUES ('I9', '1009', 'C1', 'USD', '2025-02-01'), ('I10', '1010', 'C2', 'USD', '2025-02-01');
