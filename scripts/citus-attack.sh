@@ -255,8 +255,14 @@ c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WE-$RID C000022)
         SELECT count(*) FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x;
         UPDATE revrec.invoice_line SET amount = 1300.00 WHERE customer_id = 'C000022' AND line_id = 'INV-WE-$RID-1'; COMMIT;")
 n=$(posted $COORD INV-WE-$RID)
-[ "${c#ERROR}" != "$c" ] && [ "$n" = 0 ] && ok "revrec_writer posting its own transaction early: then the posted line is refused, and nothing is committed ($c)" \
+# (it would post without the activity rows, which only the commit logs)
+grep -q 'called by the commit only' <<<"$c" && [ "$n" = 0 ] && ok "revrec_writer calling _citus_post_group through the coordinator before COMMIT: refused, nothing committed ($c)" \
     || not_ok "revrec_writer posting early: $c, $n postings"
+c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WF-$RID C000022)
+        SELECT count(*) FROM (SELECT * FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x) y; COMMIT;")
+n=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE document_id = 'INV-WF-$RID'")
+grep -q 'called by the commit only' <<<"$c" && [ "$(posted $COORD INV-WF-$RID)" = 0 ] && [ "$n" = 0 ] \
+    && ok "the same in a subquery: refused, nothing posted without its activity row" || not_ok "revrec_writer posting early in a subquery: $c, activity rows $n"
 w=$(try $W1 att_writer "SELECT * FROM revrec._citus_post_group('revrec.citus_group'::regclass)")
 refused "$w" && ok "revrec_writer calling _citus_post_group on a worker directly: refused ($w)" || not_ok "_citus_post_group on a worker: $w"
 w=$(try $COORD att_writer "SELECT revrec._citus_note(0, ARRAY['C1'], ARRAY['key'], ARRAY['x'], ARRAY['invoice'], ARRAY['-'])")
@@ -811,6 +817,22 @@ sess_wait C 20; sess_close C
     && ok "a shard of another group locked on worker $MP ($MS): an invoice of $cust commits and posts without waiting (${waited} ms)" \
     || not_ok "a shard of another group locked on worker $MP ($MS): the invoice of $cust waited ${waited} ms for it ($res)"
 
+# 3x. a role that can create operators (a database owner owns public) puts an
+#     exact-type operator on the search_path of a superuser writing documents:
+#     revrec's work after each statement does not use it (it runs with
+#     search_path pinned to pg_catalog, pg_temp)
+r=$(val $COORD "DROP SCHEMA IF EXISTS trap CASCADE; CREATE SCHEMA trap AUTHORIZATION att_plain;
+                CREATE TABLE trap.calls (who text); GRANT INSERT ON trap.calls TO PUBLIC; ALTER TABLE trap.calls OWNER TO att_plain" 2>&1)
+r=$(rpsql $COORD att_plain -c "CREATE FUNCTION trap.eq(regclass, regclass) RETURNS boolean LANGUAGE plpgsql AS \$f\$
+                                BEGIN INSERT INTO trap.calls VALUES (current_user); RETURN \$1::oid OPERATOR(pg_catalog.=) \$2::oid; END \$f\$;
+                               CREATE OPERATOR trap.= (LEFTARG = regclass, RIGHTARG = regclass, FUNCTION = trap.eq)" 2>&1)
+c=$(cpsql $COORD -d revrec -At -c "SET search_path = trap, public" -c "BEGIN; $(inv_sql INV-TRAP-$RID C000023) COMMIT;" 2>&1 | grep -m1 ERROR)
+n=$(val $COORD "SELECT count(*) || ' ' || coalesce(string_agg(DISTINCT who, ','), '-') FROM trap.calls")
+[ -z "$c" ] && [ "$n" = "0 -" ] && [ "$(posted $COORD INV-TRAP-$RID)" = 1 ] \
+    && ok "an operator trap.= (regclass, regclass) on a superuser's search_path: never called by revrec, the invoice posts" \
+    || not_ok "an operator on a superuser's search_path: called $n ($c) ($r)"
+val $COORD "DROP SCHEMA trap CASCADE" >/dev/null 2>&1
+
 # ---------------------------------------------------------------------------
 echo "# 4. backup and restore of the distributed revrec (docs/CITUS.md, \"Backup and restore\")"
 DUMP=$OUT/coord.dump
@@ -882,6 +904,17 @@ n=$(grep -c 'cannot be restored into a distributed revrec' "$OUT/restore_data.ou
 [ "$n" = 3 ] && [ "$before" = "$after" ] \
     && ok "pg_restore --data-only into the distributed revrec: each table refused (RV040), nothing written or queued" \
     || not_ok "pg_restore --data-only into the distributed revrec: $n refusals of 3, postings and queue $before -> $after: $(grep -m2 ERROR "$OUT/restore_data.out" | tr '\n' ' ' | cut -c1-300)"
+# (an INSERT too, as pg_dump --inserts writes: Citus's plan names no result relation)
+before=$(val $COORD "SELECT (SELECT count(*) FROM revrec.customer) || ' ' || (SELECT count(*) FROM revrec.posting)")
+c=$(cpsql $COORD -d revrec -At -c "SET row_security = off" -c "SET check_function_bodies = off" -c "SET client_min_messages = warning" \
+        -c "INSERT INTO revrec.customer (customer_id, name) VALUES ('R-C-$RID', 'restored')" 2>&1 | grep -m1 ERROR)
+p=$(cpsql $COORD -d revrec -At -c "SET row_security = off" -c "SET check_function_bodies = off" -c "SET client_min_messages = warning" \
+        -c "INSERT INTO revrec.posting OVERRIDING SYSTEM VALUE SELECT (jsonb_populate_record(p, jsonb_build_object('posting_id', 999999999, 'source_id', 'R-$RID'))).*
+              FROM revrec.posting p WHERE customer_id = 'C000001' LIMIT 1" 2>&1 | grep -m1 ERROR)
+after=$(val $COORD "SELECT (SELECT count(*) FROM revrec.customer) || ' ' || (SELECT count(*) FROM revrec.posting)")
+grep -q 'cannot be restored into a distributed revrec (revrec.customer)' <<<"$c" && grep -q 'cannot be restored into a distributed revrec' <<<"$p" && [ "$before" = "$after" ] \
+    && ok "a restore's INSERT into the distributed revrec (a customer, a posting): refused (RV040), nothing written" \
+    || not_ok "a restore's INSERT into the distributed revrec: '$c' '$p'; customers, postings $before -> $after"
 cpsql $COORD -d postgres -c "DROP DATABASE IF EXISTS revrec_restored WITH (FORCE)" >/dev/null 2>&1
 for p in $W1 $W2; do cpsql $p -d postgres -c "DROP DATABASE IF EXISTS revrec_restored WITH (FORCE)" >/dev/null 2>&1; done
 

@@ -34,6 +34,10 @@
 #include "catalog/pg_type.h"
 #include "nodes/parsenodes.h"
 #include "parser/parsetree.h"
+#include "parser/analyze.h"
+#include "parser/parse_func.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/makefuncs.h"
 #include "tcop/utility.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -62,6 +66,9 @@ static Datum settings_old[2];
 static bool settings_old_null[2];
 
 static emit_log_hook_type prev_emit_log = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+/* rr_citus_commit() is sending revrec._citus_post_group() to the workers */
+static bool posting_groups = false;
 static bool citus_seen = false;	/* rr_citus_active() was true in this session */
 
 /*
@@ -80,7 +87,6 @@ queue_distributed(Oid queue)
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
-	Snapshot	snap;
 	bool		found;
 
 	if (MyProc->lxid == seen_lxid && queue == seen_queue)
@@ -90,13 +96,15 @@ queue_distributed(Oid queue)
 	if (!OidIsValid(catalog))
 		return false;
 	rel = table_open(catalog, AccessShareLock);
-	/* its first column, logicalrelid */
+	/*
+	 * its first column, logicalrelid; with a fresh catalog snapshot (not the
+	 * transaction's: it may not be taken yet, and taking it here would make a
+	 * later SET TRANSACTION ISOLATION LEVEL fail)
+	 */
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(queue));
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, InvalidOid, false, snap, 1, &key);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
 	found = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
-	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 	if (found)
 	{
@@ -316,6 +324,31 @@ with_owner_begin(Oid *save_user, int *save_sec)
 	SetUserIdAndSecContext(revrec_owner(), *save_sec | SECURITY_LOCAL_USERID_CHANGE);
 }
 
+/*
+ * The SPI revrec runs from its hooks (a statement's executor or COPY, the
+ * flush) runs with search_path pinned to pg_catalog, pg_temp, as revrec's
+ * SQL functions declare it: with the session's, an operator or function of a
+ * schema the session's role can create in (a database owner owns public)
+ * would be chosen over pg_catalog's where its argument types match exactly
+ * (regclass = regclass), and run as whoever revrec runs as.  Undone by
+ * rr_unpin_search_path(), or by the (sub)transaction's abort.
+ */
+int
+rr_pin_search_path(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+void
+rr_unpin_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
 static void
 run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls, const char *what)
 {
@@ -325,6 +358,8 @@ run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char
 	with_owner_begin(&save_user, &save_sec);
 	PG_TRY();
 	{
+		int			pinned = rr_pin_search_path();
+
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
@@ -332,6 +367,7 @@ run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char
 			elog(ERROR, "revrec: %s failed", what);
 		SPI_finish();
 		PopActiveSnapshot();
+		rr_unpin_search_path(pinned);
 	}
 	PG_FINALLY();
 	{
@@ -404,6 +440,8 @@ rr_citus_check_keys(void)
 	SetUserIdAndSecContext(writing_role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
 	{
+		int			pinned = rr_pin_search_path();
+
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
@@ -460,6 +498,7 @@ rr_citus_check_keys(void)
 		}
 		SPI_finish();
 		PopActiveSnapshot();
+		rr_unpin_search_path(pinned);
 	}
 	PG_FINALLY();
 	{
@@ -486,13 +525,17 @@ rr_citus_commit(void)
 	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
 	{
+		int			pinned = rr_pin_search_path();
+
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
+		posting_groups = true;
 		if (rr_spi_execute_args_user_error("SELECT x.action, x.source, x.document_id, x.customer_id, x.currency, x.entries, x.amount"
 										   "  FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x",
 										   0, NULL, NULL, NULL, false) != SPI_OK_SELECT)
 			elog(ERROR, "revrec: posting on the workers failed");
+		posting_groups = false;
 		if (SPI_processed > 0)
 		{
 			EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
@@ -519,6 +562,7 @@ rr_citus_commit(void)
 			elog(ERROR, "revrec: clearing the flush failed");
 		SPI_finish();
 		PopActiveSnapshot();
+		rr_unpin_search_path(pinned);
 	}
 	PG_FINALLY();
 	{
@@ -585,6 +629,7 @@ static void
 read_lock(Datum *v, bool *isnull)
 {
 	int			k;
+	int			pinned = rr_pin_search_path();
 
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -596,6 +641,7 @@ read_lock(Datum *v, bool *isnull)
 		v[k] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, k + 1, &isnull[k]);
 	SPI_finish();
 	PopActiveSnapshot();
+	rr_unpin_search_path(pinned);
 }
 
 /* a statement that may write: not a plain SELECT (checked before any catalog lookup) */
@@ -655,18 +701,28 @@ use_coordinated_transaction(void)
 static void
 refuse_restore(Oid relid)
 {
-	Oid			ns = get_namespace_oid("revrec", true);
 	const char *rs = GetConfigOption("row_security", true, false);
 	const char *cfb = GetConfigOption("check_function_bodies", true, false);
 	const char *cmm = GetConfigOption("client_min_messages", true, false);
+	Oid			ns;
+	char	   *name;
+	size_t		len;
 
-	if (!OidIsValid(ns) || get_rel_namespace(relid) != ns
-		|| rs == NULL || cfb == NULL || cmm == NULL
+	if (rs == NULL || cfb == NULL || cmm == NULL
 		|| strcmp(rs, "off") != 0 || strcmp(cfb, "off") != 0 || strcmp(cmm, "warning") != 0)
 		return;
+	ns = get_namespace_oid("revrec", true);
+	if (!OidIsValid(ns) || get_rel_namespace(relid) != ns || (name = get_rel_name(relid)) == NULL)
+		return;
+	/* a shard (a reference table's placement on the coordinator): its table's name */
+	len = strlen(name);
+	while (len > 0 && isdigit((unsigned char) name[len - 1]))
+		len--;
+	if (len > 1 && len < strlen(name) && name[len - 1] == '_')
+		name[len - 1] = '\0';
 	ereport(ERROR,
 			(errcode(ERRCODE_RR_RESTORE),
-			 errmsg("a dump cannot be restored into a distributed revrec (revrec.%s)", get_rel_name(relid)),
+			 errmsg("a dump cannot be restored into a distributed revrec (revrec.%s)", name),
 			 errdetail("Its documents would be queued for posting again on the shards, and the workers' posting ids would fall behind the restored ones. Nothing was written."),
 			 errhint("Restore into a new database where revrec is not distributed (pg_restore -d NEWDB FILE), then run SELECT revrec.distribute() there (docs/CITUS.md, \"Backup and restore\").")));
 }
@@ -674,13 +730,20 @@ refuse_restore(Oid relid)
 static void
 rr_executor_start(QueryDesc *qd, int eflags)
 {
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation != CMD_SELECT && qd->plannedstmt != NULL
-		&& rr_citus_active())
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && may_write(qd) && qd->plannedstmt != NULL && rr_citus_active())
 	{
 		ListCell   *lc;
 
-		foreach(lc, qd->plannedstmt->resultRelations)
-			refuse_restore(rt_fetch(lfirst_int(lc), qd->plannedstmt->rtable)->relid);
+		/* (Citus's plans of a distributed write name no result relation: every table) */
+		foreach(lc, qd->plannedstmt->relationOids)
+			refuse_restore(lfirst_oid(lc));
+		foreach(lc, qd->plannedstmt->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION)
+				refuse_restore(rte->relid);
+		}
 	}
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_UPDATE && settings_qd == NULL && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && updates_settings(qd))
@@ -747,6 +810,8 @@ rr_executor_finish(QueryDesc *qd)
 			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 			PG_TRY();
 			{
+				int			pinned = rr_pin_search_path();
+
 				PushActiveSnapshot(GetTransactionSnapshot());
 				if (SPI_connect() != SPI_OK_CONNECT)
 					elog(ERROR, "revrec: SPI_connect failed");
@@ -755,6 +820,7 @@ rr_executor_finish(QueryDesc *qd)
 					elog(ERROR, "revrec: logging the change of the lock failed");
 				SPI_finish();
 				PopActiveSnapshot();
+				rr_unpin_search_path(pinned);
 			}
 			PG_FINALLY();
 			{
@@ -820,6 +886,78 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 	}
 }
 
+/*
+ * revrec._citus_post_group() is called by the coordinator's commit only
+ * (rr_citus_commit()): it returns the activity rows of what it posts, which
+ * the commit logs.  Called by the writing role through the coordinator
+ * before the commit, it would post the documents with no activity rows (a
+ * single node logs every posting).  Refused in any query parsed on the
+ * coordinator outside the commit; on a worker it runs only in a
+ * coordinator's distributed transaction (RV064).
+ */
+static int32 local_group = -1;	/* this node's Citus group id, once read */
+
+static int32
+citus_local_group(void)
+{
+	if (local_group < 0)
+	{
+		Oid			catalog = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
+		Relation	rel;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		if (!OidIsValid(catalog))
+			return -1;
+		rel = table_open(catalog, AccessShareLock);
+		scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
+
+			if (!isnull)
+				local_group = DatumGetInt32(d);
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	return local_group;
+}
+
+static bool
+calls_function(Node *node, Oid *fn)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == *fn)
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, calls_function, fn, 0);
+	return expression_tree_walker(node, calls_function, fn);
+}
+
+static void
+rr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	/* (a query calling a function is analyzed with a snapshot: others need no look) */
+	if (!posting_groups && IsTransactionState() && ActiveSnapshotSet() && rr_citus_active() && citus_local_group() == 0)
+	{
+		Oid			argtypes[1] = {REGCLASSOID};
+		Oid			fn = LookupFuncName(list_make2(makeString("revrec"), makeString("_citus_post_group")),
+										1, argtypes, true);
+
+		if (OidIsValid(fn) && calls_function((Node *) query, &fn))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("revrec._citus_post_group() is called by the commit only"),
+					 errdetail("The commit posts every shard group and logs what it posts in the activity log."),
+					 errhint("Write the documents and COMMIT: they post then (docs/CITUS.md).")));
+	}
+}
+
 static void
 rr_xact_callback(XactEvent event, void *arg)
 {
@@ -829,6 +967,7 @@ rr_xact_callback(XactEvent event, void *arg)
 		armed = false;
 		settings_qd = NULL;
 		rr_citus_internal = false;
+		posting_groups = false;
 		writing_role = InvalidOid;
 		keys_read = NULL;		/* (TopTransactionContext) */
 		keys_groups = 0;
@@ -843,6 +982,7 @@ rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransaction
 		armed = false;			/* the row in pending_flush may be gone: arm again */
 		settings_qd = NULL;
 		rr_citus_internal = false;
+		posting_groups = false;
 	}
 }
 
@@ -851,6 +991,8 @@ revrec_citus_init(void)
 {
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = rr_executor_start;
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = rr_post_parse_analyze;
 	prev_executor_finish = ExecutorFinish_hook;
 	ExecutorFinish_hook = rr_executor_finish;
 	prev_process_utility = ProcessUtility_hook;

@@ -10,6 +10,8 @@ extern void revrec_citus_init(void);
 extern void rr_citus_flushed(void);
 extern void rr_citus_check_keys(void);
 extern void rr_citus_commit(void);
+extern int	rr_pin_search_path(void);
+extern void rr_unpin_search_path(int level);
 
 
 /* src/citus_shard.c: posting on a worker against one shard group */

@@ -535,19 +535,30 @@ revrec_citus_keys(PG_FUNCTION_ARGS)
 	SPI_finish();
 	if (!PG_ARGISNULL(1))
 	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
+		/* its element for this group only (not the whole array: a caller's may be huge) */
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
 
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
-		if (idx < n && !nulls[idx])
-			after = DatumGetInt64(elems[idx]);
+		if (ARR_NDIM(a) > 1)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("revrec._citus_keys: the keys read so far must be a one-dimensional array")));
+		if (ARR_NDIM(a) == 1 && (int64) ARR_LBOUND(a)[0] + idx <= INT_MAX)
+		{
+			int			sub = ARR_LBOUND(a)[0] + (int) idx;
+			bool		isnull;
+			Datum		d = array_get_element(PointerGetDatum(a), 1, &sub, -1, 8, FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE, &isnull);
+
+			if (!isnull)
+				after = DatumGetInt64(d);
+		}
 	}
 	foreach(lc, noted)
 	{
 		NotedKey   *k = lfirst(lc);
 		Datum		v[7];
 		bool		nl[7] = {false, false, false, false, false, false, false};
+
+		CHECK_FOR_INTERRUPTS();
 
 		if (k->group_min != group_min || k->seq <= after)
 			continue;

@@ -902,6 +902,12 @@ revrec_export_worker_main(Datum main_arg)
 	before_shmem_exit(remove_partial, (Datum) 0);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.database, args.login_role, 0);
+	/*
+	 * the worker's SQL resolves nothing through the database's or the role's
+	 * search_path (an operator a database owner puts in public would be
+	 * chosen where its argument types match exactly: src/citus.c)
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 
 	/*
 	 * Bookkeeping runs as a superuser: never with a search_path the login

@@ -69,7 +69,6 @@ DECLARE
     i        int;
     ddl      text[] := '{}';
     cmd      text;
-    r        record;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION USING ERRCODE = 'RV060',
@@ -142,13 +141,7 @@ BEGIN
                         'CREATE UNIQUE INDEX credit_note_number_unique ON revrec.credit_note (customer_id, credit_note_number)'];
     FOREACH cmd IN ARRAY ddl LOOP
         EXECUTE cmd;
-        FOR r IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
-            IF NOT r.success THEN
-                RAISE EXCEPTION USING ERRCODE = 'RV060',
-                    MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', r.nodename, r.nodeport, r.result),
-                    DETAIL = cmd;
-            END IF;
-        END LOOP;
+        PERFORM revrec._citus_on_workers(cmd);
     END LOOP;
 
     -- A revrec restored from a distributed revrec's dump (docs/CITUS.md,
@@ -215,7 +208,6 @@ CREATE OR REPLACE FUNCTION revrec._citus_groups() RETURNS void
 DECLARE
     missing bigint;
     have    bigint[];
-    w       record;
     -- each worker's range of posting ids: its group id times 2^48, in its
     -- own revrec.posting_posting_id_seq (the coordinator's is group 0); and
     -- the sequence moved past the ids of its range the cluster holds (after
@@ -271,12 +263,7 @@ BEGIN
       FROM (SELECT p.posting_id >> 48 AS grp, max(p.posting_id) AS used FROM revrec.posting p
              WHERE p.posting_id >= 281474976710656 GROUP BY 1) u;
     cmd := pg_catalog.format(cmd, used);
-    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
-        IF NOT w.success THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV060',
-                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
-        END IF;
-    END LOOP;
+    PERFORM revrec._citus_on_workers(cmd);
 END $$;
 
 -- The document tables' own triggers off on this node's tables, and their
@@ -314,15 +301,24 @@ END $$;
 -- already, nothing.
 CREATE OR REPLACE FUNCTION revrec._citus_new_nodes() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- (propagation off first: the FROM item runs before the target list)
+    PERFORM revrec._citus_on_workers(
+        $c$SELECT revrec._citus_document_triggers_off() FROM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true) p$c$);
+END $$;
+
+-- cmd run on every worker by run_command_on_workers (in a transaction of its
+-- own there, committed at once); a worker's error raised here, RV060.
+CREATE OR REPLACE FUNCTION revrec._citus_on_workers(cmd text) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     w record;
 BEGIN
-    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(
-                 -- (propagation off first: the FROM item runs before the target list)
-                 $c$SELECT revrec._citus_document_triggers_off() FROM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true) p$c$) LOOP
+    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
         IF NOT w.success THEN
             RAISE EXCEPTION USING ERRCODE = 'RV060',
-                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
+                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result),
+                DETAIL = cmd;
         END IF;
     END LOOP;
 END $$;
@@ -382,7 +378,6 @@ CREATE OR REPLACE FUNCTION revrec._citus_triggers() RETURNS void
 DECLARE
     t   text;
     r   record;
-    w   record;
     cmd text;
     docs text[] := ARRAY['billing_schedule_line', 'credit_grant', 'invoice', 'invoice_line', 'usage', 'milestone',
                          'credit_note', 'credit_note_line'];
@@ -401,12 +396,7 @@ DECLARE
         docs, refs);
 BEGIN
     EXECUTE st;
-    FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(st) LOOP
-        IF NOT w.success THEN
-            RAISE EXCEPTION USING ERRCODE = 'RV060',
-                MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
-        END IF;
-    END LOOP;
+    PERFORM revrec._citus_on_workers(st);
     FOREACH t IN ARRAY docs LOOP
         -- one trigger at a time, its meant state first on every node: the
         -- guard checks every trigger after each ALTER TABLE (Citus refuses
@@ -419,12 +409,7 @@ BEGIN
                   ORDER BY g.tgname LOOP
             cmd := pg_catalog.format('UPDATE revrec._trigger_state SET state = ''D'' WHERE relname = %L AND tgname = %L', t, r.tgname);
             EXECUTE cmd;
-            FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
-                IF NOT w.success THEN
-                    RAISE EXCEPTION USING ERRCODE = 'RV060',
-                        MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
-                END IF;
-            END LOOP;
+            PERFORM revrec._citus_on_workers(cmd);
             EXECUTE pg_catalog.format('ALTER TABLE revrec.%I DISABLE TRIGGER %I', t, r.tgname);
         END LOOP;
         EXECUTE pg_catalog.format('CREATE OR REPLACE TRIGGER citus_capture_ins AFTER INSERT ON revrec.%I
@@ -451,12 +436,7 @@ BEGIN
                     AND g.tgname LIKE '%\_no\_truncate' AND g.tgenabled = 'D' LOOP
             cmd := pg_catalog.format('UPDATE revrec._trigger_state SET state = ''A'' WHERE relname = %L AND tgname = %L', t, r.tgname);
             EXECUTE cmd;
-            FOR w IN SELECT * FROM pg_catalog.run_command_on_workers(cmd) LOOP
-                IF NOT w.success THEN
-                    RAISE EXCEPTION USING ERRCODE = 'RV060',
-                        MESSAGE = pg_catalog.format('revrec.distribute(): on worker %s:%s: %s', w.nodename, w.nodeport, w.result);
-                END IF;
-            END LOOP;
+            PERFORM revrec._citus_on_workers(cmd);
             EXECUTE pg_catalog.format('ALTER TABLE revrec.%I ENABLE ALWAYS TRIGGER %I', t, r.tgname);
         END LOOP;
     END LOOP;
@@ -482,8 +462,6 @@ END $$;
 -- database where revrec is not distributed, nothing.
 CREATE OR REPLACE FUNCTION revrec._distribute_after_update() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    r record;
 BEGIN
     IF NOT revrec._citus_active() THEN
         RETURN;

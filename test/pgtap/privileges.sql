@@ -169,6 +169,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._citus_post_group(regclass)', '-', 'X', 'X', '-', '-'),
     ('function', 'revrec._citus_groups()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_new_nodes()', '-', '-', '-', '-', '-'),
+    ('function', 'revrec._citus_on_workers(text)', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_document_triggers_off()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_reference_guard()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_triggers()', '-', '-', '-', '-', '-'),
