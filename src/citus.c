@@ -47,6 +47,7 @@
 #include "utils/memutils.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "storage/proc.h"
@@ -114,6 +115,22 @@ queue_distributed(Oid queue)
 	return found;
 }
 
+/*
+ * The answer, kept for the rest of the transaction until any relation's
+ * cache entry is invalidated (a table made, dropped or distributed: in
+ * distribute()'s own transaction too).  It is asked before every statement
+ * that writes and every query parsed, many per document on a single node.
+ */
+static bool active_known = false;
+static bool active_value = false;
+static LocalTransactionId active_lxid = InvalidLocalTransactionId;
+
+static void
+forget_active(Datum arg, Oid relid)
+{
+	active_known = false;
+}
+
 bool
 rr_citus_active(void)
 {
@@ -124,12 +141,20 @@ rr_citus_active(void)
 	/* posting one shard group on a worker: the single node's SQL (src/citus_shard.c) */
 	if (rr_shard_mode)
 		return false;
+	if (active_known && active_lxid == MyProc->lxid)
+		return active_value;
 	ns = get_namespace_oid("revrec", true);
 	queue = OidIsValid(ns) ? get_relname_relid("citus_queue", ns) : InvalidOid;
 	active = OidIsValid(queue) && queue_distributed(queue);
 
 	if (active)
 		citus_seen = true;
+	if (IsTransactionState())
+	{
+		active_known = true;
+		active_value = active;
+		active_lxid = MyProc->lxid;
+	}
 	return active;
 }
 
@@ -989,6 +1014,7 @@ rr_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransaction
 void
 revrec_citus_init(void)
 {
+	CacheRegisterRelcacheCallback(forget_active, (Datum) 0);
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = rr_executor_start;
 	prev_post_parse_analyze = post_parse_analyze_hook;
