@@ -263,6 +263,16 @@ c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WF-$RID C000022)
 n=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE document_id = 'INV-WF-$RID'")
 grep -q 'called by the commit only' <<<"$c" && [ "$(posted $COORD INV-WF-$RID)" = 0 ] && [ "$n" = 0 ] \
     && ok "the same in a subquery: refused, nothing posted without its activity row" || not_ok "revrec_writer posting early in a subquery: $c, activity rows $n"
+for how in "DECLARE c CURSOR FOR SELECT x.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x; FETCH ALL FROM c;" \
+           "SELECT x.* INTO TEMP t_early FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x;" \
+           "CREATE TEMP TABLE t_early2 AS SELECT x.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x;"; do
+    kk=$((${kk:-0} + 1))
+    c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WG$kk-$RID C000022) $how COMMIT;")
+    n=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE document_id = 'INV-WG$kk-$RID'")
+    grep -q 'called by the commit only' <<<"$c" && [ "$(posted $COORD INV-WG$kk-$RID)" = 0 ] && [ "$n" = 0 ] \
+        && ok "the same through '${how:0:30}...': refused, nothing posted" \
+        || not_ok "revrec_writer posting early through '${how:0:40}': $c, activity rows $n"
+done
 w=$(try $W1 att_writer "SELECT * FROM revrec._citus_post_group('revrec.citus_group'::regclass)")
 refused "$w" && ok "revrec_writer calling _citus_post_group on a worker directly: refused ($w)" || not_ok "_citus_post_group on a worker: $w"
 w=$(try $COORD att_writer "SELECT revrec._citus_note(0, ARRAY['C1'], ARRAY['key'], ARRAY['x'], ARRAY['invoice'], ARRAY['-'])")
@@ -1052,6 +1062,18 @@ n=$(val $COORD "SELECT count(*) FROM revrec.verify()")
     || not_ok "verify() after the topology changes: $(val $COORD "SELECT string_agg(\"check\" || ' ' || document || ' ' || detail, '; ') FROM revrec.verify()" | cut -c1-300)"
 fp2=$(val $COORD "$FP")
 [ "$fp2" = "$fp0" ] && ok "the journal of the documents before is unchanged" || not_ok "the journal of the documents before: $fp2, was $fp0"
+
+# e. the added worker drained and removed: its groups post from their new node's range
+r=$(val $COORD "SELECT citus_drain_node('127.0.0.1', $W3, shard_transfer_mode => 'block_writes')")
+r2=$(val $COORD "SELECT citus_remove_node('127.0.0.1', $W3)")
+n=$(val $COORD "SELECT count(*) FROM pg_dist_node WHERE nodeport = $W3")
+res=$(cust_inv "$C3" "INV-TOPO-$RID-R")
+g=$(val $COORD "SELECT count(*) || ' ' || string_agg(DISTINCT (posting_id >> 48)::text, ',') FROM revrec.posting WHERE source_id = 'INV-TOPO-$RID-R'")
+want=$(val $COORD "SELECT pl.groupid FROM pg_dist_placement pl WHERE pl.shardid = get_shard_id_for_distribution_column('revrec.posting', '$C3')")
+v=$(val $COORD "SELECT count(*) FROM revrec.verify()")
+[ "$n" = 0 ] && [ "$res" = OK ] && [ "$g" = "1 $want" ] && [ "$v" = 0 ] && [ "$(val $COORD "$FP")" = "$fp0" ] \
+    && ok "worker $W3 drained and removed: $C3's new invoice posts from its new node's range (group $want); verify() empty; the journal before unchanged" \
+    || not_ok "worker $W3 drained and removed ($r $r2; nodes left $n): $res (postings, ranges $g; want group $want); verify() rows $v"
 
 # ---------------------------------------------------------------------------
 echo "# 6. the ledger on Citus after all this"

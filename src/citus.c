@@ -67,6 +67,7 @@ static Datum settings_old[2];
 static bool settings_old_null[2];
 
 static emit_log_hook_type prev_emit_log = NULL;
+static int32 citus_local_group(void);
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 /* rr_citus_commit() is sending revrec._citus_post_group() to the workers */
 static bool posting_groups = false;
@@ -79,11 +80,12 @@ static bool citus_seen = false;	/* rr_citus_active() was true in this session */
  * there): revrec is a single node there.  Read once per transaction when
  * true (the catalog is small: one row per distributed table).
  */
+static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
+static Oid	seen_queue = InvalidOid;
+
 static bool
 queue_distributed(Oid queue)
 {
-	static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
-	static Oid	seen_queue = InvalidOid;
 	Oid			catalog;
 	Relation	rel;
 	SysScanDesc scan;
@@ -129,6 +131,7 @@ static void
 forget_active(Datum arg, Oid relid)
 {
 	active_known = false;
+	seen_lxid = InvalidLocalTransactionId;	/* (queue_distributed(): undistributed, or rolled back) */
 }
 
 bool
@@ -734,7 +737,8 @@ refuse_restore(Oid relid)
 	size_t		len;
 
 	if (rs == NULL || cfb == NULL || cmm == NULL
-		|| strcmp(rs, "off") != 0 || strcmp(cfb, "off") != 0 || strcmp(cmm, "warning") != 0)
+		|| strcmp(rs, "off") != 0 || strcmp(cfb, "off") != 0 || strcmp(cmm, "warning") != 0
+		|| citus_local_group() != 0)	/* (a restore reaches the workers through the coordinator) */
 		return;
 	ns = get_namespace_oid("revrec", true);
 	if (!OidIsValid(ns) || get_rel_namespace(relid) != ns || (name = get_rel_name(relid)) == NULL)
@@ -958,7 +962,18 @@ calls_function(Node *node, Oid *fn)
 	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == *fn)
 		return true;
 	if (IsA(node, Query))
+	{
+		Node	   *u = ((Query *) node)->utilityStmt;
+
+		/* a cursor's, CREATE TABLE AS's (SELECT INTO) or EXPLAIN's query, analyzed with it */
+		if (u != NULL && IsA(u, DeclareCursorStmt))
+			return calls_function(((DeclareCursorStmt *) u)->query, fn);
+		if (u != NULL && IsA(u, CreateTableAsStmt))
+			return calls_function(((CreateTableAsStmt *) u)->query, fn);
+		if (u != NULL && IsA(u, ExplainStmt))
+			return calls_function(((ExplainStmt *) u)->query, fn);
 		return query_tree_walker((Query *) node, calls_function, fn, 0);
+	}
 	return expression_tree_walker(node, calls_function, fn);
 }
 
