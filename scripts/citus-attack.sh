@@ -252,20 +252,20 @@ s=$(commit $SINGLE att_writer "BEGIN; INSERT INTO revrec.invoice (invoice_id, in
 [ "$c" = "$s" ] && ok "revrec_writer reading the noted ids itself hides nothing: another customer's invoice with the same id is refused as on the single node ($c)" \
     || not_ok "a duplicate id after the writer read the noted ids: single node $s; Citus $c"
 c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WE-$RID C000022)
-        SELECT count(*) FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x;
+        SELECT count(*) FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, NULL) x;
         UPDATE revrec.invoice_line SET amount = 1300.00 WHERE customer_id = 'C000022' AND line_id = 'INV-WE-$RID-1'; COMMIT;")
 n=$(posted $COORD INV-WE-$RID)
 # (it would post without the activity rows, which only the commit logs)
 grep -q 'called by the commit only' <<<"$c" && [ "$n" = 0 ] && ok "revrec_writer calling _citus_post_group through the coordinator before COMMIT: refused, nothing committed ($c)" \
     || not_ok "revrec_writer posting early: $c, $n postings"
 c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WF-$RID C000022)
-        SELECT count(*) FROM (SELECT * FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x) y; COMMIT;")
+        SELECT count(*) FROM (SELECT * FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, NULL) x) y; COMMIT;")
 n=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE document_id = 'INV-WF-$RID'")
 grep -q 'called by the commit only' <<<"$c" && [ "$(posted $COORD INV-WF-$RID)" = 0 ] && [ "$n" = 0 ] \
     && ok "the same in a subquery: refused, nothing posted without its activity row" || not_ok "revrec_writer posting early in a subquery: $c, activity rows $n"
-for how in "DECLARE c CURSOR FOR SELECT x.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x; FETCH ALL FROM c;" \
-           "SELECT x.* INTO TEMP t_early FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x;" \
-           "CREATE TEMP TABLE t_early2 AS SELECT x.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x;"; do
+for how in "DECLARE c CURSOR FOR SELECT x.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, NULL) x; FETCH ALL FROM c;" \
+           "SELECT x.* INTO TEMP t_early FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, NULL) x;" \
+           "CREATE TEMP TABLE t_early2 AS SELECT x.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, NULL) x;"; do
     kk=$((${kk:-0} + 1))
     c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WG$kk-$RID C000022) $how COMMIT;")
     n=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE document_id = 'INV-WG$kk-$RID'")
@@ -273,7 +273,25 @@ for how in "DECLARE c CURSOR FOR SELECT x.* FROM revrec.citus_group g, LATERAL r
         && ok "the same through '${how:0:30}...': refused, nothing posted" \
         || not_ok "revrec_writer posting early through '${how:0:40}': $c, activity rows $n"
 done
-w=$(try $W1 att_writer "SELECT * FROM revrec._citus_post_group('revrec.citus_group'::regclass)")
+# the same through a SQL-standard function body, which PostgreSQL analyzes without the
+# coordinator's check: the postings made early are still logged, once, by the commit
+r=$(val $COORD "DROP SCHEMA IF EXISTS early CASCADE; CREATE SCHEMA early AUTHORIZATION att_writer" 2>&1)
+r=$(rpsql $COORD att_writer -c "CREATE FUNCTION early.post(r regclass) RETURNS bigint LANGUAGE sql
+                                 BEGIN ATOMIC SELECT count(*) FROM revrec._citus_post_group(r, NULL); END" 2>&1)
+c=$(commit $COORD att_writer "BEGIN; $(inv_sql INV-WH-$RID C000022) SELECT sum(early.post(g.tableoid)) FROM revrec.citus_group g; COMMIT;")
+n=$(val $COORD "SELECT count(*) FROM revrec.activity WHERE document_id = 'INV-WH-$RID'")
+p=$(posted $COORD INV-WH-$RID)
+v=$(val $COORD "SELECT count(*) FROM revrec.verify() WHERE document LIKE '%INV-WH-$RID%'")
+if [ "${c#ERROR}" != "$c" ]; then
+    [ "$p" = 0 ] && [ "$n" = 0 ] && ok "the same through a SQL-standard function body: refused ($c), nothing posted" \
+        || not_ok "early posting through a SQL-standard function body: $c, postings $p, activity rows $n"
+else
+    [ "$p" = 1 ] && [ "$n" = 1 ] && [ "$v" = 0 ] \
+        && ok "the same through a SQL-standard function body (not seen by the check): posted once, its activity row logged once by the commit, verify() clean" \
+        || not_ok "early posting through a SQL-standard function body: postings $p, activity rows $n, verify() rows $v ($r)"
+fi
+val $COORD "DROP SCHEMA early CASCADE" >/dev/null 2>&1
+w=$(try $W1 att_writer "SELECT * FROM revrec._citus_post_group('revrec.citus_group'::regclass, NULL)")
 refused "$w" && ok "revrec_writer calling _citus_post_group on a worker directly: refused ($w)" || not_ok "_citus_post_group on a worker: $w"
 w=$(try $COORD att_writer "SELECT revrec._citus_note(0, ARRAY['C1'], ARRAY['key'], ARRAY['x'], ARRAY['invoice'], ARRAY['-'])")
 refused "$w" && ok "revrec_writer cannot note ids itself ($w)" || not_ok "revrec_writer notes ids: $w"
@@ -638,7 +656,7 @@ done
 
 # 3b. revrec's owner connected to a worker: _citus_post_group() outside a coordinator's transaction refused
 read GS GP <<<"$(shard citus_group C000020)"
-res=$(try $GP postgres "SELECT * FROM revrec._citus_post_group('$GS')")
+res=$(try $GP postgres "SELECT * FROM revrec._citus_post_group('$GS', NULL)")
 grep -q 'only in a transaction of the Citus coordinator' <<<"$res" && ok "revrec._citus_post_group() on a worker outside a coordinator's transaction: refused ($res)" \
     || not_ok "revrec._citus_post_group() on a worker outside a coordinator's transaction: $res"
 
@@ -651,7 +669,7 @@ sess_open C $GP; sess_wait C 10
 sess_send C "SET citus.enable_manual_changes_to_shards = on; BEGIN; LOCK TABLE $PS IN SHARE MODE"; sess_wait C 10
 w_sql=$(inv_sql INV-LEAK-$RID C000020 | sed "s|revrec.invoice_line|$ILS|; s|revrec.invoice |$IS |")
 out=$(rpsql $GP postgres -At -v ON_ERROR_STOP=0 -c "BEGIN" -c "SELECT assign_distributed_transaction_id(0, 424242, now())" -c "$w_sql" \
-        -c "SET LOCAL lock_timeout = '1s'" -c "SELECT count(*) FROM revrec._citus_post_group('$GS')" -c "ROLLBACK" \
+        -c "SET LOCAL lock_timeout = '1s'" -c "SELECT count(*) FROM revrec._citus_post_group('$GS', NULL)" -c "ROLLBACK" \
         -c "SELECT 'count ' || count(*) FROM revrec.posting" 2>&1)
 sess_send C "ROLLBACK"; sess_wait C 10; sess_close C
 cc=$(val $COORD "SELECT count(*) FROM revrec.posting")

@@ -112,7 +112,7 @@ GRANT INSERT, UPDATE, DELETE ON revrec.customer, revrec.product, revrec.invoice,
 -- on a distributed revrec the coordinator reads the ids a writer's statements
 -- noted and has the workers post, as the writing role (src/citus.c): reading
 -- takes nothing away, posting only posts that role's own transaction
-GRANT EXECUTE ON FUNCTION revrec._citus_keys(regclass, bigint[]), revrec._citus_post_group(regclass) TO revrec_writer;
+GRANT EXECUTE ON FUNCTION revrec._citus_keys(regclass, bigint[]), revrec._citus_post_group(regclass, bigint[]) TO revrec_writer;
 
 -- 4. revrec_admin ---------------------------------------------------------------
 GRANT UPDATE (allocation_strategy, credit_note_mode, lock_date, lock_to_accounting_date, xero_tax_rate,

@@ -423,6 +423,8 @@ arm_flush(void)
 static Oid	writing_role = InvalidOid;
 static int64 *keys_read = NULL;	/* per shard group: the last key read (revrec._citus_keys) */
 static int	keys_groups = 0;
+static int64 *posted_read = NULL;	/* per shard group: the last activity row logged (revrec._citus_post_group) */
+static int	posted_groups = 0;
 
 static void
 note_writing_role(void)
@@ -547,6 +549,8 @@ rr_citus_commit(void)
 	Oid			save_user;
 	int			save_sec;
 	Oid			role = OidIsValid(writing_role) ? writing_role : GetUserId();
+	Oid			mark_types[1] = {INT8ARRAYOID};
+	Datum		marks[1];
 
 	rr_citus_check_keys();
 	GetUserIdAndSecContext(&save_user, &save_sec);
@@ -558,10 +562,32 @@ rr_citus_commit(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
+		/*
+		 * the activity rows each group has returned so far (a commit of
+		 * SET CONSTRAINTS ALL IMMEDIATE runs again): the workers keep every
+		 * row of the transaction and return those after these marks
+		 */
+		if (posted_read == NULL)
+		{
+			if (SPI_execute("SELECT count(*) FROM pg_catalog.pg_dist_shard s"
+							" WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass", true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "revrec: counting the shard groups failed");
+			posted_groups = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
+			posted_read = MemoryContextAllocZero(TopTransactionContext, sizeof(int64) * Max(posted_groups, 1));
+		}
+		{
+			Datum	   *hw = palloc(sizeof(Datum) * Max(posted_groups, 1));
+			int			i;
+
+			for (i = 0; i < posted_groups; i++)
+				hw[i] = Int64GetDatum(posted_read[i]);
+			marks[0] = PointerGetDatum(construct_array(hw, posted_groups, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		}
 		posting_groups = true;
-		if (rr_spi_execute_args_user_error("SELECT x.action, x.source, x.document_id, x.customer_id, x.currency, x.entries, x.amount"
-										   "  FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) x",
-										   0, NULL, NULL, NULL, false) != SPI_OK_SELECT)
+		if (rr_spi_execute_args_user_error("SELECT x.grp, x.seq, x.action, x.source, x.document_id, x.customer_id, x.currency,"
+										   "       x.entries, x.amount"
+										   "  FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, $1) x",
+										   1, mark_types, marks, NULL, false) != SPI_OK_SELECT)
 			elog(ERROR, "revrec: posting on the workers failed");
 		posting_groups = false;
 		if (SPI_processed > 0)
@@ -571,7 +597,15 @@ rr_citus_commit(void)
 			uint64		r;
 
 			for (r = 0; r < SPI_processed; r++)
+			{
+				bool		isnull;
+				int64		g = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+				int64		q = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+
+				if (g >= 0 && g < posted_groups && q > posted_read[g])
+					posted_read[g] = q;
 				tuplestore_puttuple(ts, SPI_tuptable->vals[r]);
+			}
 			enr->md.name = "revrec_group_activity";
 			enr->md.reliddesc = InvalidOid;
 			enr->md.tupdesc = SPI_tuptable->tupdesc;
@@ -582,7 +616,8 @@ rr_citus_commit(void)
 				elog(ERROR, "revrec: could not register the activity rows");
 			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 			if (SPI_execute("INSERT INTO revrec.activity (action, source, document_id, customer_id, currency, entries, amount)"
-							" SELECT * FROM revrec_group_activity", false, 0) != SPI_OK_INSERT)
+							" SELECT a.action, a.source, a.document_id, a.customer_id, a.currency, a.entries, a.amount"
+							"   FROM revrec_group_activity a ORDER BY a.grp, a.seq", false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "revrec: logging the postings failed");
 		}
 		SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -985,9 +1020,9 @@ rr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	/* (a query calling a function is analyzed with a snapshot: others need no look) */
 	if (!posting_groups && IsTransactionState() && ActiveSnapshotSet() && rr_citus_active() && citus_local_group() == 0)
 	{
-		Oid			argtypes[1] = {REGCLASSOID};
+		Oid			argtypes[2] = {REGCLASSOID, INT8ARRAYOID};
 		Oid			fn = LookupFuncName(list_make2(makeString("revrec"), makeString("_citus_post_group")),
-										1, argtypes, true);
+										2, argtypes, true);
 
 		if (OidIsValid(fn) && calls_function((Node *) query, &fn))
 			ereport(ERROR,
@@ -1011,6 +1046,8 @@ rr_xact_callback(XactEvent event, void *arg)
 		writing_role = InvalidOid;
 		keys_read = NULL;		/* (TopTransactionContext) */
 		keys_groups = 0;
+		posted_read = NULL;
+		posted_groups = 0;
 	}
 }
 

@@ -5,7 +5,7 @@
  * On a distributed revrec every per-customer table is co-located: one
  * customer's documents and postings are in one shard group, on one worker.
  * At commit the coordinator (src/flush.c) sends
- *     SELECT a.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid) a
+ *     SELECT a.* FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, marks) a
  * to every shard of revrec.citus_group (one row per shard group), in the
  * connections that wrote the documents, so every worker posts its own
  * customers, in the distributed transaction, at once.
@@ -180,19 +180,95 @@ build_map(Oid anchor)
 	}
 }
 
+/*
+ * The activity rows of what this transaction posted on this node, kept until
+ * it ends (TopTransactionContext), per shard group: every call of
+ * _citus_post_group returns all of its group's, so the commit's call logs
+ * every posting of the transaction, whatever made it post earlier (a call
+ * the coordinator's check did not see: docs/CITUS.md, "Roles on Citus").
+ * Rows of a subtransaction rolled back go with it.
+ */
+typedef struct PostedRow
+{
+	int32		group_min;		/* the shard group: its hash range's low end */
+	SubTransactionId subid;
+	HeapTuple	tup;			/* the row returned: the group's place, seq, the activity row */
+	int64		seq;			/* in the order posted, never reused in the backend */
+} PostedRow;
+
+static List *posted = NIL;
+static int64 posted_seq = 0;
+static int32 posting_group = 0;	/* the group being posted, */
+static int64 posting_idx = 0;	/* and its place among the groups */
+static void ensure_callbacks(void);
+
 /* activity.c, in shard mode: one activity row, for the coordinator to log */
 void
 rr_shard_log(HeapTuple row, TupleDesc rowdesc)
 {
-	Datum		v[7];
-	bool		n[7];
+	Datum		v[9];
+	bool		n[9];
 	int			i;
+	MemoryContext old;
+	PostedRow  *p;
 
-	if (rr_shard_activity == NULL || rowdesc->natts != rr_shard_activity_desc->natts || rowdesc->natts != 7)
+	if (rr_shard_activity == NULL || rowdesc->natts != 7 || rr_shard_activity_desc->natts != 9)
 		elog(ERROR, "revrec: activity rows in shard mode do not match");
 	for (i = 0; i < 7; i++)
-		v[i] = SPI_getbinval(row, rowdesc, i + 1, &n[i]);
-	tuplestore_putvalues(rr_shard_activity, rr_shard_activity_desc, v, n);
+		v[i + 2] = SPI_getbinval(row, rowdesc, i + 1, &n[i + 2]);
+	ensure_callbacks();
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	p = palloc(sizeof(PostedRow));
+	p->group_min = posting_group;
+	p->subid = GetCurrentSubTransactionId();
+	p->seq = ++posted_seq;
+	v[0] = Int64GetDatum(posting_idx);
+	v[1] = Int64GetDatum(p->seq);
+	n[0] = n[1] = false;
+	p->tup = heap_form_tuple(rr_shard_activity_desc, v, n);
+	posted = lappend(posted, p);
+	MemoryContextSwitchTo(old);
+}
+
+/* the group's activity rows kept so far, after the caller's mark, into the result */
+static void
+return_posted(int32 group_min, int64 after, Tuplestorestate *ts)
+{
+	ListCell   *lc;
+
+	foreach(lc, posted)
+	{
+		PostedRow  *p = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (p->group_min == group_min && p->seq > after)
+			tuplestore_puttuple(ts, p->tup);
+	}
+}
+
+/* the caller's mark for the group at idx: after[idx], 0 when NULL or missing */
+static int64
+mark_of(FunctionCallInfo fcinfo, int argno, int64 idx)
+{
+	ArrayType  *a;
+
+	if (PG_ARGISNULL(argno))
+		return 0;
+	a = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("revrec: the marks read so far must be a one-dimensional array")));
+	if (ARR_NDIM(a) == 1 && (int64) ARR_LBOUND(a)[0] + idx <= INT_MAX)
+	{
+		int			sub = ARR_LBOUND(a)[0] + (int) idx;
+		bool		isnull;
+		Datum		d = array_get_element(PointerGetDatum(a), 1, &sub, -1, 8, FLOAT8PASSBYVAL,
+										  TYPALIGN_DOUBLE, &isnull);
+
+		if (!isnull)
+			return DatumGetInt64(d);
+	}
+	return 0;
 }
 
 /* the hash range's low end of anchor, a shard of revrec.citus_group on this node, and its place */
@@ -227,7 +303,7 @@ anchor_group(Oid anchor, int32 *group_min, int64 *idx)
  * on any shard of any group).
  */
 static bool
-queued(Oid anchor)
+queued(Oid anchor, int32 *group, int64 *place)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		args[1];
@@ -236,6 +312,8 @@ queued(Oid anchor)
 	char	   *queue;
 
 	anchor_group(anchor, &group_min, &idx);
+	*group = group_min;
+	*place = idx;
 	args[0] = Int32GetDatum(group_min);
 	if (SPI_execute_with_args("SELECT pg_catalog.format('revrec.%I', 'citus_queue_' || q.shardid)"
 							  "  FROM pg_catalog.pg_dist_shard q"
@@ -336,6 +414,8 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 {
 	TupleDesc	td;
 	Tuplestorestate *ts = materialize_begin(fcinfo, "revrec._citus_post_group", &td);
+	int32		group;
+	int64		idx;
 
 	if (rr_shard_mode)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -350,10 +430,11 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 	if (SPI_processed == 0)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("revrec._citus_post_group() runs only in a transaction of the Citus coordinator")));
-	if (!queued(PG_GETARG_OID(0)))
+	if (!queued(PG_GETARG_OID(0), &group, &idx))
 	{
 		/* nothing queued in this group: no posting, no plans reset */
 		SPI_finish();
+		return_posted(group, mark_of(fcinfo, 1, idx), ts);
 		materialize_end(fcinfo, ts, td);
 		return (Datum) 0;
 	}
@@ -362,6 +443,8 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		rr_shard_mode = true;
+		posting_group = group;
+		posting_idx = idx;
 		rr_shard_activity = ts;
 		rr_shard_activity_desc = td;
 		ResetPlanCache();
@@ -377,6 +460,7 @@ revrec_citus_post_group(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 
+	return_posted(group, mark_of(fcinfo, 1, idx), ts);
 	materialize_end(fcinfo, ts, td);
 	return (Datum) 0;
 }
@@ -421,7 +505,10 @@ noted_xact(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE
 		|| event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		noted = NIL;			/* (its memory goes with TopTransactionContext) */
+		posted = NIL;
+	}
 }
 
 static void
@@ -438,6 +525,13 @@ noted_subxact(SubXactEvent event, SubTransactionId mySubid, SubTransactionId par
 			if (k->subid == mySubid)
 				k->subid = parentSubid;
 		}
+		foreach(lc, posted)
+		{
+			PostedRow  *p = lfirst(lc);
+
+			if (p->subid == mySubid)
+				p->subid = parentSubid;
+		}
 	}
 	else if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
@@ -448,6 +542,24 @@ noted_subxact(SubXactEvent event, SubTransactionId mySubid, SubTransactionId par
 			if (k->subid == mySubid)
 				noted = foreach_delete_current(noted, lc);
 		}
+		foreach(lc, posted)
+		{
+			PostedRow  *p = lfirst(lc);
+
+			if (p->subid == mySubid)
+				posted = foreach_delete_current(posted, lc);
+		}
+	}
+}
+
+static void
+ensure_callbacks(void)
+{
+	if (!noted_callbacks)
+	{
+		RegisterXactCallback(noted_xact, NULL);
+		RegisterSubXactCallback(noted_subxact, NULL);
+		noted_callbacks = true;
 	}
 }
 
@@ -486,12 +598,7 @@ revrec_citus_note(PG_FUNCTION_ARGS)
 		if (len[a] != len[0])
 			elog(ERROR, "revrec._citus_note: arrays of different lengths");
 	}
-	if (!noted_callbacks)
-	{
-		RegisterXactCallback(noted_xact, NULL);
-		RegisterSubXactCallback(noted_subxact, NULL);
-		noted_callbacks = true;
-	}
+	ensure_callbacks();
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	for (i = 0; i < len[0]; i++)
 	{
@@ -526,32 +633,15 @@ revrec_citus_keys(PG_FUNCTION_ARGS)
 	Tuplestorestate *ts = materialize_begin(fcinfo, "revrec._citus_keys", &td);
 	int32		group_min;
 	int64		idx;
-	int64		after = 0;
+	int64		after;
 	ListCell   *lc;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "revrec: SPI_connect failed");
 	anchor_group(PG_GETARG_OID(0), &group_min, &idx);
 	SPI_finish();
-	if (!PG_ARGISNULL(1))
-	{
-		/* its element for this group only (not the whole array: a caller's may be huge) */
-		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
-
-		if (ARR_NDIM(a) > 1)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("revrec._citus_keys: the keys read so far must be a one-dimensional array")));
-		if (ARR_NDIM(a) == 1 && (int64) ARR_LBOUND(a)[0] + idx <= INT_MAX)
-		{
-			int			sub = ARR_LBOUND(a)[0] + (int) idx;
-			bool		isnull;
-			Datum		d = array_get_element(PointerGetDatum(a), 1, &sub, -1, 8, FLOAT8PASSBYVAL,
-											  TYPALIGN_DOUBLE, &isnull);
-
-			if (!isnull)
-				after = DatumGetInt64(d);
-		}
-	}
+	/* its element for this group only (not the whole array: a caller's may be huge) */
+	after = mark_of(fcinfo, 1, idx);
 	foreach(lc, noted)
 	{
 		NotedKey   *k = lfirst(lc);

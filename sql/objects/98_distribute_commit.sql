@@ -152,14 +152,18 @@ BEGIN
 END $$;
 
 -- On a worker, posting one shard group (src/citus_shard.c): runs
--- revrec._citus_pull() and revrec.flush() against the group's shards.
+-- revrec._citus_pull() and revrec.flush() against the group's shards, and
+-- returns the activity rows of everything the transaction posted in the
+-- group after the caller's high-water mark (after[the group's place]).
 -- Pushed down by the coordinator's commit as the role that wrote the
--- documents (src/citus.c, rr_citus_commit()), so revrec_writer may execute
--- it: called directly, it only posts that role's own transaction's
--- documents, early.
-CREATE OR REPLACE FUNCTION revrec._citus_post_group(anchor regclass)
-    RETURNS TABLE (action text, source text, document_id text, customer_id text, currency text, entries bigint,
-                   amount numeric)
+-- documents (src/citus.c, rr_citus_commit(), which keeps the marks), so
+-- revrec_writer may execute it: called directly (refused on the coordinator
+-- outside the commit), it only posts that role's own transaction's
+-- documents, early, and takes nothing away from what the commit logs.
+DROP FUNCTION IF EXISTS revrec._citus_post_group(regclass);
+CREATE OR REPLACE FUNCTION revrec._citus_post_group(anchor regclass, after bigint[])
+    RETURNS TABLE (grp bigint, seq bigint, action text, source text, document_id text, customer_id text,
+                   currency text, entries bigint, amount numeric)
     LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'revrec_citus_post_group';
 
 -- The capture's notes of ids and references (src/citus_shard.c): written
