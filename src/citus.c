@@ -74,46 +74,38 @@ static bool posting_groups = false;
 static bool citus_seen = false;	/* rr_citus_active() was true in this session */
 
 /*
- * Citus lists queue in pg_dist_partition: revrec.distribute() made it.  A
- * dump of a distributed revrec restores revrec.citus_queue as a plain table
- * (into a database without Citus, or with Citus before distribute() runs
- * there): revrec is a single node there.  Read once per transaction when
- * true (the catalog is small: one row per distributed table).
+ * The first column of the first row of Citus's catalog table `name` (in
+ * pg_catalog, where CREATE EXTENSION citus ran) whose first column equals
+ * *key (any row when key is NULL), into *value; false when there is none.
+ * Read with a fresh catalog snapshot, not the transaction's: it may not be
+ * taken yet, and taking it here would make a later SET TRANSACTION
+ * ISOLATION LEVEL fail.
  */
-static LocalTransactionId seen_lxid = InvalidLocalTransactionId;
-static Oid	seen_queue = InvalidOid;
-
 static bool
-queue_distributed(Oid queue)
+citus_catalog_row(const char *name, const Oid *key, Datum *value)
 {
-	Oid			catalog;
+	Oid			catalog = get_relname_relid(name, PG_CATALOG_NAMESPACE);
 	Relation	rel;
 	SysScanDesc scan;
-	ScanKeyData key;
-	bool		found;
+	ScanKeyData k;
+	HeapTuple	tup;
+	bool		found = false;
 
-	if (MyProc->lxid == seen_lxid && queue == seen_queue)
-		return true;
-	/* (Citus's catalog, in pg_catalog, exists where CREATE EXTENSION citus ran) */
-	catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
 	if (!OidIsValid(catalog))
 		return false;
 	rel = table_open(catalog, AccessShareLock);
-	/*
-	 * its first column, logicalrelid; with a fresh catalog snapshot (not the
-	 * transaction's: it may not be taken yet, and taking it here would make a
-	 * later SET TRANSACTION ISOLATION LEVEL fail)
-	 */
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(queue));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
-	found = HeapTupleIsValid(systable_getnext(scan));
+	if (key != NULL)
+		ScanKeyInit(&k, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(*key));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, key != NULL ? 1 : 0, key != NULL ? &k : NULL);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		*value = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
+		found = !isnull;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	if (found)
-	{
-		seen_lxid = MyProc->lxid;
-		seen_queue = queue;
-	}
 	return found;
 }
 
@@ -131,7 +123,6 @@ static void
 forget_active(Datum arg, Oid relid)
 {
 	active_known = false;
-	seen_lxid = InvalidLocalTransactionId;	/* (queue_distributed(): undistributed, or rolled back) */
 }
 
 bool
@@ -148,7 +139,13 @@ rr_citus_active(void)
 		return active_value;
 	ns = get_namespace_oid("revrec", true);
 	queue = OidIsValid(ns) ? get_relname_relid("citus_queue", ns) : InvalidOid;
-	active = OidIsValid(queue) && queue_distributed(queue);
+	/*
+	 * distribute() made it, and Citus lists it in pg_dist_partition: a dump
+	 * of a distributed revrec restores it as a plain table (into a database
+	 * without Citus, or with Citus before distribute() runs there), where
+	 * revrec is a single node
+	 */
+	active = OidIsValid(queue) && citus_catalog_row("pg_dist_partition", &queue, &(Datum){0});
 
 	if (active)
 		citus_seen = true;
@@ -421,10 +418,51 @@ arm_flush(void)
  * uncommitted rows to the other's connection.
  */
 static Oid	writing_role = InvalidOid;
-static int64 *keys_read = NULL;	/* per shard group: the last key read (revrec._citus_keys) */
-static int	keys_groups = 0;
-static int64 *posted_read = NULL;	/* per shard group: the last activity row logged (revrec._citus_post_group) */
-static int	posted_groups = 0;
+/*
+ * Marks, per shard group (by its place among the groups), of what the
+ * coordinator has read from the workers in this transaction: the last key
+ * (revrec._citus_keys) and the last activity row logged
+ * (revrec._citus_post_group).  The workers keep their rows for the
+ * transaction and return those after the caller's marks, so what the
+ * writing role calls itself takes nothing away.  In TopTransactionContext.
+ */
+static int64 *keys_read = NULL;
+static int64 *posted_read = NULL;
+static int	mark_groups = -1;		/* the number of shard groups, read once */
+
+/* *read as a bigint[] for the workers (SPI connected): made, zero, the first time */
+static Datum
+marks_array(int64 **read)
+{
+	Datum	   *hw;
+	int			i;
+
+	if (mark_groups < 0)
+	{
+		if (SPI_execute("SELECT count(*) FROM pg_catalog.pg_dist_shard s"
+						" WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass", true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "revrec: counting the shard groups failed");
+		mark_groups = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
+	}
+	if (*read == NULL)
+		*read = MemoryContextAllocZero(TopTransactionContext, sizeof(int64) * Max(mark_groups, 1));
+	hw = palloc(sizeof(Datum) * Max(mark_groups, 1));
+	for (i = 0; i < mark_groups; i++)
+		hw[i] = Int64GetDatum((*read)[i]);
+	return PointerGetDatum(construct_array(hw, mark_groups, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* a row read (its first two columns: the group's place, its seq) moves the group's mark */
+static void
+advance_mark(int64 *read, HeapTuple row, TupleDesc desc)
+{
+	bool		isnull;
+	int64		g = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+	int64		q = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+
+	if (g >= 0 && g < mark_groups && q > read[g])
+		read[g] = q;
+}
 
 static void
 note_writing_role(void)
@@ -456,8 +494,6 @@ rr_citus_check_keys(void)
 	int			save_sec;
 	Oid			types[1] = {INT8ARRAYOID};
 	Datum		args[1];
-	Datum	   *hw;
-	int			i;
 	uint64		n,
 				r;
 	Datum		arr[5];
@@ -475,18 +511,7 @@ rr_citus_check_keys(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
-		if (keys_read == NULL)
-		{
-			if (SPI_execute("SELECT count(*) FROM pg_catalog.pg_dist_shard s"
-							" WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass", true, 1) != SPI_OK_SELECT)
-				elog(ERROR, "revrec: counting the shard groups failed");
-			keys_groups = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
-			keys_read = MemoryContextAllocZero(TopTransactionContext, sizeof(int64) * Max(keys_groups, 1));
-		}
-		hw = palloc(sizeof(Datum) * Max(keys_groups, 1));
-		for (i = 0; i < keys_groups; i++)
-			hw[i] = Int64GetDatum(keys_read[i]);
-		args[0] = PointerGetDatum(construct_array(hw, keys_groups, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[0] = marks_array(&keys_read);
 		if (SPI_execute_with_args("SELECT k.grp, k.seq, k.customer_id, k.kind, k.doc_id, k.ref, k.op"
 								  "  FROM revrec.citus_group g, LATERAL revrec._citus_keys(g.tableoid, $1) k"
 								  " ORDER BY k.grp, k.seq", 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
@@ -509,14 +534,7 @@ rr_citus_check_keys(void)
 				arr[f] = PointerGetDatum(construct_md_array(e, nl, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 			}
 			for (r = 0; r < n; r++)
-			{
-				bool		isnull;
-				int64		g = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-				int64		q = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-
-				if (g >= 0 && g < keys_groups && q > keys_read[g])
-					keys_read[g] = q;
-			}
+				advance_mark(keys_read, tt->vals[r], tt->tupdesc);
 		}
 		/* (the arrays live in SPI's memory until SPI_finish: checked first) */
 		if (n > 0)
@@ -562,27 +580,8 @@ rr_citus_commit(void)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
-		/*
-		 * the activity rows each group has returned so far (a commit of
-		 * SET CONSTRAINTS ALL IMMEDIATE runs again): the workers keep every
-		 * row of the transaction and return those after these marks
-		 */
-		if (posted_read == NULL)
-		{
-			if (SPI_execute("SELECT count(*) FROM pg_catalog.pg_dist_shard s"
-							" WHERE s.logicalrelid = 'revrec.citus_group'::pg_catalog.regclass", true, 1) != SPI_OK_SELECT)
-				elog(ERROR, "revrec: counting the shard groups failed");
-			posted_groups = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
-			posted_read = MemoryContextAllocZero(TopTransactionContext, sizeof(int64) * Max(posted_groups, 1));
-		}
-		{
-			Datum	   *hw = palloc(sizeof(Datum) * Max(posted_groups, 1));
-			int			i;
-
-			for (i = 0; i < posted_groups; i++)
-				hw[i] = Int64GetDatum(posted_read[i]);
-			marks[0] = PointerGetDatum(construct_array(hw, posted_groups, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		}
+		/* (a commit of SET CONSTRAINTS ALL IMMEDIATE runs again: the rows logged so far) */
+		marks[0] = marks_array(&posted_read);
 		posting_groups = true;
 		if (rr_spi_execute_args_user_error("SELECT x.grp, x.seq, x.action, x.source, x.document_id, x.customer_id, x.currency,"
 										   "       x.entries, x.amount"
@@ -598,12 +597,7 @@ rr_citus_commit(void)
 
 			for (r = 0; r < SPI_processed; r++)
 			{
-				bool		isnull;
-				int64		g = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-				int64		q = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-
-				if (g >= 0 && g < posted_groups && q > posted_read[g])
-					posted_read[g] = q;
+				advance_mark(posted_read, SPI_tuptable->vals[r], SPI_tuptable->tupdesc);
 				tuplestore_puttuple(ts, SPI_tuptable->vals[r]);
 			}
 			enr->md.name = "revrec_group_activity";
@@ -964,28 +958,10 @@ static int32 local_group = -1;	/* this node's Citus group id, once read */
 static int32
 citus_local_group(void)
 {
-	if (local_group < 0)
-	{
-		Oid			catalog = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
-		Relation	rel;
-		SysScanDesc scan;
-		HeapTuple	tup;
+	Datum		g;
 
-		if (!OidIsValid(catalog))
-			return -1;
-		rel = table_open(catalog, AccessShareLock);
-		scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-		if (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			bool		isnull;
-			Datum		d = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
-
-			if (!isnull)
-				local_group = DatumGetInt32(d);
-		}
-		systable_endscan(scan);
-		table_close(rel, AccessShareLock);
-	}
+	if (local_group < 0 && citus_catalog_row("pg_dist_local_group", NULL, &g))
+		local_group = DatumGetInt32(g);
 	return local_group;
 }
 
@@ -1045,9 +1021,8 @@ rr_xact_callback(XactEvent event, void *arg)
 		posting_groups = false;
 		writing_role = InvalidOid;
 		keys_read = NULL;		/* (TopTransactionContext) */
-		keys_groups = 0;
 		posted_read = NULL;
-		posted_groups = 0;
+		mark_groups = -1;
 	}
 }
 
