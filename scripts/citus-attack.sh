@@ -400,6 +400,57 @@ else
     not_ok "a session's own temporary table revrec_citus_postings: $forged forged postings in the ledger, invoice: $res"
 fi
 
+# 1l. roles without revrec's privileges, and revrec's own roles, on their own
+# tables in revrec's database: every statement works as on the single node
+# (through the coordinator, distributed, and on a worker, local: revrec's
+# hooks run on every statement of every node;
+# they must look at revrec's objects without the role's privileges)
+for p in $SINGLE $COORD $W1; do
+    val $p "CREATE SCHEMA IF NOT EXISTS att_own AUTHORIZATION att_plain; GRANT USAGE, CREATE ON SCHEMA att_own TO att_writer, att_reader" >/dev/null
+done
+own_sql() {   # own_sql ROLE TABLE: statements on a table of the role's own
+    echo "CREATE TABLE att_own.$2 (k int PRIMARY KEY, v int);"
+    [ "$3" = citus ] && echo "SELECT create_distributed_table('att_own.$2', 'k');"
+    echo "INSERT INTO att_own.$2 SELECT g, g FROM generate_series(1, 10) g;
+          COPY att_own.$2 FROM STDIN;
+11	11
+\\.
+          UPDATE att_own.$2 SET v = v + 1 WHERE k = 1;
+          DELETE FROM att_own.$2 WHERE k = 2;
+          SELECT count(*), sum(v) FROM att_own.$2;
+          BEGIN; INSERT INTO att_own.$2 VALUES (20, 20); UPDATE att_own.$2 SET v = 0 WHERE k = 20;
+          DECLARE c CURSOR FOR SELECT * FROM att_own.$2 ORDER BY k; FETCH 2 FROM c; CLOSE c; COMMIT;
+          PREPARE q(int) AS SELECT v FROM att_own.$2 WHERE k = \$1; EXECUTE q(3);
+          EXPLAIN (COSTS OFF) SELECT * FROM att_own.$2 WHERE k = 3;
+          CREATE TEMPORARY TABLE tt AS SELECT * FROM att_own.$2; SELECT count(*) FROM tt;
+          SELECT count(*), sum(v) FROM att_own.$2;
+          DROP TABLE att_own.$2;"
+}
+for r in att_plain att_reader att_writer; do
+    s_out=$(rpsql $SINGLE $r -At -f - <<<"$(own_sql $r own_${r}_$RID single)" 2>&1)
+    c_out=$(rpsql $COORD $r -At -f - <<<"$(own_sql $r own_${r}_$RID citus)" 2>&1)
+    c_out+=$'\n'$(rpsql $W1 $r -At -f - <<<"$(own_sql $r own_${r}_$RID worker)" 2>&1)
+    s_err=$(grep -m1 ERROR <<<"$s_out" | cut -c1-160); c_err=$(grep -m1 ERROR <<<"$c_out" | cut -c1-160)
+    s_sum=$(grep -E '^[0-9]+\|[0-9]+$' <<<"$s_out" | tail -1); c_sum=$(grep -E '^[0-9]+\|[0-9]+$' <<<"$c_out" | tail -1)
+    if [ -z "$s_err$c_err" ] && [ -n "$s_sum" ] && [ "$c_sum" = "$s_sum" ]; then
+        ok "$r on a table of its own (distributed on Citus): writes, COPY, cursors, EXPLAIN as on the single node, through the coordinator and on a worker ($c_sum)"
+    else
+        not_ok "$r on a table of its own: single node ${s_err:-no error} ($s_sum); Citus ${c_err:-no error} ($c_sum)"
+    fi
+done
+# (and the errors of its own distributed table are Citus's, as without revrec:
+# revrec's hint and its renaming of shards are for revrec's tables only)
+e1=$(rpsql $COORD att_plain -c "CREATE TABLE att_own.e_$RID (k int PRIMARY KEY, v int)" -c "SELECT create_distributed_table('att_own.e_$RID', 'k')" \
+        -c "INSERT INTO att_own.e_$RID VALUES (1, 1)" 2>&1 >/dev/null)
+e2=$(rpsql $COORD att_plain -c "INSERT INTO att_own.e_$RID (v) VALUES (1)" 2>&1)
+e3=$(rpsql $COORD att_plain -c "INSERT INTO att_own.e_$RID VALUES (1, 2)" 2>&1)
+rpsql $COORD att_plain -c "DROP TABLE att_own.e_$RID" >/dev/null 2>&1
+if [ -z "$e1" ] && grep -q 'ERROR' <<<"$e2" && ! grep -qi 'revrec' <<<"$e2" && grep -Eq "e_${RID}_pkey_[0-9]+" <<<"$e3"; then
+    ok "att_plain's own distributed table: Citus's errors unchanged (no revrec hint; shard names kept: $(grep -m1 ERROR <<<"$e3" | sed 's/^psql:[^ ]* //' | cut -c1-90))"
+else
+    not_ok "att_plain's own distributed table: errors changed by revrec: ${e1:+set-up: $e1; }$(grep -E 'ERROR|HINT' <<<"$e2" | tr '\n' ' ') / $(grep -m1 ERROR <<<"$e3")"
+fi
+
 # ---------------------------------------------------------------------------
 echo "# 2. two sessions through the coordinator (the single node runs the same interleaving)"
 # Sessions driven step by step through named pipes: sess_open NAME PORT [USER];

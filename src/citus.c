@@ -28,6 +28,7 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -35,7 +36,7 @@
 #include "nodes/parsenodes.h"
 #include "parser/parsetree.h"
 #include "parser/analyze.h"
-#include "parser/parse_func.h"
+#include "utils/builtins.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/makefuncs.h"
 #include "tcop/utility.h"
@@ -72,6 +73,12 @@ static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 /* rr_citus_commit() is sending revrec._citus_post_group() to the workers */
 static bool posting_groups = false;
 static bool citus_seen = false;	/* rr_citus_active() was true in this session */
+/*
+ * The last INSERT or COPY FROM analyzed writes one of revrec's tables: Citus
+ * refuses a row without its distribution column while planning it, and only
+ * then does the error gain revrec's hint (rr_emit_log())
+ */
+static bool revrec_insert = false;
 
 /*
  * The first column of the first row of Citus's catalog table `name` (in
@@ -169,9 +176,19 @@ revrec_citus_active(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(rr_citus_active());
 }
 
+/* relid is one of revrec's relations (a catalog look-up: no right needed) */
+static bool
+in_revrec(Oid relid)
+{
+	Oid			ns = get_namespace_oid("revrec", true);
+
+	return OidIsValid(relid) && OidIsValid(ns) && get_rel_namespace(relid) == ns;
+}
+
 /*
  * s with each quoted name "x_102040" that names a shard of one of revrec's
- * tables, or a shard's constraint (..._pkey, ..._unique, ..._fkey), as "x".
+ * tables, or a shard's constraint of one of them (invoice_pkey, ..._unique,
+ * ..._fkey), as "x".
  * (Plain string work: called while an error is reported.)
  */
 static char *
@@ -204,11 +221,18 @@ unshard(const char *s)
 		{
 			int			base = (int) (us - p - 1);
 			int			i;
-			bool		known = (base > 5 && (strncmp(us - 5, "_pkey", 5) == 0 || strncmp(us - 5, "_fkey", 5) == 0))
+			bool		constraint = (base > 5 && (strncmp(us - 5, "_pkey", 5) == 0 || strncmp(us - 5, "_fkey", 5) == 0))
 				|| (base > 7 && strncmp(us - 7, "_unique", 7) == 0);
+			bool		known = false;
 
+			/* a table of revrec's, or a key named after one (another application's names are left alone) */
 			for (i = 0; !known && i < (int) lengthof(tables); i++)
-				known = (int) strlen(tables[i]) == base && strncmp(p + 1, tables[i], base) == 0;
+			{
+				int			len = (int) strlen(tables[i]);
+
+				known = strncmp(p + 1, tables[i], len) == 0
+					&& (len == base || (constraint && base > len && p[1 + len] == '_'));
+			}
 			if (known)
 				keep = base;
 		}
@@ -224,13 +248,14 @@ unshard(const char *s)
  * A child row written without customer_id: a single node fills it in from
  * the parent, Citus refuses a row without its distribution column in its
  * planner ("cannot perform an INSERT without a partition column value").
- * The error gains a hint saying what to do.  (No catalog access here: the
- * error is being reported.)
+ * The error gains a hint saying what to do, when the statement writes one
+ * of revrec's tables (another application's tables are not revrec's
+ * business).  (No catalog access here: the error is being reported.)
  */
 static void
 rr_emit_log(ErrorData *edata)
 {
-	if (citus_seen && edata != NULL && edata->elevel >= ERROR && edata->hint == NULL && edata->message != NULL
+	if (citus_seen && revrec_insert && edata != NULL && edata->elevel >= ERROR && edata->hint == NULL && edata->message != NULL
 		&& edata->sqlerrcode == ERRCODE_NULL_VALUE_NOT_ALLOWED
 		&& strstr(edata->message, "partition column") != NULL)
 	{
@@ -899,6 +924,7 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 	{
 		Oid			relid = RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true);
 
+		revrec_insert = in_revrec(relid);
 		if (OidIsValid(relid))
 			refuse_restore(relid);
 	}
@@ -993,12 +1019,23 @@ rr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
+	if (query->commandType == CMD_INSERT && query->resultRelation > 0)
+		revrec_insert = in_revrec(rt_fetch(query->resultRelation, query->rtable)->relid);
 	/* (a query calling a function is analyzed with a snapshot: others need no look) */
 	if (!posting_groups && IsTransactionState() && ActiveSnapshotSet() && rr_citus_active() && citus_local_group() == 0)
 	{
 		Oid			argtypes[2] = {REGCLASSOID, INT8ARRAYOID};
-		Oid			fn = LookupFuncName(list_make2(makeString("revrec"), makeString("_citus_post_group")),
-										2, argtypes, true);
+		Oid			ns = get_namespace_oid("revrec", true);
+
+		/*
+		 * looked up in the catalog, not by name as the role: every query of
+		 * every role passes here, most with no right on schema revrec
+		 * (LookupFuncName checks USAGE on it)
+		 */
+		Oid			fn = OidIsValid(ns)
+			? GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("_citus_post_group"),
+							  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(ns))
+			: InvalidOid;
 
 		if (OidIsValid(fn) && calls_function((Node *) query, &fn))
 			ereport(ERROR,
