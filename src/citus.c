@@ -362,19 +362,6 @@ revrec_owner(void)
 }
 
 /*
- * SPI as revrec's owner, for revrec's own statements that touch only the
- * coordinator's tables or revrec.doc_key (a co-location group of its own):
- * no shard the writing role changed.  Nothing but revrec's SQL runs while
- * switched; revrec._outer_role() still names the role outside.
- */
-static void
-with_owner_begin(Oid *save_user, int *save_sec)
-{
-	GetUserIdAndSecContext(save_user, save_sec);
-	SetUserIdAndSecContext(revrec_owner(), *save_sec | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-/*
  * The SPI revrec runs from its hooks (a statement's executor or COPY, the
  * flush) runs with search_path pinned to pg_catalog, pg_temp, as revrec's
  * SQL functions declare it: with the session's, an operator or function of a
@@ -399,13 +386,18 @@ rr_unpin_search_path(int level)
 	AtEOXact_GUC(true, level);
 }
 
+/*
+ * body(arg) in SPI, as role, with search_path pinned and a snapshot: every
+ * SPI revrec runs from its hooks.  The role is put back after, error or not.
+ */
 static void
-run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls, const char *what)
+spi_as(Oid role, void (*body) (void *), void *arg)
 {
 	Oid			save_user;
 	int			save_sec;
 
-	with_owner_begin(&save_user, &save_sec);
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
 	{
 		int			pinned = rr_pin_search_path();
@@ -413,8 +405,7 @@ run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "revrec: SPI_connect failed");
-		if (rr_spi_execute_args_user_error(sql, nargs, types, args, nulls, false) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: %s failed", what);
+		body(arg);
 		SPI_finish();
 		PopActiveSnapshot();
 		rr_unpin_search_path(pinned);
@@ -424,6 +415,50 @@ run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char
 		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	PG_END_TRY();
+}
+
+/*
+ * In spi_as()'s body: go on as revrec's owner, for revrec's own statements
+ * that touch only the coordinator's tables or revrec.doc_key (a co-location
+ * group of its own): no shard the writing role changed.  Nothing but
+ * revrec's SQL runs while switched; revrec._outer_role() still names the
+ * role outside.  spi_as() puts its role back.
+ */
+static void
+become_owner(void)
+{
+	Oid			user;
+	int			sec;
+
+	GetUserIdAndSecContext(&user, &sec);
+	SetUserIdAndSecContext(revrec_owner(), sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+typedef struct OwnerCall
+{
+	const char *sql;
+	int			nargs;
+	Oid		   *types;
+	Datum	   *args;
+	const char *nulls;
+	const char *what;
+} OwnerCall;
+
+static void
+owner_call(void *arg)
+{
+	OwnerCall  *c = arg;
+
+	if (rr_spi_execute_args_user_error(c->sql, c->nargs, c->types, c->args, c->nulls, false) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: %s failed", c->what);
+}
+
+static void
+run_spi_as_owner(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls, const char *what)
+{
+	OwnerCall	c = {sql, nargs, types, args, nulls, what};
+
+	spi_as(revrec_owner(), owner_call, &c);
 }
 
 static void
@@ -512,11 +547,9 @@ note_writing_role(void)
  * away), checked by revrec._citus_apply_keys() as revrec's owner: ids unique
  * across customers (revrec.doc_key), parents of this customer.
  */
-void
-rr_citus_check_keys(void)
+static void
+check_keys_body(void *unused)
 {
-	Oid			save_user;
-	int			save_sec;
 	Oid			types[1] = {INT8ARRAYOID};
 	Datum		args[1];
 	uint64		n,
@@ -525,59 +558,40 @@ rr_citus_check_keys(void)
 	Oid			atypes[5] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	SPITupleTable *tt;
 
-	if (!OidIsValid(writing_role))
+	args[0] = marks_array(&keys_read);
+	if (SPI_execute_with_args("SELECT k.grp, k.seq, k.customer_id, k.kind, k.doc_id, k.ref, k.op"
+							  "  FROM revrec.citus_group g, LATERAL revrec._citus_keys(g.tableoid, $1) k"
+							  " ORDER BY k.grp, k.seq", 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: reading the statement's document ids failed");
+	tt = SPI_tuptable;
+	n = SPI_processed;
+	if (n == 0)
 		return;
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(writing_role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
+	for (int f = 0; f < 5; f++)
 	{
-		int			pinned = rr_pin_search_path();
+		Datum	   *e = palloc(sizeof(Datum) * n);
+		bool	   *nl = palloc(sizeof(bool) * n);
+		int			dims[1] = {(int) n};
+		int			lbs[1] = {1};
 
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "revrec: SPI_connect failed");
-		args[0] = marks_array(&keys_read);
-		if (SPI_execute_with_args("SELECT k.grp, k.seq, k.customer_id, k.kind, k.doc_id, k.ref, k.op"
-								  "  FROM revrec.citus_group g, LATERAL revrec._citus_keys(g.tableoid, $1) k"
-								  " ORDER BY k.grp, k.seq", 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: reading the statement's document ids failed");
-		tt = SPI_tuptable;
-		n = SPI_processed;
-		if (n > 0)
-		{
-			int			f;
-
-			for (f = 0; f < 5; f++)
-			{
-				Datum	   *e = palloc(sizeof(Datum) * n);
-				bool	   *nl = palloc(sizeof(bool) * n);
-				int			dims[1] = {(int) n};
-				int			lbs[1] = {1};
-
-				for (r = 0; r < n; r++)
-					e[r] = SPI_getbinval(tt->vals[r], tt->tupdesc, f + 3, &nl[r]);
-				arr[f] = PointerGetDatum(construct_md_array(e, nl, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-			}
-			for (r = 0; r < n; r++)
-				advance_mark(keys_read, tt->vals[r], tt->tupdesc);
-		}
-		/* (the arrays live in SPI's memory until SPI_finish: checked first) */
-		if (n > 0)
-		{
-			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-			if (rr_spi_execute_args_user_error("SELECT revrec._citus_apply_keys($1, $2, $3, $4, $5)", 5, atypes, arr,
-											   NULL, false) != SPI_OK_SELECT)
-				elog(ERROR, "revrec: checking the statement's document ids failed");
-		}
-		SPI_finish();
-		PopActiveSnapshot();
-		rr_unpin_search_path(pinned);
+		for (r = 0; r < n; r++)
+			e[r] = SPI_getbinval(tt->vals[r], tt->tupdesc, f + 3, &nl[r]);
+		arr[f] = PointerGetDatum(construct_md_array(e, nl, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
+	for (r = 0; r < n; r++)
+		advance_mark(keys_read, tt->vals[r], tt->tupdesc);
+	/* (the arrays live in SPI's memory until SPI_finish: checked here) */
+	become_owner();
+	if (rr_spi_execute_args_user_error("SELECT revrec._citus_apply_keys($1, $2, $3, $4, $5)", 5, atypes, arr,
+									   NULL, false) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: checking the statement's document ids failed");
+}
+
+void
+rr_citus_check_keys(void)
+{
+	if (OidIsValid(writing_role))
+		spi_as(writing_role, check_keys_body, NULL);
 }
 
 /*
@@ -586,71 +600,55 @@ rr_citus_check_keys(void)
  * src/citus_shard.c), and the activity rows they return are logged here as
  * revrec's owner (the activity log is the coordinator's own table).
  */
-void
-rr_citus_commit(void)
+static void
+commit_body(void *unused)
 {
-	Oid			save_user;
-	int			save_sec;
-	Oid			role = OidIsValid(writing_role) ? writing_role : GetUserId();
 	Oid			mark_types[1] = {INT8ARRAYOID};
 	Datum		marks[1];
 
-	rr_citus_check_keys();
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
+	/* (a commit of SET CONSTRAINTS ALL IMMEDIATE runs again: the rows logged so far) */
+	marks[0] = marks_array(&posted_read);
+	posting_groups = true;
+	if (rr_spi_execute_args_user_error("SELECT x.grp, x.seq, x.action, x.source, x.document_id, x.customer_id, x.currency,"
+									   "       x.entries, x.amount"
+									   "  FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, $1) x",
+									   1, mark_types, marks, NULL, false) != SPI_OK_SELECT)
+		elog(ERROR, "revrec: posting on the workers failed");
+	posting_groups = false;
+	become_owner();
+	if (SPI_processed > 0)
 	{
-		int			pinned = rr_pin_search_path();
+		EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
+		Tuplestorestate *ts = tuplestore_begin_heap(false, false, work_mem);
+		uint64		r;
 
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "revrec: SPI_connect failed");
-		/* (a commit of SET CONSTRAINTS ALL IMMEDIATE runs again: the rows logged so far) */
-		marks[0] = marks_array(&posted_read);
-		posting_groups = true;
-		if (rr_spi_execute_args_user_error("SELECT x.grp, x.seq, x.action, x.source, x.document_id, x.customer_id, x.currency,"
-										   "       x.entries, x.amount"
-										   "  FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, $1) x",
-										   1, mark_types, marks, NULL, false) != SPI_OK_SELECT)
-			elog(ERROR, "revrec: posting on the workers failed");
-		posting_groups = false;
-		if (SPI_processed > 0)
+		for (r = 0; r < SPI_processed; r++)
 		{
-			EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
-			Tuplestorestate *ts = tuplestore_begin_heap(false, false, work_mem);
-			uint64		r;
-
-			for (r = 0; r < SPI_processed; r++)
-			{
-				advance_mark(posted_read, SPI_tuptable->vals[r], SPI_tuptable->tupdesc);
-				tuplestore_puttuple(ts, SPI_tuptable->vals[r]);
-			}
-			enr->md.name = "revrec_group_activity";
-			enr->md.reliddesc = InvalidOid;
-			enr->md.tupdesc = SPI_tuptable->tupdesc;
-			enr->md.enrtype = ENR_NAMED_TUPLESTORE;
-			enr->md.enrtuples = (double) SPI_processed;
-			enr->reldata = ts;
-			if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
-				elog(ERROR, "revrec: could not register the activity rows");
-			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-			if (SPI_execute("INSERT INTO revrec.activity (action, source, document_id, customer_id, currency, entries, amount)"
-							" SELECT a.action, a.source, a.document_id, a.customer_id, a.currency, a.entries, a.amount"
-							"   FROM revrec_group_activity a ORDER BY a.grp, a.seq", false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "revrec: logging the postings failed");
+			advance_mark(posted_read, SPI_tuptable->vals[r], SPI_tuptable->tupdesc);
+			tuplestore_puttuple(ts, SPI_tuptable->vals[r]);
 		}
-		SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		if (SPI_execute("DELETE FROM revrec.pending_flush WHERE xid = pg_catalog.pg_current_xact_id()", false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "revrec: clearing the flush failed");
-		SPI_finish();
-		PopActiveSnapshot();
-		rr_unpin_search_path(pinned);
+		enr->md.name = "revrec_group_activity";
+		enr->md.reliddesc = InvalidOid;
+		enr->md.tupdesc = SPI_tuptable->tupdesc;
+		enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+		enr->md.enrtuples = (double) SPI_processed;
+		enr->reldata = ts;
+		if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
+			elog(ERROR, "revrec: could not register the activity rows");
+		if (SPI_execute("INSERT INTO revrec.activity (action, source, document_id, customer_id, currency, entries, amount)"
+						" SELECT a.action, a.source, a.document_id, a.customer_id, a.currency, a.entries, a.amount"
+						"   FROM revrec_group_activity a ORDER BY a.grp, a.seq", false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "revrec: logging the postings failed");
 	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
+	if (SPI_execute("DELETE FROM revrec.pending_flush WHERE xid = pg_catalog.pg_current_xact_id()", false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "revrec: clearing the flush failed");
+}
+
+void
+rr_citus_commit(void)
+{
+	rr_citus_check_keys();
+	spi_as(OidIsValid(writing_role) ? writing_role : GetUserId(), commit_body, NULL);
 }
 
 /*
@@ -706,24 +704,31 @@ updates_settings(QueryDesc *qd)
 	return false;
 }
 
-/* the lock now: lock_date, lock_to_accounting_date */
-static void
-read_lock(Datum *v, bool *isnull)
+/* the lock now: lock_date, lock_to_accounting_date (pass-by-value: read in SPI, kept after) */
+typedef struct LockRead
 {
-	int			k;
-	int			pinned = rr_pin_search_path();
+	Datum	   *v;
+	bool	   *isnull;
+} LockRead;
 
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "revrec: SPI_connect failed");
+static void
+read_lock_body(void *arg)
+{
+	LockRead   *l = arg;
+
 	if (SPI_execute("SELECT lock_date, lock_to_accounting_date FROM revrec.settings", true, 2) != SPI_OK_SELECT
 		|| SPI_processed != 1)
 		elog(ERROR, "revrec.settings must have exactly one row");
-	for (k = 0; k < 2; k++)
-		v[k] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, k + 1, &isnull[k]);
-	SPI_finish();
-	PopActiveSnapshot();
-	rr_unpin_search_path(pinned);
+	for (int k = 0; k < 2; k++)
+		l->v[k] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, k + 1, &l->isnull[k]);
+}
+
+static void
+read_lock(Datum *v, bool *isnull)
+{
+	LockRead	l = {v, isnull};
+
+	spi_as(GetUserId(), read_lock_body, &l);
 }
 
 /* a statement that may write: not a plain SELECT (checked before any catalog lookup) */
@@ -885,32 +890,8 @@ rr_executor_finish(QueryDesc *qd)
 		 * coordinator's own, so the owner touches no placement the admin
 		 * changed
 		 */
-		{
-			Oid			save_user;
-			int			save_sec;
-
-			GetUserIdAndSecContext(&save_user, &save_sec);
-			SetUserIdAndSecContext(revrec_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-			PG_TRY();
-			{
-				int			pinned = rr_pin_search_path();
-
-				PushActiveSnapshot(GetTransactionSnapshot());
-				if (SPI_connect() != SPI_OK_CONNECT)
-					elog(ERROR, "revrec: SPI_connect failed");
-				if (SPI_execute_with_args("SELECT revrec._citus_settings_change($1, $2, $3, $4)", 4, types, args, nulls,
-										  false, 0) != SPI_OK_SELECT)
-					elog(ERROR, "revrec: logging the change of the lock failed");
-				SPI_finish();
-				PopActiveSnapshot();
-				rr_unpin_search_path(pinned);
-			}
-			PG_FINALLY();
-			{
-				SetUserIdAndSecContext(save_user, save_sec);
-			}
-			PG_END_TRY();
-		}
+		run_spi_as_owner("SELECT revrec._citus_settings_change($1, $2, $3, $4)", 4, types, args, nulls,
+						 "logging the change of the lock");
 	}
 }
 
