@@ -85,7 +85,9 @@ ubsan:
 fuzz:
 	bash scripts/fuzz.sh
 # Citus (run by hand, as root: CI has no Citus): the comparison with a single
-# node, then the attacks as other roles and with two sessions (docs/CITUS.md)
+# node, then the attacks as other roles and with two sessions, then physical
+# backup and point-in-time recovery (docs/CITUS.md)
 citus-test:
-	@bash scripts/citus-test.sh; a=$$?; bash scripts/citus-attack.sh; b=$$?; \
-	 echo "citus-test: scripts/citus-test.sh exit $$a, scripts/citus-attack.sh exit $$b"; [ $$a = 0 ] && [ $$b = 0 ]
+	@bash scripts/citus-test.sh; a=$$?; bash scripts/citus-attack.sh; b=$$?; bash scripts/citus-backup.sh; c=$$?; \
+	 echo "citus-test: scripts/citus-test.sh exit $$a, scripts/citus-attack.sh exit $$b, scripts/citus-backup.sh exit $$c"; \
+	 [ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ]

@@ -20,7 +20,8 @@
 #      locked shard of another group;
 #   4. backup and restore: the coordinator's pg_dump restored into a single
 #      node and into a new Citus database then distributed (the same ledger,
-#      posting on), and a data-only restore into the distributed revrec refused;
+#      posting on), and a data-only restore into the distributed revrec refused,
+#      and so are a worker's pg_dump and a pg_restore -j;
 #   5. nodes added (a third worker, +4), shards split, moved and rebalanced,
 #      the coordinator holding shards: refused until distribute() runs again,
 #      then posted from each node's own range of ids;
@@ -1021,6 +1022,44 @@ r3=$(cpsql $COORD -d revrec_half -At -c "BEGIN; $(inv_sql I2 C2) COMMIT;" -c "SE
     && ok "distribute() failing half-way (${r1:0:70}...), the data fixed, run again: distributed, verify() empty, posting on" \
     || not_ok "distribute() run again after failing half-way: first '$r1', then '$r2'; distributed, verify() rows, postings: $r; new invoice postings: $r3"
 for p in $COORD $W1 $W2; do cpsql $p -d postgres -c "DROP DATABASE IF EXISTS revrec_half WITH (FORCE)" >/dev/null 2>&1; done
+
+# e. pg_dump of a worker by mistake (Citus's metadata lets it read the whole
+#    distributed tables there, but not the coordinator's activity log and
+#    sequences: restored, that revrec would not post): refused, plain and
+#    --inserts; the coordinator's dump and a worker's shards unaffected
+for how in "-Fc" "-Fp --inserts"; do
+    out=$(as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p $W1 -d revrec $how -f "$OUT/worker.dump" 2>&1); rc=$?
+    if [ $rc != 0 ] && grep -q 'dumped from the Citus coordinator' <<<"$out"; then
+        ok "pg_dump $how of a worker: refused ($(grep -m1 -o 'ERROR: .*' <<<"$out" | cut -c1-110))"
+    else
+        not_ok "pg_dump $how of a worker: exit $rc, $(grep -m1 -E 'ERROR|error' <<<"$out" | cut -c1-160)"
+    fi
+done
+w=$(cpsql $W1 -d revrec -At -c "SET row_security = off" -c "SET synchronize_seqscans = off" \
+        -c "SELECT count(*) FROM revrec.invoice" -c "COPY (SELECT count(*) FROM revrec.posting) TO STDOUT" 2>&1 | tr '\n' ' ')
+r=$(cpsql $W1 -d revrec -At -c "SELECT count(*) FROM revrec.invoice" 2>&1)
+grep -q 'ERROR' <<<"$w" && grep -Eq '^[0-9]+$' <<<"$r" \
+    && ok "a worker's session with pg_dump's settings cannot read revrec's tables; without them it reads ($r invoices)" \
+    || not_ok "reads on a worker: with pg_dump's settings '$w', without '$r'"
+as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p $COORD -d revrec -Fc -f "$OUT/coord2.dump" 2>"$OUT/dump2.err" \
+    && ok "pg_dump of the coordinator still works" || not_ok "pg_dump of the coordinator: $(head -c 300 "$OUT/dump2.err")"
+
+# f. pg_restore -j of the coordinator's dump (directory format), into a new
+#    database without Citus: refused table by table (RV040, as on a single
+#    node), the hint naming a new database (the dump's restore has made
+#    distribute()'s own tables there, a second restore into it fails on them)
+as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p $COORD -d revrec -Fd -j 2 -f "$OUT/coord.dir" 2>"$OUT/dumpd.err"
+as_pg "$PGBIN/pg_restore" -l "$OUT/coord.dir" | grep -v ' EXTENSION .* citus\b\| COMMENT .* EXTENSION citus\b' > "$OUT/restore_d.list"
+cpsql $SINGLE -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS restored_j" -c "CREATE DATABASE restored_j" >/dev/null
+as_pg "$PGBIN/pg_restore" -h 127.0.0.1 -p $SINGLE -d restored_j -j 2 -L "$OUT/restore_d.list" "$OUT/coord.dir" >"$OUT/restore_j.out" 2>&1
+rc=$?
+n=$(cpsql $SINGLE -d restored_j -At -c "SELECT (SELECT count(*) FROM revrec.invoice) + (SELECT count(*) FROM revrec.posting) + (SELECT count(*) FROM revrec.activity)" 2>&1)
+if [ $rc != 0 ] && grep -q 'pg_restore -j cannot restore revrec' "$OUT/restore_j.out" && grep -q 'HINT:  Restore without -j, into a new database' "$OUT/restore_j.out" && [ "$n" = 0 ]; then
+    ok "pg_restore -j of the coordinator's dump: refused (RV040), nothing written to revrec's tables, the hint names a new database"
+else
+    not_ok "pg_restore -j of the coordinator's dump: exit $rc, $n rows in revrec's tables, $(grep -m1 HINT "$OUT/restore_j.out" | cut -c1-150)"
+fi
+cpsql $SINGLE -d postgres -c "DROP DATABASE IF EXISTS restored_j WITH (FORCE)" >/dev/null 2>&1
 
 # ---------------------------------------------------------------------------
 echo "# 5. nodes added, shards split and moved, the coordinator holding shards (docs/CITUS.md)"

@@ -29,6 +29,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/dependency.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -777,6 +779,39 @@ use_coordinated_transaction(void)
 }
 
 /*
+ * pg_dump of a worker (a mistake: dump the coordinator).  With Citus's
+ * metadata on the workers it reads the whole distributed tables there, but
+ * not the coordinator's activity log and sequences (a worker's are its own),
+ * and the dump restores into a revrec whose documents fail to load or are
+ * never posted.  A dump session is recognized by the settings pg_dump puts
+ * in force before reading any data (row_security and synchronize_seqscans
+ * off); anyone can set them, so they only ever lead to this refusal.  A
+ * relation of the extension only: Citus's own reads of the shards (a dump
+ * of the coordinator) read shards, which are not.
+ */
+static void
+refuse_worker_dump(Oid relid)
+{
+	const char *rs = GetConfigOption("row_security", true, false);
+	const char *ss = GetConfigOption("synchronize_seqscans", true, false);
+	Oid			ext;
+	char	   *name;
+
+	if (rs == NULL || ss == NULL || strcmp(rs, "off") != 0 || strcmp(ss, "off") != 0
+		|| citus_local_group() <= 0 || !in_revrec(relid))
+		return;
+	ext = get_extension_oid("revrec", true);
+	if (!OidIsValid(ext) || getExtensionOfObject(RelationRelationId, relid) != ext
+		|| (name = get_rel_name(relid)) == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_RR_RESTORE),
+			 errmsg("revrec is dumped from the Citus coordinator, not from a worker (revrec.%s)", name),
+			 errdetail("A worker has neither the coordinator's activity log nor its sequences: the dump would restore into a revrec that does not post."),
+			 errhint("Run pg_dump against the coordinator (docs/CITUS.md, \"Backup and restore\").")));
+}
+
+/*
  * A restore writing one of revrec's tables on a distributed revrec is
  * refused (docs/CITUS.md, "Backup and restore"): its documents would be
  * queued for posting again on the shards, and the workers' ranges of posting
@@ -818,6 +853,21 @@ refuse_restore(Oid relid)
 static void
 rr_executor_start(QueryDesc *qd, int eflags)
 {
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_SELECT && qd->plannedstmt != NULL
+		&& citus_seen && rr_citus_active())
+	{
+		ListCell   *lc;
+
+		foreach(lc, qd->plannedstmt->relationOids)
+			refuse_worker_dump(lfirst_oid(lc));
+		foreach(lc, qd->plannedstmt->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION)
+				refuse_worker_dump(rte->relid);
+		}
+	}
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && may_write(qd) && qd->plannedstmt != NULL && rr_citus_active())
 	{
 		ListCell   *lc;
@@ -900,6 +950,9 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 				   ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
 				   DestReceiver *dest, QueryCompletion *qc)
 {
+	if (IsA(pstmt->utilityStmt, CopyStmt) && !((CopyStmt *) pstmt->utilityStmt)->is_from
+		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && rr_citus_active())
+		refuse_worker_dump(RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true));
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from
 		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && rr_citus_active())
 	{

@@ -101,7 +101,12 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'RV040',
                     MESSAGE = 'pg_restore -j cannot restore revrec: it loads revrec''s tables in parallel, in no order',
                     DETAIL = format('revrec needs its activity log before its documents and its sequences set after all of them. Nothing was written to revrec.%s.', TG_TABLE_NAME),
-                    HINT = 'Restore without -j: pg_restore -d DB FILE (also with --single-transaction), into this database or a new one.';
+                    -- (a dump of a revrec distributed with Citus has made
+                    -- distribute()'s own tables here already: a second
+                    -- restore into this database fails on them)
+                    HINT = CASE WHEN pg_catalog.to_regclass('revrec.citus_queue') IS NULL
+                                THEN 'Restore without -j: pg_restore -d DB FILE (also with --single-transaction), into this database or a new one.'
+                                ELSE 'Restore without -j, into a new database: pg_restore -d NEWDB FILE (also with --single-transaction). This dump is of a revrec distributed with Citus, and its restore has made distribute()''s tables here already.' END;
             END IF;
         END LOOP;
     END IF;
