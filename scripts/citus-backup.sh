@@ -81,7 +81,7 @@ setup_cluster() {
     citus_cluster $COORD $W1 $W2
     cpsql $COORD -d revrec -c "CREATE EXTENSION revrec"
     cpsql $COORD -d revrec -c "ALTER DATABASE revrec SET citus.multi_shard_modify_mode = 'sequential'"
-    cpsql $COORD -d revrec -c "SELECT revrec.distribute()" >/dev/null
+    cpsql $COORD -d revrec -c "SET client_min_messages = warning" -c "SELECT revrec.distribute()" >/dev/null
     set +e
     local l; l=$(load $COORD)
     grep -q '^load lines=' <<<"$l" || { echo "the company did not load: $l" >&2; exit 1; }
