@@ -22,8 +22,9 @@
 #      node and into a new Citus database then distributed (the same ledger,
 #      posting on), and a data-only restore into the distributed revrec refused,
 #      and so are a worker's pg_dump and a pg_restore -j;
-#   5. nodes added (a third worker, +4), shards split, moved and rebalanced,
-#      the coordinator holding shards: refused until distribute() runs again,
+#   5. nodes added (a third worker, +4), shards split, moved (with logical
+#      replication too, while commits run) and rebalanced, the coordinator
+#      holding shards: refused until distribute() runs again,
 #      then posted from each node's own range of ids;
 #   6. the ledger's invariants checked after.
 # Every check prints ok / not ok; the last line is "N passed, N failed".
@@ -1182,6 +1183,57 @@ v=$(val $COORD "SELECT count(*) FROM revrec.verify()")
 [ "$n" = 0 ] && [ "$res" = OK ] && [ "$g" = "1 $want" ] && [ "$v" = 0 ] && [ "$(val $COORD "$FP")" = "$fp0" ] \
     && ok "worker $W3 drained and removed: $C3's new invoice posts from its new node's range (group $want); verify() empty; the journal before unchanged" \
     || not_ok "worker $W3 drained and removed ($r $r2; nodes left $n): $res (postings, ranges $g; want group $want); verify() rows $v"
+
+# f. a shard group moved with logical replication (Citus's default, 'auto',
+#    and 'force_logical') while a writer commits invoices of a customer in
+#    it: every move done, every commit posted once (revrec.citus_queue had no
+#    replica identity: the 'auto' move was refused, and commits failed while
+#    their group moved)
+SM=$(val $COORD "SELECT min(s.shardid) FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
+                  WHERE s.logicalrelid = 'revrec.citus_group'::regclass AND pl.groupid = $(gid $W1)")
+CM=$(new_cust "$SM")
+MV=$OUT/move-writer; : >"$MV"
+( for i in $(seq 1 40); do echo "$i $(cust_inv "$CM" "INV-TOPO-$RID-M$i")" >>"$MV"; done ) &
+WPID=$!
+sleep 1
+m1=$(val $COORD "SELECT citus_move_shard_placement($SM, '127.0.0.1', $W1, '127.0.0.1', $W2)")
+m2=$(val $COORD "SELECT citus_move_shard_placement($SM, '127.0.0.1', $W2, '127.0.0.1', $W1, shard_transfer_mode => 'force_logical')")
+wait $WPID
+bad=$(grep -v ' OK$' "$MV" | head -3 | cut -c1-160 | tr '\n' ' ')
+n=$(val $COORD "SELECT count(*) || ' ' || count(DISTINCT source_id) FROM revrec.posting
+                 WHERE source = 'invoice' AND reason = 'issue' AND source_id LIKE 'INV-TOPO-$RID-M%'")
+v=$(val $COORD "SELECT count(*) FROM revrec.verify()")
+at=$(val $COORD "SELECT pl.groupid FROM pg_dist_placement pl WHERE pl.shardid = $SM")
+{ [ "${m1#ERROR}" = "$m1" ] && [ "${m2#ERROR}" = "$m2" ] && [ -z "$bad" ] && [ "$(wc -l <"$MV")" = 40 ] \
+  && [ "$n" = "40 40" ] && [ "$v" = 0 ] && [ "$at" = "$(gid $W1)" ]; } \
+    && ok "a shard group moved there and back with logical replication ('auto', 'force_logical') while 40 invoices were committed in it: every commit posted once, verify() empty" \
+    || not_ok "logical moves under commits: moves '${m1:0:120}' '${m2:0:120}'; failed commits: ${bad:-none}; postings, invoices: $n; verify() rows $v"
+
+# g. distribute() run again while another session frees a document id (a
+#    draft deleted, not committed yet): the id stays free, and another
+#    customer takes it, as on a single node (distribute() put it back in
+#    revrec.doc_key for good)
+CA=$(old_cust "$(gid $W1)"); CB=$(old_cust "$(gid $W2)")
+res=$(commit $COORD att_writer "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+                                VALUES ('DK-$RID', 'DK-$RID', '$CA', 'USD', '2026-03-01', 'draft')")
+( cpsql $COORD -d revrec -c "BEGIN" -c "DELETE FROM revrec.invoice WHERE invoice_id = 'DK-$RID'" -c "SELECT pg_sleep(4)" -c "COMMIT" >"$OUT/dk.out" 2>&1 ) &
+SPID=$!
+sleep 1.5
+d=$(cpsql $COORD -d revrec -c "SET client_min_messages = warning" -c "SELECT revrec.distribute()" 2>&1 | grep -m1 ERROR)
+wait $SPID
+r=$(commit $COORD att_writer "BEGIN; $(inv_sql "DK-$RID" "$CB") COMMIT;")
+k=$(val $COORD "SELECT string_agg(customer_id, ',') FROM revrec.doc_key WHERE id = 'DK-$RID' AND kind = 'invoice'")
+{ [ "$res" = OK ] && [ -z "$d" ] && ! grep -q ERROR "$OUT/dk.out" && [ "$r" = OK ] && [ "$k" = "$CB" ]; } \
+    && ok "distribute() again while a draft's deletion is in flight: its id stays free, another customer's invoice takes it ($k)" \
+    || not_ok "distribute() again while an id is freed: draft '$res', distribute '${d:-ok}', delete '$(grep -m1 ERROR "$OUT/dk.out")', another customer's invoice: '$r', doc_key: '$k'"
+
+# h. two distribute() at once: the second waits for the first, both done
+for i in 1 2; do
+    ( cpsql $COORD -d revrec -c "SET client_min_messages = warning" -c "SELECT revrec.distribute()" >"$OUT/dist$i.out" 2>&1 ) &
+done
+wait
+e=$(cat "$OUT/dist1.out" "$OUT/dist2.out" | grep -m1 ERROR)
+[ -z "$e" ] && ok "two distribute() at once: both done" || not_ok "two distribute() at once: $e"
 
 # ---------------------------------------------------------------------------
 echo "# 6. the ledger on Citus after all this"

@@ -43,7 +43,16 @@ work_mem = 64MB
 maintenance_work_mem = 256MB
 max_wal_size = 4GB
 track_commit_timestamp = on
+wal_level = logical
 CONF
+    # Citus moves and splits shards with logical replication by default: a
+    # build that lists the libraries allowed as logical decoding output
+    # plugins (output_plugin_libraries; not every PostgreSQL has it) must list
+    # Citus's
+    local plugins
+    if plugins=$(as_pg "$PGBIN/postgres" -D "$dir/data" -C output_plugin_libraries 2>/dev/null) && [ -n "$plugins" ]; then
+        echo "output_plugin_libraries = '$plugins, citus'" >>"$dir/data/postgresql.conf"
+    fi
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null \
         || { cat "$dir/server.log" >&2; return 1; }
     CITUS_NODES+=("$dir")
