@@ -78,6 +78,9 @@ BEGIN
     IF NOT (SELECT a.rolsuper FROM pg_catalog.pg_roles a WHERE a.rolname = current_user) THEN
         RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec.distribute() is for superusers';
     END IF;
+    -- one at a time: a second call waits for the first, then completes what
+    -- is left (two at once failed: "tuple concurrently updated")
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('revrec.distribute()'));
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'revrec.invoice'::pg_catalog.regclass) THEN
         -- after ALTER EXTENSION revrec UPDATE: the objects Citus needs in another form
         PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
@@ -85,6 +88,9 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                         WHERE a.attrelid = 'revrec.citus_queue'::pg_catalog.regclass AND a.attname = 'txn' AND NOT a.attisdropped) THEN
             ALTER TABLE revrec.citus_queue ADD COLUMN txn bigint;
+        END IF;
+        IF (SELECT c.relreplident FROM pg_catalog.pg_class c WHERE c.oid = 'revrec.citus_queue'::pg_catalog.regclass) <> 'f' THEN
+            ALTER TABLE revrec.citus_queue REPLICA IDENTITY FULL;
         END IF;
         PERFORM revrec._citus_doc_keys();
         -- after nodes were added or shards split (docs/CITUS.md, "Adding
@@ -187,6 +193,10 @@ BEGIN
         op          text,       -- 'key': '+' written, '-' freed; 'ref': the reference ('invoice_line.invoice_id')
         txn         bigint      -- the coordinator's distributed transaction number
     );
+    -- Citus moves and splits shards with logical replication by default
+    -- ('auto'): a table without a key or a replica identity refuses it, and
+    -- the DELETE of each commit failed while one of its shards was moving
+    ALTER TABLE revrec.citus_queue REPLICA IDENTITY FULL;
     PERFORM pg_catalog.create_distributed_table('revrec.citus_queue', 'customer_id', colocate_with => 'revrec.customer');
     PERFORM revrec._citus_groups();
     PERFORM revrec._citus_doc_keys();
@@ -334,8 +344,12 @@ COMMENT ON FUNCTION revrec.distribute() IS
 -- one row per id (and per invoice or credit-note number) with its customer.
 -- revrec._citus_apply_keys() writes it after each statement, in the same
 -- distributed transaction as the documents.  Made here from the documents
--- already there (unique: the single node's keys held them so); run again (after
--- an upgrade), it makes what is missing.
+-- already there (unique: the single node's keys held them so).  Only when it
+-- makes the table: run again over a live revrec (distribute() again), reading
+-- the documents while another session frees an id (a draft deleted, an id
+-- changed, not committed yet) put the freed id back, for good.  A release
+-- that adds a kind of key fills it in its update, with the document tables
+-- locked.
 CREATE OR REPLACE FUNCTION revrec._citus_doc_keys() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -351,6 +365,8 @@ BEGIN
         -- (a co-location group of its own: revrec's owner writes it while
         -- another role has written the documents, src/citus.c)
         PERFORM pg_catalog.create_distributed_table('revrec.doc_key', 'id', colocate_with => 'none');
+    ELSE
+        RETURN;
     END IF;
     FOREACH k SLICE 1 IN ARRAY ARRAY[['invoice', 'invoice_id'], ['invoice_number', 'invoice_number'],
                                      ['invoice_line', 'line_id'], ['usage', 'usage_id'], ['milestone', 'milestone_id'],
