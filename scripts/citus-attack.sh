@@ -441,11 +441,33 @@ for r in att_plain att_reader att_writer; do
     fi
 done
 # (and the errors of its own distributed table are Citus's, as without revrec:
-# revrec's hint and its renaming of shards are for revrec's tables only)
+# revrec's hint and its renaming of shards are for revrec's tables only; a
+# prepared statement gets the hint of the table it writes, not of the last
+# statement parsed)
 e1=$(rpsql $COORD att_plain -c "CREATE TABLE att_own.e_$RID (k int PRIMARY KEY, v int)" -c "SELECT create_distributed_table('att_own.e_$RID', 'k')" \
         -c "INSERT INTO att_own.e_$RID VALUES (1, 1)" 2>&1 >/dev/null)
 e2=$(rpsql $COORD att_plain -c "INSERT INTO att_own.e_$RID (v) VALUES (1)" 2>&1)
 e3=$(rpsql $COORD att_plain -c "INSERT INTO att_own.e_$RID VALUES (1, 2)" 2>&1)
+p=$(as_pg psql -X -q -h 127.0.0.1 -p $COORD -d revrec -f - 2>&1 <<SQL
+PREPARE pa AS INSERT INTO att_own.e_$RID (v) VALUES (1);
+PREPARE pr AS INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end) VALUES ('L-$RID', 'I-$RID', 1, '2026-01-01', '2026-01-31');
+\warn step-1
+INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end) VALUES ('L-$RID', 'I-$RID', 1, '2026-01-01', '2026-01-31');
+\warn step-2
+EXECUTE pa;
+\warn step-3
+INSERT INTO att_own.e_$RID (v) VALUES (1);
+\warn step-4
+EXECUTE pr;
+\warn step-5
+WITH x AS (INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end) VALUES ('L-$RID', 'I-$RID', 1, '2026-01-01', '2026-01-31') RETURNING 1) SELECT * FROM x;
+SQL
+)
+hints=$(awk '/^step-/ {s=$1} /^HINT:  On a distributed revrec/ {print s}' <<<"$p" | tr '\n' ' ')
+errs=$(grep -c 'ERROR' <<<"$p")
+[ "$hints" = "step-1 step-4 step-5 " ] && [ "$errs" = 5 ] \
+    && ok "prepared statements and a WITH: revrec's hint on the writes of revrec's tables only (steps $hints)" \
+    || not_ok "the hint of Citus's partition column error: on steps '$hints' (want step-1 step-4 step-5), $errs errors: $(grep -E 'ERROR|HINT|step' <<<"$p" | tr '\n' ' ' | cut -c1-300)"
 rpsql $COORD att_plain -c "DROP TABLE att_own.e_$RID" >/dev/null 2>&1
 if [ -z "$e1" ] && grep -q 'ERROR' <<<"$e2" && ! grep -qi 'revrec' <<<"$e2" && grep -Eq "e_${RID}_pkey_[0-9]+" <<<"$e3"; then
     ok "att_plain's own distributed table: Citus's errors unchanged (no revrec hint; shard names kept: $(grep -m1 ERROR <<<"$e3" | sed 's/^psql:[^ ]* //' | cut -c1-90))"
@@ -1028,7 +1050,7 @@ for p in $COORD $W1 $W2; do cpsql $p -d postgres -c "DROP DATABASE IF EXISTS rev
 #    distributed tables there, but not the coordinator's activity log and
 #    sequences: restored, that revrec would not post): refused, plain and
 #    --inserts; the coordinator's dump and a worker's shards unaffected
-for how in "-Fc" "-Fp --inserts"; do
+for how in "-Fc" "-Fp --inserts" "-Fc --enable-row-security"; do
     out=$(as_pg "$PGBIN/pg_dump" -h 127.0.0.1 -p $W1 -d revrec $how -f "$OUT/worker.dump" 2>&1); rc=$?
     if [ $rc != 0 ] && grep -q 'dumped from the Citus coordinator' <<<"$out"; then
         ok "pg_dump $how of a worker: refused ($(grep -m1 -o 'ERROR: .*' <<<"$out" | cut -c1-110))"
@@ -1036,8 +1058,8 @@ for how in "-Fc" "-Fp --inserts"; do
         not_ok "pg_dump $how of a worker: exit $rc, $(grep -m1 -E 'ERROR|error' <<<"$out" | cut -c1-160)"
     fi
 done
-w=$(cpsql $W1 -d revrec -At -c "SET row_security = off" -c "SET synchronize_seqscans = off" \
-        -c "SELECT count(*) FROM revrec.invoice" -c "COPY (SELECT count(*) FROM revrec.posting) TO STDOUT" 2>&1 | tr '\n' ' ')
+w=$(cpsql $W1 -d revrec -At -c "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" -c "SET LOCAL synchronize_seqscans = off" \
+        -c "SELECT count(*) FROM revrec.invoice" -c "COPY (SELECT count(*) FROM revrec.posting) TO STDOUT" -c "COMMIT" 2>&1 | tr '\n' ' ')
 r=$(cpsql $W1 -d revrec -At -c "SELECT count(*) FROM revrec.invoice" 2>&1)
 grep -q 'ERROR' <<<"$w" && grep -Eq '^[0-9]+$' <<<"$r" \
     && ok "a worker's session with pg_dump's settings cannot read revrec's tables; without them it reads ($r invoices)" \
@@ -1145,6 +1167,19 @@ n=$(val $COORD "SELECT count(*) || ' ' || coalesce(max(posting_id) >> 48, -1) FR
 [ "$res" = OK ] && [ "$n" = "1 0" ] \
     && ok "a group moved to the coordinator ($C0): its invoice posts there, with an id of the coordinator's range" \
     || not_ok "a group moved to the coordinator ($C0): $res (postings, range: $n) ($r)"
+
+# (with the coordinator holding shards, Citus may run the commit's call for its
+# groups through a connection to itself, where it is parsed again: a document
+# written outside a transaction block, or two in one implicit transaction)
+CW=$(old_cust "$(gid $W2)")
+r1=$(commit $COORD att_writer "INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+                               VALUES ('INV-TOPO-$RID-D', 'INV-TOPO-$RID-D', '$CW', 'USD', '2026-03-01', 'draft')")
+r2=$(commit $COORD att_writer "$(inv_sql "INV-TOPO-$RID-I" "$CW")")
+r3=$(commit $COORD att_writer "SELECT count(*) FROM revrec.citus_group g, LATERAL revrec._citus_post_group(g.tableoid, '{}') x")
+n=$(posted $COORD "INV-TOPO-$RID-I")
+[ "$r1" = OK ] && [ "$r2" = OK ] && [ "$n" = 1 ] && grep -q 'called by the commit only' <<<"$r3" \
+    && ok "the coordinator holding shards: a draft written outside a transaction block, an invoice in one implicit transaction post as on a single node; a direct call still refused" \
+    || not_ok "the coordinator holding shards, documents outside a transaction block: draft '$r1', invoice '$r2' ($n postings), direct call '$r3'"
 
 # d. distribute() again: the new groups' rows, the new node's range and triggers; then everything posts
 r=$(cpsql $COORD -d revrec -c "SELECT revrec.distribute()" 2>&1)

@@ -76,9 +76,13 @@ static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static bool posting_groups = false;
 static bool citus_seen = false;	/* rr_citus_active() was true in this session */
 /*
- * The last INSERT or COPY FROM analyzed writes one of revrec's tables: Citus
- * refuses a row without its distribution column while planning it, and only
- * then does the error gain revrec's hint (rr_emit_log())
+ * The statement being planned or run (an INSERT or MERGE, or one in a CTE)
+ * or the COPY FROM being run writes one of revrec's tables: Citus refuses a
+ * row without its distribution column while planning or starting it, and
+ * only then does the error gain revrec's hint (rr_emit_log()).  Set by the
+ * planner hook (rr_citus_planning()), the executor's start and the COPY
+ * hook, for each statement: a prepared statement is planned or started
+ * again, not parsed.
  */
 static bool revrec_insert = false;
 
@@ -185,6 +189,46 @@ in_revrec(Oid relid)
 	Oid			ns = get_namespace_oid("revrec", true);
 
 	return OidIsValid(relid) && OidIsValid(ns) && get_rel_namespace(relid) == ns;
+}
+
+/* q, or a query of its WITH, inserts into or merges into one of revrec's tables */
+static bool
+inserts_revrec(Query *q)
+{
+	ListCell   *lc;
+
+	if ((q->commandType == CMD_INSERT || q->commandType == CMD_MERGE) && q->resultRelation > 0
+		&& in_revrec(rt_fetch(q->resultRelation, q->rtable)->relid))
+		return true;
+	foreach(lc, q->cteList)
+	{
+		CommonTableExpr *cte = lfirst(lc);
+
+		if (cte->ctequery != NULL && IsA(cte->ctequery, Query) && inserts_revrec((Query *) cte->ctequery))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The planner hook (src/citus_shard.c, the outermost: revrec loads after
+ * Citus) before planning parse: returns the flag to put back after it
+ * (planning can nest).
+ */
+bool
+rr_citus_planning(Query *parse)
+{
+	bool		outer = revrec_insert;
+
+	revrec_insert = (parse->commandType == CMD_INSERT || parse->commandType == CMD_MERGE || parse->cteList != NIL)
+		&& rr_citus_active() && inserts_revrec(parse);
+	return outer;
+}
+
+void
+rr_citus_planned(bool outer)
+{
+	revrec_insert = outer;
 }
 
 /*
@@ -783,22 +827,32 @@ use_coordinated_transaction(void)
  * metadata on the workers it reads the whole distributed tables there, but
  * not the coordinator's activity log and sequences (a worker's are its own),
  * and the dump restores into a revrec whose documents fail to load or are
- * never posted.  A dump session is recognized by the settings pg_dump puts
- * in force before reading any data (row_security and synchronize_seqscans
- * off); anyone can set them, so they only ever lead to this refusal.  A
- * relation of the extension only: Citus's own reads of the shards (a dump
- * of the coordinator) read shards, which are not.
+ * never posted.  A dump session is recognized by what pg_dump does before
+ * reading any data, in its -j workers too and with --enable-row-security:
+ * synchronize_seqscans off, in a read-only transaction with one snapshot
+ * (REPEATABLE READ or SERIALIZABLE); anyone can do the same, so it only ever
+ * leads to this refusal.  A relation of the extension only: Citus's own
+ * reads of the shards (a dump of the coordinator) read shards, which are not.
  */
+static bool
+worker_dump_session(void)
+{
+	const char *ss;
+
+	if (!XactReadOnly || !IsolationUsesXactSnapshot() || citus_local_group() <= 0)
+		return false;
+	ss = GetConfigOption("synchronize_seqscans", true, false);
+	return ss != NULL && strcmp(ss, "off") == 0;
+}
+
+/* (in a worker_dump_session()) */
 static void
 refuse_worker_dump(Oid relid)
 {
-	const char *rs = GetConfigOption("row_security", true, false);
-	const char *ss = GetConfigOption("synchronize_seqscans", true, false);
 	Oid			ext;
 	char	   *name;
 
-	if (rs == NULL || ss == NULL || strcmp(rs, "off") != 0 || strcmp(ss, "off") != 0
-		|| citus_local_group() <= 0 || !in_revrec(relid))
+	if (!in_revrec(relid))
 		return;
 	ext = get_extension_oid("revrec", true);
 	if (!OidIsValid(ext) || getExtensionOfObject(RelationRelationId, relid) != ext
@@ -853,8 +907,22 @@ refuse_restore(Oid relid)
 static void
 rr_executor_start(QueryDesc *qd, int eflags)
 {
+	revrec_insert = false;
+	if ((qd->operation == CMD_INSERT || qd->operation == CMD_MERGE
+		 || (qd->plannedstmt != NULL && qd->plannedstmt->hasModifyingCTE)) && qd->plannedstmt != NULL && rr_citus_active())
+	{
+		ListCell   *lc;
+
+		foreach(lc, qd->plannedstmt->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION && (rte->requiredPerms & ACL_INSERT) && in_revrec(rte->relid))
+				revrec_insert = true;
+		}
+	}
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_SELECT && qd->plannedstmt != NULL
-		&& citus_seen && rr_citus_active())
+		&& citus_seen && worker_dump_session() && rr_citus_active())
 	{
 		ListCell   *lc;
 
@@ -951,7 +1019,8 @@ rr_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 				   DestReceiver *dest, QueryCompletion *qc)
 {
 	if (IsA(pstmt->utilityStmt, CopyStmt) && !((CopyStmt *) pstmt->utilityStmt)->is_from
-		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && rr_citus_active())
+		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && worker_dump_session()
+		&& rr_citus_active())
 		refuse_worker_dump(RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true));
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from
 		&& ((CopyStmt *) pstmt->utilityStmt)->relation != NULL && IsTransactionState() && rr_citus_active())
@@ -1048,13 +1117,41 @@ calls_function(Node *node, Oid *fn)
 	return expression_tree_walker(node, calls_function, fn);
 }
 
+/*
+ * This backend runs a task of another backend's distributed transaction
+ * (Citus's worker_query): the coordinator holding shards may run the
+ * commit's call for its own groups through a connection to itself, where it
+ * is parsed again, outside the commit's backend.  (Forgeable with
+ * assign_distributed_transaction_id(), as RV064 is: an early call is logged
+ * at commit all the same, src/citus_shard.c.)
+ */
+static bool
+coordinator_task(void)
+{
+	bool		task = false;
+	int			pinned = rr_pin_search_path();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "revrec: SPI_connect failed");
+	if (SPI_execute("SELECT a.worker_query FROM pg_catalog.get_all_active_transactions() a"
+					" WHERE a.process_id OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()", true, 1) == SPI_OK_SELECT
+		&& SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		task = !isnull && DatumGetBool(d);
+	}
+	SPI_finish();
+	rr_unpin_search_path(pinned);
+	return task;
+}
+
 static void
 rr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
-	if (query->commandType == CMD_INSERT && query->resultRelation > 0)
-		revrec_insert = in_revrec(rt_fetch(query->resultRelation, query->rtable)->relid);
 	/* (a query calling a function is analyzed with a snapshot: others need no look) */
 	if (!posting_groups && IsTransactionState() && ActiveSnapshotSet() && rr_citus_active() && citus_local_group() == 0)
 	{
@@ -1071,7 +1168,7 @@ rr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 							  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(ns))
 			: InvalidOid;
 
-		if (OidIsValid(fn) && calls_function((Node *) query, &fn))
+		if (OidIsValid(fn) && calls_function((Node *) query, &fn) && !coordinator_task())
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("revrec._citus_post_group() is called by the commit only"),

@@ -4,6 +4,8 @@
 #ifndef REVREC_CITUS_H
 #define REVREC_CITUS_H
 
+#include "nodes/parsenodes.h"
+
 extern bool rr_citus_active(void);
 extern bool rr_citus_internal;
 extern void revrec_citus_init(void);
@@ -12,6 +14,8 @@ extern void rr_citus_check_keys(void);
 extern void rr_citus_commit(void);
 extern int	rr_pin_search_path(void);
 extern void rr_unpin_search_path(int level);
+extern bool rr_citus_planning(Query *parse);
+extern void rr_citus_planned(bool outer);
 
 
 /* src/citus_shard.c: posting on a worker against one shard group */

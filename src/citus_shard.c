@@ -89,11 +89,19 @@ map_walker(Node *node, void *context)
 static PlannedStmt *
 shard_planner(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
 {
+	bool		outer;
+	PlannedStmt *plan;
+
 	if (rr_shard_mode && shard_map != NULL)
 		(void) map_walker((Node *) parse, NULL);
+	/* (what the statement writes, for the hint of Citus's errors: src/citus.c) */
+	outer = rr_citus_planning(parse);
 	if (prev_planner)
-		return prev_planner(parse, query_string, cursorOptions, boundParams);
-	return standard_planner(parse, query_string, cursorOptions, boundParams);
+		plan = prev_planner(parse, query_string, cursorOptions, boundParams);
+	else
+		plan = standard_planner(parse, query_string, cursorOptions, boundParams);
+	rr_citus_planned(outer);
+	return plan;
 }
 
 /* the shard and its table must have the same columns at the same numbers */

@@ -79,8 +79,14 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'revrec.distribute() is for superusers';
     END IF;
     -- one at a time: a second call waits for the first, then completes what
-    -- is left (two at once failed: "tuple concurrently updated")
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('revrec.distribute()'));
+    -- is left (two at once failed: "tuple concurrently updated"); it must
+    -- see what the first did, so not in a transaction with one snapshot
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION USING ERRCODE = '25001',
+            MESSAGE = 'revrec.distribute() runs in a READ COMMITTED transaction',
+            HINT = 'Run SELECT revrec.distribute(); on its own, outside a REPEATABLE READ or SERIALIZABLE transaction.';
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(1919252067, 21);   -- ('revr', issue 21)
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = 'revrec.invoice'::pg_catalog.regclass) THEN
         -- after ALTER EXTENSION revrec UPDATE: the objects Citus needs in another form
         PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
