@@ -488,13 +488,22 @@ if [ $posted_on_citus = 1 ]; then
         not_ok "documents written on a worker directly: $(grep -m1 ERROR <<<"$msg") / $(grep -m1 ERROR <<<"$msg2"); $n rows stored"
     fi
     # a line without its customer_id: a single node fills it in from the
-    # invoice; Citus cannot route the row: refused, with a hint
+    # invoice, and so does the coordinator in an INSERT ... VALUES
+    # (changes.sql: children_without_customer_id); in a COPY or an INSERT ...
+    # SELECT Citus cannot route the row: refused, with a hint
     msg=$(cpsql $COORD -d revrec -c "INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end)
-                                      VALUES ('INV-T6-9', 'INV-T6', 10.00, '2026-04-01', '2026-04-30')" 2>&1)
-    if grep -q '^HINT:  On a distributed revrec every document row carries its customer_id' <<<"$msg"; then
-        ok "a line without its customer_id: refused with a hint ($(grep -m1 ERROR <<<"$msg" | sed 's/^psql:[^ ]* //'))"
+                                      SELECT 'INV-T6-9', i.invoice_id, 10.00, '2026-04-01', '2026-04-30' FROM revrec.invoice i
+                                       WHERE i.customer_id = 'C000001' AND i.invoice_id = 'INV000001-2512'" 2>&1)
+    msg2=$(cpsql $COORD -d revrec -c "COPY revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end) FROM STDIN" 2>&1 <<'CSV'
+INV-T6-9	INV-T6	10.00	2026-04-01	2026-04-30
+\.
+CSV
+)
+    if grep -q '^HINT:  On a distributed revrec a child row needs its customer_id' <<<"$msg" \
+       && grep -q '^HINT:  On a distributed revrec a child row needs its customer_id' <<<"$msg2"; then
+        ok "a line without its customer_id in an INSERT ... SELECT and a COPY: refused with a hint ($(grep -m1 ERROR <<<"$msg" | sed 's/^psql:[^ ]* //'))"
     else
-        not_ok "a line without its customer_id: $msg"
+        not_ok "a line without its customer_id (INSERT ... SELECT, COPY): $msg / $msg2"
     fi
     # race PORT: session 1 writes INV-RACE for C000011 and holds its transaction
     # 3 s; session 2 writes INV-RACE for C000012 meanwhile: it must wait for

@@ -113,6 +113,9 @@ GRANT INSERT, UPDATE, DELETE ON revrec.customer, revrec.product, revrec.invoice,
 -- noted and has the workers post, as the writing role (src/citus.c): reading
 -- takes nothing away, posting only posts that role's own transaction
 GRANT EXECUTE ON FUNCTION revrec._citus_keys(regclass, bigint[]), revrec._citus_post_group(regclass, bigint[]) TO revrec_writer;
+-- and fills in the customer_id a child row was written without, from its
+-- parent's (a document id the writer can read anyway)
+GRANT EXECUTE ON FUNCTION revrec._citus_parent_customer(text, text) TO revrec_writer;
 
 -- 4. revrec_admin ---------------------------------------------------------------
 GRANT UPDATE (allocation_strategy, credit_note_mode, lock_date, lock_to_accounting_date, xero_tax_rate,

@@ -29,6 +29,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_collation.h"
+#include "optimizer/optimizer.h"
 #include "catalog/dependency.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -211,6 +213,118 @@ inserts_revrec(Query *q)
 }
 
 /*
+ * An INSERT through the coordinator of a child row without its customer_id
+ * (docs/CITUS.md, "The document rules on Citus"): a single node fills it in
+ * from the parent (60_document_triggers.sql), Citus must have it to route
+ * the row.  Written into the query, for each row of its VALUES, as
+ * customer_id = revrec._citus_parent_customer(kind, parent id), which Citus
+ * evaluates on the coordinator before routing (98_distribute_commit.sql).
+ * An INSERT ... SELECT is left as it is (Citus refuses it, with revrec's
+ * hint), and so is COPY.
+ */
+static void
+fill_customer(Query *q)
+{
+	static const char *const child[][3] = {
+		{"invoice_line", "invoice", "invoice_id"}, {"usage", "invoice_line", "line_id"},
+		{"milestone", "invoice_line", "line_id"}, {"credit_note_line", "credit_note", "credit_note_id"}};
+	RangeTblEntry *target;
+	char	   *name;
+	int			c = -1;
+	AttrNumber	cust;
+	AttrNumber	parent;
+	TargetEntry *ptle = NULL;
+	Oid			ns;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Oid			fn;
+	ListCell   *lc;
+	List	   *tl = NIL;
+	bool		placed = false;
+	Expr	   *value;
+
+	if (q->commandType != CMD_INSERT || q->resultRelation <= 0 || q->onConflict != NULL
+		|| citus_local_group() != 0)
+		return;
+	target = rt_fetch(q->resultRelation, q->rtable);
+	if (!in_revrec(target->relid) || (name = get_rel_name(target->relid)) == NULL)
+		return;
+	for (int i = 0; i < (int) lengthof(child); i++)
+		if (strcmp(name, child[i][0]) == 0)
+			c = i;
+	if (c < 0)
+		return;
+	cust = get_attnum(target->relid, "customer_id");
+	parent = get_attnum(target->relid, child[c][2]);
+	if (cust == InvalidAttrNumber || parent == InvalidAttrNumber)
+		return;
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (tle->resno == cust)
+			return;				/* written: nothing to fill in */
+		if (tle->resno == parent)
+			ptle = tle;
+	}
+	if (ptle == NULL || exprType((Node *) ptle->expr) != TEXTOID)
+		return;
+	ns = get_namespace_oid("revrec", true);
+	fn = OidIsValid(ns) ? GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("_citus_parent_customer"),
+										  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(ns))
+		: InvalidOid;
+	if (!OidIsValid(fn))
+		return;
+#define PARENT_CUSTOMER(arg) \
+	((Expr *) makeFuncExpr(fn, TEXTOID, list_make2(makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1, \
+															 CStringGetTextDatum(child[c][1]), false, false), (arg)), \
+						   DEFAULT_COLLATION_OID, DEFAULT_COLLATION_OID, COERCE_EXPLICIT_CALL))
+	if (IsA(ptle->expr, Var) && ((Var *) ptle->expr)->varlevelsup == 0
+		&& rt_fetch(((Var *) ptle->expr)->varno, q->rtable)->rtekind == RTE_VALUES)
+	{
+		/* several rows: a column more in the VALUES, the parent's customer of each row */
+		Var		   *pv = (Var *) ptle->expr;
+		RangeTblEntry *vals = rt_fetch(pv->varno, q->rtable);
+		List	   *rows = NIL;
+		int			col = list_length(vals->coltypes) + 1;
+
+		foreach(lc, vals->values_lists)
+		{
+			List	   *row = lfirst(lc);
+			Node	   *p = list_nth(row, pv->varattno - 1);
+
+			rows = lappend(rows, lappend(list_copy(row), PARENT_CUSTOMER((Expr *) copyObject(p))));
+		}
+		vals->values_lists = rows;
+		vals->coltypes = lappend_oid(list_copy(vals->coltypes), TEXTOID);
+		vals->coltypmods = lappend_int(list_copy(vals->coltypmods), -1);
+		vals->colcollations = lappend_oid(list_copy(vals->colcollations), DEFAULT_COLLATION_OID);
+		vals->eref->colnames = lappend(list_copy(vals->eref->colnames), makeString(pstrdup("customer_id")));
+		value = (Expr *) makeVar(pv->varno, col, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
+	}
+	else if (!contain_vars_of_level((Node *) ptle->expr, 0))
+		value = PARENT_CUSTOMER((Expr *) copyObject(ptle->expr));	/* one row */
+	else
+		return;					/* INSERT ... SELECT */
+#undef PARENT_CUSTOMER
+	/* the target list in column order, as the planner expects it */
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst(lc);
+
+		if (!placed && !tle->resjunk && tle->resno > cust)
+		{
+			tl = lappend(tl, makeTargetEntry(value, cust, pstrdup("customer_id"), false));
+			placed = true;
+		}
+		tl = lappend(tl, tle);
+	}
+	if (!placed)
+		tl = lappend(tl, makeTargetEntry(value, cust, pstrdup("customer_id"), false));
+	q->targetList = tl;
+	target->insertedCols = bms_add_member(target->insertedCols, cust - FirstLowInvalidHeapAttributeNumber);
+}
+
+/*
  * The planner hook (src/citus_shard.c, the outermost: revrec loads after
  * Citus) before planning parse: returns the flag to put back after it
  * (planning can nest).
@@ -219,6 +333,9 @@ bool
 rr_citus_planning(Query *parse)
 {
 	bool		outer = revrec_insert;
+
+	if (parse->commandType == CMD_INSERT && rr_citus_active())
+		fill_customer(parse);
 
 	revrec_insert = (parse->commandType == CMD_INSERT || parse->commandType == CMD_MERGE || parse->cteList != NIL)
 		&& rr_citus_active() && inserts_revrec(parse);
@@ -307,8 +424,9 @@ rr_emit_log(ErrorData *edata)
 	{
 		MemoryContext old = MemoryContextSwitchTo(ErrorContext);
 
-		edata->hint = pstrdup("On a distributed revrec every document row carries its customer_id: write a line, usage, "
-							  "milestone or credit-note line with its parent's (a single node fills it in; docs/CITUS.md).");
+		edata->hint = pstrdup("On a distributed revrec a child row needs its customer_id to be routed: revrec fills it in "
+							  "from a parent it knows in an INSERT ... VALUES; in a COPY or an INSERT ... SELECT write the "
+							  "parent's (docs/CITUS.md).");
 		MemoryContextSwitchTo(old);
 	}
 	/*
@@ -907,7 +1025,14 @@ refuse_restore(Oid relid)
 static void
 rr_executor_start(QueryDesc *qd, int eflags)
 {
-	revrec_insert = false;
+	/*
+	 * (an INSERT sets the flag, true or false; the queries run while it runs,
+	 * Citus's evaluation of revrec._citus_parent_customer() among them, leave
+	 * it as it is: Citus routes the rows after)
+	 */
+	if ((qd->operation == CMD_INSERT || qd->operation == CMD_MERGE
+		 || (qd->plannedstmt != NULL && qd->plannedstmt->hasModifyingCTE)) && qd->plannedstmt != NULL)
+		revrec_insert = false;
 	if ((qd->operation == CMD_INSERT || qd->operation == CMD_MERGE
 		 || (qd->plannedstmt != NULL && qd->plannedstmt->hasModifyingCTE)) && qd->plannedstmt != NULL && rr_citus_active())
 	{

@@ -276,3 +276,25 @@ BEGIN
     END IF;
 END $$;
 
+
+-- A child row written through the coordinator without its customer_id (a
+-- line, usage, a milestone, a credit-note line): a single node fills it in
+-- from the parent (60_document_triggers.sql); Citus must know it to route the
+-- row.  The coordinator's planner hook (src/citus.c, fill_customer()) writes
+-- customer_id = revrec._citus_parent_customer(kind, parent id) into the
+-- INSERT's VALUES, which Citus evaluates on the coordinator before routing
+-- each row.  The parent's customer comes from revrec.doc_key (one row per id,
+-- distributed by the id: one shard read), which holds the parents written
+-- earlier in this transaction too; read as revrec's owner, who writes it
+-- (src/citus.c: Citus shows a role's uncommitted rows on that role's
+-- connections only).  NULL for an unknown parent: Citus then refuses the
+-- row (its partition column is null), with revrec's hint.
+CREATE OR REPLACE FUNCTION revrec._citus_parent_customer(p_kind text, p_id text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_kind NOT IN ('invoice', 'invoice_line', 'credit_note') OR p_id IS NULL
+       OR pg_catalog.to_regclass('revrec.doc_key') IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT k.customer_id FROM revrec.doc_key k WHERE k.id = p_id AND k.kind = p_kind);
+END $$;

@@ -296,3 +296,20 @@ INSERT INTO revrec.credit_grant (grant_id, customer_id, currency, amount, effect
 VALUES ('G-T4', 'C000003', 'JPY', 10, '2026-01-01');
 UPDATE revrec.credit_grant SET amount = 10.5 WHERE customer_id = 'C000003' AND grant_id = 'G-T4';
 COMMIT;
+-- step: children_without_customer_id
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T20', 'INV-T20', 'C000004', 'USD', '2026-04-01', 'issued');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end, description)
+VALUES ('INV-T20-1', 'INV-T20', 1200.00, '2026-04-01', '2027-03-31', 'annual'),
+       ('INV-T20-2', 'INV-T20', 600.00, '2026-04-01', '2026-09-30', 'half');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end, description)
+VALUES ('INV-T20-3', 'INV-T20', 300.00, '2026-04-01', '2026-06-30', 'quarter');
+INSERT INTO revrec.credit_note (credit_note_id, credit_note_number, customer_id, invoice_id, currency, credit_date)
+VALUES ('CN-T20', 'CN-T20', 'C000004', 'INV-T20', 'USD', '2026-05-01');
+INSERT INTO revrec.credit_note_line (credit_note_line_id, credit_note_id, line_id, amount)
+VALUES ('CN-T20-1', 'CN-T20', 'INV-T20-1', 100.00);
+COMMIT;
+-- step: usage_without_customer_id
+INSERT INTO revrec.usage (usage_id, line_id, usage_date, amount)
+VALUES (900002, 'INV000010-2507-4', '2025-07-21', 5.00);

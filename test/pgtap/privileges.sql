@@ -166,6 +166,7 @@ INSERT INTO expected VALUES
     ('function', 'revrec._citus_note(integer,text[],text[],text[],text[],text[])', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_pull()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_keys(regclass,bigint[])', '-', 'X', 'X', '-', '-'),
+    ('function', 'revrec._citus_parent_customer(text,text)', '-', 'X', 'X', '-', '-'),
     ('function', 'revrec._citus_post_group(regclass,bigint[])', '-', 'X', 'X', '-', '-'),
     ('function', 'revrec._citus_groups()', '-', '-', '-', '-', '-'),
     ('function', 'revrec._citus_new_nodes()', '-', '-', '-', '-', '-'),
