@@ -313,3 +313,13 @@ COMMIT;
 -- step: usage_without_customer_id
 INSERT INTO revrec.usage (usage_id, line_id, usage_date, amount)
 VALUES (900002, 'INV000010-2507-4', '2025-07-21', 5.00);
+-- step: milestones_without_customer_id
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T21', 'INV-T21', 'C000005', 'USD', '2026-04-01', 'draft');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end, product_id)
+VALUES ('INV-T21-1', 'INV-T21', 1000.00, '2026-04-01', '2026-09-30', 'PS-PROJECT');
+INSERT INTO revrec.milestone (milestone_id, line_id, name, amount, completed_on)
+VALUES ('INV-T21-1-M1', 'INV-T21-1', 'Start', 400.00, '2026-05-01'), ('INV-T21-1-M2', 'INV-T21-1', 'End', 600.00, NULL);
+UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000005' AND invoice_id = 'INV-T21';
+COMMIT;
