@@ -218,10 +218,19 @@ inserts_revrec(Query *q)
  * from the parent (60_document_triggers.sql), Citus must have it to route
  * the row.  Written into the query, for each row of its VALUES, as
  * customer_id = revrec._citus_parent_customer(kind, parent id), which Citus
- * evaluates on the coordinator before routing (98_distribute_commit.sql).
- * An INSERT ... SELECT is left as it is (Citus refuses it, with revrec's
- * hint), and so is COPY.
+ * evaluates on the coordinator before routing (98_distribute_commit.sql);
+ * so too where a row's customer_id is NULL (written so, or DEFAULT), as a
+ * single node's trigger fills it.  Left as they are (Citus refuses them,
+ * with revrec's hint): an INSERT ... SELECT, COPY, a parent id with a
+ * volatile function in it (read twice, it could name two parents), a parent
+ * written by the same statement (a WITH), unknown until it ends.
  */
+static bool
+null_const(Node *n)
+{
+	return n != NULL && IsA(n, Const) && ((Const *) n)->constisnull;
+}
+
 static void
 fill_customer(Query *q)
 {
@@ -234,6 +243,7 @@ fill_customer(Query *q)
 	AttrNumber	cust;
 	AttrNumber	parent;
 	TargetEntry *ptle = NULL;
+	TargetEntry *ctle = NULL;
 	Oid			ns;
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Oid			fn;
@@ -242,8 +252,7 @@ fill_customer(Query *q)
 	bool		placed = false;
 	Expr	   *value;
 
-	if (q->commandType != CMD_INSERT || q->resultRelation <= 0 || q->onConflict != NULL
-		|| citus_local_group() != 0)
+	if (q->commandType != CMD_INSERT || q->resultRelation <= 0 || citus_local_group() != 0)
 		return;
 	target = rt_fetch(q->resultRelation, q->rtable);
 	if (!in_revrec(target->relid) || (name = get_rel_name(target->relid)) == NULL)
@@ -262,11 +271,14 @@ fill_customer(Query *q)
 		TargetEntry *tle = lfirst(lc);
 
 		if (tle->resno == cust)
-			return;				/* written: nothing to fill in */
+			ctle = tle;
 		if (tle->resno == parent)
 			ptle = tle;
 	}
-	if (ptle == NULL || exprType((Node *) ptle->expr) != TEXTOID)
+	if (ctle != NULL && !null_const((Node *) ctle->expr) && !IsA(ctle->expr, Var))
+		return;					/* written */
+	/* (the parent's id is read twice: once for the row, once for its customer) */
+	if (ptle == NULL || exprType((Node *) ptle->expr) != TEXTOID || contain_volatile_functions((Node *) ptle->expr))
 		return;
 	ns = get_namespace_oid("revrec", true);
 	fn = OidIsValid(ns) ? GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("_citus_parent_customer"),
@@ -281,20 +293,41 @@ fill_customer(Query *q)
 	if (IsA(ptle->expr, Var) && ((Var *) ptle->expr)->varlevelsup == 0
 		&& rt_fetch(((Var *) ptle->expr)->varno, q->rtable)->rtekind == RTE_VALUES)
 	{
-		/* several rows: a column more in the VALUES, the parent's customer of each row */
+		/*
+		 * several rows: the parent's customer of each row, in a column more
+		 * of the VALUES, or where the row's customer_id is NULL (written so,
+		 * or DEFAULT)
+		 */
 		Var		   *pv = (Var *) ptle->expr;
+		Var		   *cv = NULL;
 		RangeTblEntry *vals = rt_fetch(pv->varno, q->rtable);
 		List	   *rows = NIL;
 		int			col = list_length(vals->coltypes) + 1;
 
+		if (ctle != NULL)
+		{
+			if (!IsA(ctle->expr, Var) || ((Var *) ctle->expr)->varno != pv->varno
+				|| ((Var *) ctle->expr)->varlevelsup != 0)
+				return;
+			cv = (Var *) ctle->expr;
+		}
+		foreach(lc, vals->values_lists)
+			if (contain_volatile_functions((Node *) list_nth(lfirst(lc), pv->varattno - 1)))
+				return;
 		foreach(lc, vals->values_lists)
 		{
-			List	   *row = lfirst(lc);
-			Node	   *p = list_nth(row, pv->varattno - 1);
+			List	   *row = list_copy(lfirst(lc));
+			Expr	   *pc = PARENT_CUSTOMER((Expr *) copyObject(list_nth(row, pv->varattno - 1)));
 
-			rows = lappend(rows, lappend(list_copy(row), PARENT_CUSTOMER((Expr *) copyObject(p))));
+			if (cv == NULL)
+				row = lappend(row, pc);
+			else if (null_const(list_nth(row, cv->varattno - 1)))
+				list_nth_cell(row, cv->varattno - 1)->ptr_value = pc;
+			rows = lappend(rows, row);
 		}
 		vals->values_lists = rows;
+		if (cv != NULL)
+			return;				/* the target list as it is */
 		vals->coltypes = lappend_oid(list_copy(vals->coltypes), TEXTOID);
 		vals->coltypmods = lappend_int(list_copy(vals->coltypmods), -1);
 		vals->colcollations = lappend_oid(list_copy(vals->colcollations), DEFAULT_COLLATION_OID);
@@ -302,7 +335,16 @@ fill_customer(Query *q)
 		value = (Expr *) makeVar(pv->varno, col, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
 	}
 	else if (!contain_vars_of_level((Node *) ptle->expr, 0))
-		value = PARENT_CUSTOMER((Expr *) copyObject(ptle->expr));	/* one row */
+	{
+		/* one row */
+		value = PARENT_CUSTOMER((Expr *) copyObject(ptle->expr));
+		if (ctle != NULL)
+		{
+			if (null_const((Node *) ctle->expr))
+				ctle->expr = value;
+			return;
+		}
+	}
 	else
 		return;					/* INSERT ... SELECT */
 #undef PARENT_CUSTOMER

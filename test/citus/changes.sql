@@ -312,7 +312,7 @@ VALUES ('CN-T20-1', 'CN-T20', 'INV-T20-1', 100.00);
 COMMIT;
 -- step: usage_without_customer_id
 INSERT INTO revrec.usage (usage_id, line_id, usage_date, amount)
-VALUES (900002, 'INV000010-2507-4', '2025-07-21', 5.00);
+VALUES (900020, 'INV000010-2507-4', '2025-07-21', 5.00);
 -- step: milestones_without_customer_id
 BEGIN;
 INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
@@ -322,4 +322,14 @@ VALUES ('INV-T21-1', 'INV-T21', 1000.00, '2026-04-01', '2026-09-30', 'PS-PROJECT
 INSERT INTO revrec.milestone (milestone_id, line_id, name, amount, completed_on)
 VALUES ('INV-T21-1-M1', 'INV-T21-1', 'Start', 400.00, '2026-05-01'), ('INV-T21-1-M2', 'INV-T21-1', 'End', 600.00, NULL);
 UPDATE revrec.invoice SET status = 'issued' WHERE customer_id = 'C000005' AND invoice_id = 'INV-T21';
+COMMIT;
+-- step: children_with_null_customer_id
+BEGIN;
+INSERT INTO revrec.invoice (invoice_id, invoice_number, customer_id, currency, accounting_date, status)
+VALUES ('INV-T22', 'INV-T22', 'C000006', 'USD', '2026-04-01', 'issued');
+INSERT INTO revrec.invoice_line (line_id, customer_id, invoice_id, amount, service_start, service_end, description)
+VALUES ('INV-T22-1', NULL, 'INV-T22', 100.00, '2026-04-01', '2026-06-30', 'q'),
+       ('INV-T22-2', DEFAULT, 'INV-T22', 200.00, '2026-04-01', '2026-06-30', 'q');
+INSERT INTO revrec.invoice_line (line_id, invoice_id, amount, service_start, service_end, description)
+VALUES ('INV-T22-3', 'INV-T22', 300.00, '2026-04-01', '2026-06-30', 'q') ON CONFLICT DO NOTHING;
 COMMIT;
