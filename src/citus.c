@@ -184,6 +184,22 @@ revrec_citus_active(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(rr_citus_active());
 }
 
+/*
+ * revrec's function name(a1, a2), looked up in the catalog, not by name as
+ * the role: the hooks run for every role, most with no right on schema
+ * revrec (LookupFuncName checks USAGE on it)
+ */
+static Oid
+revrec_function(const char *name, Oid a1, Oid a2)
+{
+	Oid			ns = get_namespace_oid("revrec", true);
+	Oid			argtypes[2] = {a1, a2};
+
+	return OidIsValid(ns) ? GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+											 PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(ns))
+		: InvalidOid;
+}
+
 /* relid is one of revrec's relations (a catalog look-up: no right needed) */
 static bool
 in_revrec(Oid relid)
@@ -244,8 +260,6 @@ fill_customer(Query *q)
 	AttrNumber	parent;
 	TargetEntry *ptle = NULL;
 	TargetEntry *ctle = NULL;
-	Oid			ns;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Oid			fn;
 	ListCell   *lc;
 	List	   *tl = NIL;
@@ -280,10 +294,7 @@ fill_customer(Query *q)
 	/* (the parent's id is read twice: once for the row, once for its customer) */
 	if (ptle == NULL || exprType((Node *) ptle->expr) != TEXTOID || contain_volatile_functions((Node *) ptle->expr))
 		return;
-	ns = get_namespace_oid("revrec", true);
-	fn = OidIsValid(ns) ? GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("_citus_parent_customer"),
-										  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(ns))
-		: InvalidOid;
+	fn = revrec_function("_citus_parent_customer", TEXTOID, TEXTOID);
 	if (!OidIsValid(fn))
 		return;
 #define PARENT_CUSTOMER(arg) \
@@ -1064,6 +1075,23 @@ refuse_restore(Oid relid)
 			 errhint("Restore into a new database where revrec is not distributed (pg_restore -d NEWDB FILE), then run SELECT revrec.distribute() there (docs/CITUS.md, \"Backup and restore\").")));
 }
 
+/* check(relid) for every relation a plan names */
+static void
+for_each_relation(PlannedStmt *plan, void (*check) (Oid))
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->relationOids)
+		check(lfirst_oid(lc));
+	foreach(lc, plan->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION)
+			check(rte->relid);
+	}
+}
+
 static void
 rr_executor_start(QueryDesc *qd, int eflags)
 {
@@ -1090,34 +1118,10 @@ rr_executor_start(QueryDesc *qd, int eflags)
 	}
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_SELECT && qd->plannedstmt != NULL
 		&& citus_seen && worker_dump_session() && rr_citus_active())
-	{
-		ListCell   *lc;
-
-		foreach(lc, qd->plannedstmt->relationOids)
-			refuse_worker_dump(lfirst_oid(lc));
-		foreach(lc, qd->plannedstmt->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-
-			if (rte->rtekind == RTE_RELATION)
-				refuse_worker_dump(rte->relid);
-		}
-	}
+		for_each_relation(qd->plannedstmt, refuse_worker_dump);
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && may_write(qd) && qd->plannedstmt != NULL && rr_citus_active())
-	{
-		ListCell   *lc;
-
 		/* (Citus's plans of a distributed write name no result relation: every table) */
-		foreach(lc, qd->plannedstmt->relationOids)
-			refuse_restore(lfirst_oid(lc));
-		foreach(lc, qd->plannedstmt->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-
-			if (rte->rtekind == RTE_RELATION)
-				refuse_restore(rte->relid);
-		}
-	}
+		for_each_relation(qd->plannedstmt, refuse_restore);
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && qd->operation == CMD_UPDATE && settings_qd == NULL && rr_citus_active()
 		&& SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA && updates_settings(qd))
 	{
@@ -1322,18 +1326,7 @@ rr_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	/* (a query calling a function is analyzed with a snapshot: others need no look) */
 	if (!posting_groups && IsTransactionState() && ActiveSnapshotSet() && rr_citus_active() && citus_local_group() == 0)
 	{
-		Oid			argtypes[2] = {REGCLASSOID, INT8ARRAYOID};
-		Oid			ns = get_namespace_oid("revrec", true);
-
-		/*
-		 * looked up in the catalog, not by name as the role: every query of
-		 * every role passes here, most with no right on schema revrec
-		 * (LookupFuncName checks USAGE on it)
-		 */
-		Oid			fn = OidIsValid(ns)
-			? GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("_citus_post_group"),
-							  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(ns))
-			: InvalidOid;
+		Oid			fn = revrec_function("_citus_post_group", REGCLASSOID, INT8ARRAYOID);
 
 		if (OidIsValid(fn) && calls_function((Node *) query, &fn) && !coordinator_task())
 			ereport(ERROR,
